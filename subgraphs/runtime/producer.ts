@@ -1,0 +1,88 @@
+// The event producer every subgraph and tool uses: idempotent, acks=all, keyed with
+// Kafka's Java partitioner, and it tells the caller exactly where each event landed.
+import type { Admin, Kafka, Producer, Message } from 'kafkajs';
+import { encodeEvent, partitionForKey, type Envelope } from '../../schema/events';
+
+/** Where a produced record was written: what read-your-writes and consistency tokens wait for. */
+export interface WrittenAt {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export interface EventProducer {
+  /** Writes one event keyed by `event.key`; resolves once all in-sync replicas have it. */
+  publish(topic: string, event: Envelope<string, unknown>): Promise<WrittenAt>;
+  /** Writes many events to one topic in one request, preserving order per key. */
+  publishMany(topic: string, events: readonly Envelope<string, unknown>[]): Promise<WrittenAt[]>;
+  /** Writes raw records (used for dead letters, which must keep the original bytes). */
+  publishRaw(topic: string, messages: readonly Message[]): Promise<void>;
+  /** The partition count of a topic, as the broker reports it (cached). */
+  partitionsOf(topic: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface EventProducerOptions {
+  /** kafkajs transactional id is not used: idempotence gives exactly-once per partition and session. */
+  readonly clientLabel?: string;
+}
+
+export async function createEventProducer(kafka: Kafka, _opts: EventProducerOptions = {}): Promise<EventProducer> {
+  // maxInFlightRequests 1 keeps per-partition order even across retries (kafkajs' idempotent
+  // producer does not track sequence numbers over several in-flight requests).
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const admin: Admin = kafka.admin();
+  await Promise.all([producer.connect(), admin.connect()]);
+  const partitionCounts = new Map<string, Promise<number>>();
+
+  const partitionsOf = (topic: string): Promise<number> => {
+    let p = partitionCounts.get(topic);
+    if (!p) {
+      p = admin.fetchTopicMetadata({ topics: [topic] }).then((m) => {
+        const n = m.topics[0]?.partitions.length ?? 0;
+        if (n === 0) throw new Error(`topic ${topic} does not exist: run "npm run topics" to create it`);
+        return n;
+      });
+      p.catch(() => partitionCounts.delete(topic));
+      partitionCounts.set(topic, p);
+    }
+    return p;
+  };
+
+  const publishMany = async (topic: string, events: readonly Envelope<string, unknown>[]): Promise<WrittenAt[]> => {
+    if (events.length === 0) return [];
+    const n = await partitionsOf(topic);
+    // The partition is chosen here, with the same function readers use to find a key,
+    // so that each event's offset can be read from its partition's base offset.
+    const partitions = events.map((e) => partitionForKey(e.key, n));
+    const messages: Message[] = events.map((e, i) => ({
+      key: e.key,
+      value: encodeEvent(e),
+      partition: partitions[i],
+      headers: { 'event-type': e.type },
+    }));
+    const meta = await producer.send({ topic, acks: -1, messages });
+    const base = new Map<number, number>();
+    for (const m of meta) base.set(m.partition, Number(m.baseOffset ?? m.offset));
+    const seen = new Map<number, number>();
+    return partitions.map((partition) => {
+      const i = seen.get(partition) ?? 0;
+      seen.set(partition, i + 1);
+      const b = base.get(partition);
+      if (b === undefined) throw new Error(`broker did not report an offset for ${topic}[${partition}]`);
+      return { topic, partition, offset: b + i };
+    });
+  };
+
+  return {
+    publish: async (topic, event) => (await publishMany(topic, [event]))[0],
+    publishMany,
+    publishRaw: async (topic, messages) => {
+      await producer.send({ topic, acks: -1, messages: [...messages] });
+    },
+    partitionsOf,
+    close: async () => {
+      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+    },
+  };
+}

@@ -1,0 +1,148 @@
+// Reads a projected view from Redis: entities by id (one pipelined round trip for any
+// number of ids) and index pages, always from the live generation.
+import type { Cluster, Redis } from 'ioredis';
+import { partitionForKey, type EventTopicKey } from '../../schema/events';
+import { watchGeneration, type GenerationWatch } from './generation';
+import { partitionKeys } from './keys';
+import { createSubscriber } from './subscriber';
+import type { Projection } from './projection';
+
+export interface IndexPage {
+  readonly ids: string[];
+  /** Pass as `after` to get the next page; null on the last page. */
+  readonly endCursor: string | null;
+  readonly hasNextPage: boolean;
+}
+
+export interface ViewReader<S> {
+  /** States in the order of `ids`; undefined where an entity does not exist. */
+  getMany(ids: readonly string[]): Promise<(S | undefined)[]>;
+  /**
+   * Members of an index ordered by (score, id), from one partition when `recordKey` names
+   * the partition that holds it, else merged from all partitions.
+   */
+  indexPage(index: string, opts: { first: number; after?: string | null; recordKey?: string }): Promise<IndexPage>;
+  /** Redis round trips made so far (tests bound them). */
+  roundTrips(): number;
+  generation(): string;
+  close(): Promise<void>;
+}
+
+export interface ViewReaderOptions<K extends EventTopicKey, S> {
+  readonly redis: Redis | Cluster;
+  readonly projection: Projection<K, S>;
+  readonly topic: string;
+  readonly partitions: number;
+  /** Follow generation switches; false reads a fixed generation. */
+  readonly generation?: string;
+}
+
+const encodeCursor = (score: number, id: string) => Buffer.from(JSON.stringify([score, id])).toString('base64url');
+function decodeCursor(cursor: string): [number, string] {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string') return [v[0], v[1]];
+  } catch {
+    /* fall through to the error below */
+  }
+  throw new Error(`invalid cursor ${JSON.stringify(cursor)}: pass an endCursor from a previous page`);
+}
+
+export async function createViewReader<K extends EventTopicKey, S>(opts: ViewReaderOptions<K, S>): Promise<ViewReader<S>> {
+  const { redis, projection, topic, partitions } = opts;
+  const view = projection.name;
+  let subscriber: Redis | Cluster | null = null;
+  let generation: GenerationWatch;
+  if (opts.generation) {
+    const gen = opts.generation;
+    generation = { current: () => gen, refresh: async () => gen, onChange: () => () => undefined, close: async () => undefined };
+  } else {
+    subscriber = await createSubscriber(redis);
+    generation = await watchGeneration(redis, subscriber, view);
+  }
+  let trips = 0;
+  const allPartitions = Array.from({ length: partitions }, (_, p) => p);
+
+  return {
+    roundTrips: () => trips,
+    generation: () => generation.current(),
+    async getMany(ids) {
+      if (ids.length === 0) return [];
+      const gen = generation.current();
+      // Group ids by the partition(s) that hold them: one MGET per partition slot, all pipelined.
+      const byPartition = new Map<number, string[]>();
+      for (const id of new Set(ids)) {
+        const key = projection.recordKeyOf(id);
+        for (const p of key === null ? allPartitions : [partitionForKey(key, partitions)]) {
+          const list = byPartition.get(p) ?? [];
+          list.push(id);
+          byPartition.set(p, list);
+        }
+      }
+      const pipeline = redis.pipeline();
+      const order = [...byPartition.entries()];
+      for (const [p, list] of order) {
+        const keys = partitionKeys(view, gen, topic, p);
+        pipeline.mget(...list.map((id) => keys.entity(id)));
+      }
+      trips++;
+      const results = (await pipeline.exec()) ?? [];
+      const parts = new Map<string, S[]>();
+      order.forEach(([, list], i) => {
+        const [err, values] = results[i] as [Error | null, (string | null)[]];
+        if (err) throw err;
+        list.forEach((id, j) => {
+          const v = values[j];
+          if (v === null) return;
+          const arr = parts.get(id) ?? [];
+          arr.push(JSON.parse(v) as S);
+          parts.set(id, arr);
+        });
+      });
+      return ids.map((id) => {
+        const found = parts.get(id);
+        if (!found) return undefined;
+        if (projection.recordKeyOf(id) !== null) return found[0];
+        if (!projection.combine) throw new Error(`view ${view} spreads ${id} over partitions but has no combine()`);
+        return projection.combine(found);
+      });
+    },
+    async indexPage(index, { first, after, recordKey }) {
+      const gen = generation.current();
+      const from = after ? decodeCursor(after) : null;
+      const targets = recordKey === undefined ? allPartitions : [partitionForKey(recordKey, partitions)];
+      const pipeline = redis.pipeline();
+      for (const p of targets) {
+        const key = partitionKeys(view, gen, topic, p).index(index);
+        if (from) {
+          // Members tied with the cursor's score come back in member order; ties are rare
+          // (scores are times or prices), so reading them whole is cheap.
+          pipeline.zrange(key, from[0], from[0], 'BYSCORE', 'WITHSCORES');
+          pipeline.zrange(key, `(${from[0]}`, '+inf', 'BYSCORE', 'LIMIT', 0, first + 1, 'WITHSCORES');
+        } else {
+          pipeline.zrange(key, '-inf', '+inf', 'BYSCORE', 'LIMIT', 0, first + 1, 'WITHSCORES');
+        }
+      }
+      trips++;
+      const results = (await pipeline.exec()) ?? [];
+      const all: Array<[number, string]> = [];
+      for (const [err, flat] of results as Array<[Error | null, string[]]>) {
+        if (err) throw err;
+        for (let i = 0; i < flat.length; i += 2) all.push([Number(flat[i + 1]), flat[i]]);
+      }
+      all.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+      const rest = from ? all.filter(([s, id]) => s > from[0] || (s === from[0] && id > from[1])) : all;
+      const page = rest.slice(0, first);
+      const lastItem = page[page.length - 1];
+      return {
+        ids: page.map(([, id]) => id),
+        hasNextPage: rest.length > first,
+        endCursor: lastItem ? encodeCursor(lastItem[0], lastItem[1]) : null,
+      };
+    },
+    async close() {
+      await generation.close();
+      subscriber?.disconnect();
+    },
+  };
+}
