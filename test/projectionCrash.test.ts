@@ -19,7 +19,9 @@ afterAll(async () => {
 });
 
 function startChild(topic: string, view: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'fixtures/projectionChild.ts')], {
+  // `node --import tsx` runs the fixture in this one process, so SIGKILL kills the projection
+  // itself (the tsx CLI would be a wrapper around a second process).
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures/projectionChild.ts')], {
     env: { ...process.env, TOPIC: topic, VIEW: view, MAX_CHUNK: '50', LOG_LEVEL: 'error' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

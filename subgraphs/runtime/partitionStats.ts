@@ -50,7 +50,10 @@ export class PartitionStatsRecorder {
 
   private advance(now: number): void {
     const second = Math.floor(now / 1000);
-    if (this.ringSecond === 0) this.ringSecond = second;
+    if (this.ringSecond === 0 || second - this.ringSecond >= WINDOW_S) {
+      this.ring.fill(0);
+      this.ringSecond = second;
+    }
     while (this.ringSecond < second) {
       this.ringSecond++;
       this.ring[this.ringSecond % WINDOW_S] = 0;

@@ -1,6 +1,6 @@
 // The event producer every subgraph and tool uses: idempotent, acks=all, keyed with
 // Kafka's Java partitioner, and it tells the caller exactly where each event landed.
-import type { Admin, Kafka, Producer, Message } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
 import { encodeEvent, partitionForKey, type Envelope } from '../../schema/events';
 
 /** Where a produced record was written: what read-your-writes and consistency tokens wait for. */
@@ -22,15 +22,16 @@ export interface EventProducer {
   close(): Promise<void>;
 }
 
-export interface EventProducerOptions {
-  /** kafkajs transactional id is not used: idempotence gives exactly-once per partition and session. */
-  readonly clientLabel?: string;
-}
-
-export async function createEventProducer(kafka: Kafka, _opts: EventProducerOptions = {}): Promise<EventProducer> {
+export async function createEventProducer(kafka: Kafka): Promise<EventProducer> {
   // maxInFlightRequests 1 keeps per-partition order even across retries (kafkajs' idempotent
   // producer does not track sequence numbers over several in-flight requests).
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    // Records carry an explicit partition; the Java-compatible partitioner covers raw sends.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   const admin: Admin = kafka.admin();
   await Promise.all([producer.connect(), admin.connect()]);
   const partitionCounts = new Map<string, Promise<number>>();

@@ -30,12 +30,17 @@ export interface ProjectionRunnerOptions<K extends EventTopicKey, S> {
   readonly generation?: string;
   /** Where events that cannot be applied go. @default `<topic>.dlq` */
   readonly deadLetterTopic?: string;
-  /** Events folded and written per atomic step. Bounds script size and latency. @default 500 */
+  /** Events folded and written per atomic step. Bounds script size and latency. @default 1000 */
   readonly maxChunk?: number;
   /** How often lag is measured against the broker's high watermarks. @default 2000 */
   readonly lagRefreshMs?: number;
   /** Longest pause between retries of a failing Redis or broker call. @default 5000 */
   readonly maxRetryDelayMs?: number;
+  /**
+   * How long the group waits for a silent member before giving its partitions to others:
+   * the recovery time after a crashed instance. @default 30000 (the broker allows 6000 and up)
+   */
+  readonly sessionTimeoutMs?: number;
   readonly logger?: Logger;
 }
 
@@ -73,7 +78,7 @@ export async function startProjection<K extends EventTopicKey, S>(
   const topic = opts.topic ?? TOPICS[projection.topic].name;
   const groupId = opts.groupId ?? `view.${view}`;
   const dlq = opts.deadLetterTopic ?? dlqTopicName(topic);
-  const maxChunk = opts.maxChunk ?? 500;
+  const maxChunk = opts.maxChunk ?? 1000;
   const maxRetryDelay = opts.maxRetryDelayMs ?? 5000;
   const log = opts.logger ?? createLogger(`projection:${view}`);
   const channels = viewChannels(view);
@@ -228,8 +233,7 @@ export async function startProjection<K extends EventTopicKey, S>(
         for (const [index, score] of is)
           if (was.get(index) !== score) ops.push({ op: 'zadd', key: keys.index(index), score, member: id });
       }
-      if (projection.notify !== false)
-        notices.push(JSON.stringify({ view, gen, id, partition, offset, state: now ?? null }));
+      if (projection.notify !== false) notices.push(JSON.stringify({ id, offset, state: now ?? null }));
     }
 
     const result = await applyBatch(redis, {
@@ -239,7 +243,8 @@ export async function startProjection<K extends EventTopicKey, S>(
       meta: { lastEventAt, appliedAt: Date.now() },
       ops,
       noticeChannel: channels.notices,
-      notices,
+      // One message per chunk: Redis and every subscriber handle one publish instead of hundreds.
+      notices: notices.length === 0 ? [] : [`{"view":${JSON.stringify(view)},"gen":${JSON.stringify(gen)},"partition":${partition},"changes":[${notices.join(',')}]}`],
       appliedChannel: channels.applied,
       appliedMessage: appliedMessage(gen, topic, partition, last),
     });
@@ -256,8 +261,8 @@ export async function startProjection<K extends EventTopicKey, S>(
 
   const consumer: Consumer = kafka.consumer({
     groupId,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: Math.min(3_000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 5)),
     maxWaitTimeInMs: 100,
     allowAutoTopicCreation: false,
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },

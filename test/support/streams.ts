@@ -72,9 +72,10 @@ export function orderEvents(opts: { seed: number; count: number; orders: number;
   }));
   const events: EventOf<'orders'>[] = [];
   const base = Date.parse('2026-01-01T00:00:00Z');
-  let open = state.filter((o) => !o.done);
+  const open = [...state];
   while (events.length < opts.count && open.length > 0) {
-    const o = open[Math.floor(rnd() * open.length)];
+    const pick = Math.floor(rnd() * open.length);
+    const o = open[pick];
     const occurredAt = new Date(base + events.length * 1000).toISOString();
     if (o.step === -1) {
       events.push(
@@ -104,7 +105,11 @@ export function orderEvents(opts: { seed: number; count: number; orders: number;
       o.step++;
       if (cancel || to === 'DELIVERED') o.done = true;
     }
-    if (o.done) open = open.filter((x) => !x.done);
+    if (o.done) {
+      // Swap-remove keeps generation linear in the number of events.
+      open[pick] = open[open.length - 1];
+      open.pop();
+    }
   }
   return events;
 }

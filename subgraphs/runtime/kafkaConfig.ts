@@ -1,0 +1,149 @@
+// Builds the kafkajs client configuration from KAFKA_* environment variables, for every process that talks to Kafka.
+
+import fs from 'node:fs';
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { ConnectionOptions } from 'node:tls';
+
+/** A setting is missing or malformed; the message says which and how to fix it, in one line. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const DEFAULT_BROKERS = '127.0.0.1:9092';
+const DEFAULT_CLIENT_ID = 'streamgraph';
+const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+/**
+ * KAFKA_BROKERS (comma list of host:port, default 127.0.0.1:9092), KAFKA_CLIENT_ID,
+ * KAFKA_SASL_MECHANISM (plain | scram-sha-256 | scram-sha-512) with KAFKA_SASL_USERNAME and
+ * KAFKA_SASL_PASSWORD, KAFKA_SSL (true/false) with optional KAFKA_SSL_CA_FILE,
+ * KAFKA_SSL_CERT_FILE + KAFKA_SSL_KEY_FILE and KAFKA_SSL_REJECT_UNAUTHORIZED (default true).
+ * Throws ConfigError on anything inconsistent, before any connection is attempted.
+ */
+export function kafkaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaConfig {
+  const config: KafkaConfig = {
+    brokers: parseBrokers(value(env, 'KAFKA_BROKERS') ?? DEFAULT_BROKERS),
+    clientId: value(env, 'KAFKA_CLIENT_ID') ?? DEFAULT_CLIENT_ID,
+  };
+  const sasl = parseSasl(env);
+  if (sasl) config.sasl = sasl;
+  const ssl = parseSsl(env);
+  if (ssl !== undefined) config.ssl = ssl;
+  return config;
+}
+
+/** A kafkajs client that logs warnings and errors as one JSON line each on stderr. */
+export function createKafka(config: KafkaConfig, level: logLevel.WARN | logLevel.ERROR = logLevel.WARN): Kafka {
+  return new Kafka({ ...config, logLevel: level, logCreator: jsonLogCreator });
+}
+
+/** kafkajs' default logger prints multi-line text; one JSON object per line is what log tooling reads. */
+export function jsonLogCreator(): (entry: LogEntry) => void {
+  return ({ namespace, label, log }) => {
+    const { message, timestamp, logger: _logger, ...extra } = log;
+    process.stderr.write(
+      `${JSON.stringify({ time: timestamp, level: label.toLowerCase(), source: 'kafkajs', namespace, message, ...extra })}\n`,
+    );
+  };
+}
+
+function parseBrokers(raw: string): string[] {
+  const brokers = raw
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+  if (brokers.length === 0) throw new ConfigError('KAFKA_BROKERS is empty; set it to host:port[,host:port...], e.g. 127.0.0.1:9092');
+  for (const broker of brokers) {
+    // host:port, with IPv6 hosts in brackets ([::1]:9092).
+    const match = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d+)$/.exec(broker);
+    const port = match ? Number(match[2]) : NaN;
+    if (!match || port < 1 || port > 65535) {
+      throw new ConfigError(`KAFKA_BROKERS entry "${broker}" is not host:port; set KAFKA_BROKERS=host1:9092,host2:9092`);
+    }
+  }
+  return brokers;
+}
+
+function parseSasl(env: NodeJS.ProcessEnv): SASLOptions | undefined {
+  const rawMechanism = value(env, 'KAFKA_SASL_MECHANISM');
+  const username = value(env, 'KAFKA_SASL_USERNAME');
+  // A password may legitimately start or end with spaces; only a blank one counts as unset.
+  const password = value(env, 'KAFKA_SASL_PASSWORD') === undefined ? undefined : env.KAFKA_SASL_PASSWORD;
+  if (rawMechanism === undefined) {
+    if (username !== undefined || password !== undefined) {
+      throw new ConfigError(
+        `KAFKA_SASL_${username !== undefined ? 'USERNAME' : 'PASSWORD'} is set but KAFKA_SASL_MECHANISM is not; set it to ${SASL_MECHANISMS.join(', ')}`,
+      );
+    }
+    return undefined;
+  }
+  const mechanism = rawMechanism.toLowerCase();
+  if (!isSaslMechanism(mechanism)) {
+    throw new ConfigError(`KAFKA_SASL_MECHANISM="${rawMechanism}" is not supported; use one of ${SASL_MECHANISMS.join(', ')}`);
+  }
+  if (username === undefined) throw new ConfigError(`KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_USERNAME; set it`);
+  if (password === undefined) throw new ConfigError(`KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_PASSWORD; set it`);
+  return { mechanism, username, password };
+}
+
+function parseSsl(env: NodeJS.ProcessEnv): ConnectionOptions | boolean | undefined {
+  const ssl = parseBool(env, 'KAFKA_SSL');
+  const caFile = value(env, 'KAFKA_SSL_CA_FILE');
+  const certFile = value(env, 'KAFKA_SSL_CERT_FILE');
+  const keyFile = value(env, 'KAFKA_SSL_KEY_FILE');
+  const rejectUnauthorized = parseBool(env, 'KAFKA_SSL_REJECT_UNAUTHORIZED');
+
+  if (ssl !== true) {
+    // Certificates without KAFKA_SSL=true would silently connect in plaintext; say so instead.
+    const stray = [
+      ['KAFKA_SSL_CA_FILE', caFile],
+      ['KAFKA_SSL_CERT_FILE', certFile],
+      ['KAFKA_SSL_KEY_FILE', keyFile],
+      ['KAFKA_SSL_REJECT_UNAUTHORIZED', rejectUnauthorized],
+    ].find(([, v]) => v !== undefined);
+    if (stray) throw new ConfigError(`${stray[0]} is set but KAFKA_SSL is not true; set KAFKA_SSL=true or unset ${stray[0]}`);
+    return ssl;
+  }
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError(
+      `${certFile === undefined ? 'KAFKA_SSL_KEY_FILE' : 'KAFKA_SSL_CERT_FILE'} is set without ${certFile === undefined ? 'KAFKA_SSL_CERT_FILE' : 'KAFKA_SSL_KEY_FILE'}; a client certificate needs both`,
+    );
+  }
+  if (caFile === undefined && certFile === undefined && rejectUnauthorized !== false) return true;
+  const options: ConnectionOptions = { rejectUnauthorized: rejectUnauthorized ?? true };
+  if (caFile !== undefined) options.ca = [readPem('KAFKA_SSL_CA_FILE', caFile)];
+  if (certFile !== undefined && keyFile !== undefined) {
+    options.cert = readPem('KAFKA_SSL_CERT_FILE', certFile);
+    options.key = readPem('KAFKA_SSL_KEY_FILE', keyFile);
+  }
+  return options;
+}
+
+function readPem(variable: string, file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(`${variable}=${file} cannot be read (${code}); point it at a PEM file`);
+  }
+}
+
+function parseBool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const raw = value(env, name);
+  if (raw === undefined) return undefined;
+  const v = raw.toLowerCase();
+  if (v === 'true' || v === '1' || v === 'yes') return true;
+  if (v === 'false' || v === '0' || v === 'no') return false;
+  throw new ConfigError(`${name}="${raw}" is not a boolean; set it to true or false`);
+}
+
+/** Unset and blank are the same: `FOO= npm start` must not mean "FOO is the empty string". */
+function value(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function isSaslMechanism(m: string): m is SaslMechanism {
+  return (SASL_MECHANISMS as readonly string[]).includes(m);
+}

@@ -1,0 +1,57 @@
+// Jest global setup: a Kafka broker, Redis and the declared topics exist before any test file runs.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { isKafkaReachable, startKafkaBroker } from '../infra/kafka';
+import { ensureRedis } from '../infra/redis';
+import { ensureTopics } from '../infra/topics';
+import { allTopicSpecs } from '../schema/events/topics';
+import { createKafka, kafkaConfigFromEnv } from '../subgraphs/runtime/kafkaConfig';
+import { checkRedis, parseRedisEnv, redisFromEnv } from '../subgraphs/runtime/redisConfig';
+
+const LOCAL_BROKER = '127.0.0.1:9092';
+const RUN_DIR = path.resolve(__dirname, '..', '.run');
+/** Present while the tests own the detached broker / redis-server, so teardown stops only those. */
+export const KAFKA_STARTED_BY_TESTS = path.join(RUN_DIR, 'kafka.started-by-tests');
+export const REDIS_STARTED_BY_TESTS = path.join(RUN_DIR, 'redis.started-by-tests');
+
+export default async function globalSetup(): Promise<void> {
+  // Pure unit-test runs can skip the infrastructure entirely.
+  if (process.env.STREAMGRAPH_TEST_INFRA === 'off') return;
+
+  if (!process.env.KAFKA_BROKERS) {
+    if (!(await isKafkaReachable([LOCAL_BROKER], 3_000))) {
+      // Detached, so a broker of an interrupted run is simply reused by the next one.
+      const broker = await startKafkaBroker({ detached: true });
+      mark(KAFKA_STARTED_BY_TESTS, broker.pid);
+    }
+    // Workers are forked after global setup and inherit this environment.
+    process.env.KAFKA_BROKERS = LOCAL_BROKER;
+  }
+
+  if (parseRedisEnv().kind === 'cluster') {
+    const client = redisFromEnv(process.env, { lazyConnect: true });
+    try {
+      await checkRedis(client, parseRedisEnv().url);
+    } finally {
+      client.disconnect();
+    }
+  } else {
+    const redis = await ensureRedis(process.env.REDIS_URL, { detached: true });
+    if (redis.startedByUs) mark(REDIS_STARTED_BY_TESTS, 0);
+    process.env.REDIS_URL = redis.url;
+  }
+
+  const admin = createKafka(kafkaConfigFromEnv()).admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, allTopicSpecs());
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function mark(file: string, pid: number): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${pid}\n`);
+}
