@@ -1,0 +1,149 @@
+// Change notices of a view, fanned out in-process: one Redis subscription per view and
+// process, however many GraphQL subscriptions listen. Subscriptions are fed by these
+// notices, never by polling.
+import type { Cluster, Redis } from 'ioredis';
+import { watchGeneration, type GenerationWatch } from './generation';
+import { viewChannels } from './keys';
+import { createSubscriber } from './subscriber';
+
+/** One entity's new state, as the projection wrote it. */
+export interface Change<S> {
+  readonly id: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** null when the entity was deleted. */
+  readonly state: S | null;
+}
+
+export interface ChangeQueue<S> extends AsyncIterableIterator<Change<S>> {
+  close(): void;
+}
+
+export interface NoticeHub<S> {
+  /**
+   * Starts buffering the changes that pass `filter`. A listener that falls more than
+   * `maxPending` changes behind keeps only the newest state per entity (conflation), so a
+   * slow reader costs bounded memory and still converges.
+   */
+  listen(filter: (change: Change<S>) => boolean, maxPending?: number): ChangeQueue<S>;
+  listeners(): number;
+  close(): Promise<void>;
+}
+
+interface Listener<S> {
+  filter(change: Change<S>): boolean;
+  push(change: Change<S>): void;
+}
+
+export async function createNoticeHub<S>(redis: Redis | Cluster, view: string): Promise<NoticeHub<S>> {
+  const subscriber = await createSubscriber(redis);
+  const generation: GenerationWatch = await watchGeneration(redis, subscriber, view);
+  const channel = viewChannels(view).notices;
+  const listeners = new Set<Listener<S>>();
+  subscriber.on('message', (ch: string, message: string) => {
+    if (ch !== channel || listeners.size === 0) return;
+    const notice = JSON.parse(message) as { gen: string; partition: number; changes: Array<{ id: string; offset: number; state: S | null }> };
+    // A rebuild replays history into another generation; only the live one is news.
+    if (notice.gen !== generation.current()) return;
+    for (const c of notice.changes) {
+      const change: Change<S> = { id: c.id, partition: notice.partition, offset: c.offset, state: c.state };
+      for (const l of listeners) if (l.filter(change)) l.push(change);
+    }
+  });
+  await subscriber.subscribe(channel);
+
+  return {
+    listeners: () => listeners.size,
+    listen(filter, maxPending = 1000) {
+      const pending = new Map<string, Change<S>>();
+      const order: Change<S>[] = [];
+      let conflating = false;
+      let wake: ((r: IteratorResult<Change<S>>) => void) | null = null;
+      let closed = false;
+      const listener: Listener<S> = {
+        filter,
+        push(change) {
+          if (wake) {
+            const w = wake;
+            wake = null;
+            w({ value: change, done: false });
+            return;
+          }
+          if (!conflating && order.length >= maxPending) {
+            conflating = true;
+            for (const c of order) pending.set(c.id, c);
+            order.length = 0;
+          }
+          if (conflating) {
+            pending.delete(change.id); // re-insert so the newest change moves to the back
+            pending.set(change.id, change);
+          } else order.push(change);
+        },
+      };
+      listeners.add(listener);
+      const close = () => {
+        closed = true;
+        listeners.delete(listener);
+        if (wake) wake({ value: undefined, done: true });
+        wake = null;
+      };
+      const queue: ChangeQueue<S> = {
+        close,
+        [Symbol.asyncIterator]() {
+          return queue;
+        },
+        next() {
+          if (order.length > 0) return Promise.resolve({ value: order.shift()!, done: false });
+          if (pending.size > 0) {
+            const [id, change] = pending.entries().next().value as [string, Change<S>];
+            pending.delete(id);
+            if (pending.size === 0) conflating = false;
+            return Promise.resolve({ value: change, done: false });
+          }
+          if (closed) return Promise.resolve({ value: undefined, done: true });
+          return new Promise((resolve) => (wake = resolve));
+        },
+        return() {
+          close();
+          return Promise.resolve({ value: undefined, done: true });
+        },
+      };
+      return queue;
+    },
+    async close() {
+      for (const l of listeners) listeners.delete(l);
+      await generation.close();
+      subscriber.disconnect();
+    },
+  };
+}
+
+/**
+ * A state subscription: the current states first, then every newer state of the entities
+ * that pass `filter`. Listening starts before the current state is read, and versions
+ * drop anything not newer than what was sent, so nothing falls in the gap between the two.
+ */
+export async function* currentThenChanges<S>(opts: {
+  hub: NoticeHub<S>;
+  filter: (change: Change<S>) => boolean;
+  current: () => Promise<ReadonlyArray<readonly [string, S]>>;
+  versionOf: (state: S) => number;
+}): AsyncGenerator<S> {
+  const queue = opts.hub.listen(opts.filter);
+  const sent = new Map<string, number>();
+  try {
+    for (const [id, state] of await opts.current()) {
+      sent.set(id, opts.versionOf(state));
+      yield state;
+    }
+    for await (const change of queue) {
+      if (change.state === null) continue;
+      const v = opts.versionOf(change.state);
+      if (v <= (sent.get(change.id) ?? -Infinity)) continue;
+      sent.set(change.id, v);
+      yield change.state;
+    }
+  } finally {
+    queue.close();
+  }
+}

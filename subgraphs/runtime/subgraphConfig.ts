@@ -1,0 +1,35 @@
+// Settings every subgraph process reads from its environment, checked at start.
+import { ConfigError } from './kafkaConfig';
+import type { SubgraphOptions } from './startSubgraph';
+
+/** Only for local development; production must set GATEWAY_IDENTITY_SECRET. */
+export const DEV_IDENTITY_SECRET = 'streamgraph-dev-identity-secret';
+
+export function identitySecretFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const secret = env.GATEWAY_IDENTITY_SECRET?.trim();
+  if (secret) {
+    if (secret.length < 16) throw new ConfigError('GATEWAY_IDENTITY_SECRET is shorter than 16 characters; use a long random value');
+    return secret;
+  }
+  if (env.NODE_ENV === 'production')
+    throw new ConfigError('GATEWAY_IDENTITY_SECRET is not set; set the same long random value on the gateway and every subgraph');
+  return DEV_IDENTITY_SECRET;
+}
+
+/** A subgraph's options from `<NAME>_PORT`, `HOST`, `GATEWAY_IDENTITY_SECRET`, `READY_MAX_LAG`, `WRITE_TIMEOUT_MS`. */
+export function subgraphOptionsFromEnv(portVariable: string, defaultPort: number, env: NodeJS.ProcessEnv = process.env): SubgraphOptions {
+  const int = (name: string, fallback: number) => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name}="${raw}" is not a whole number`);
+    return n;
+  };
+  return {
+    port: int(portVariable, defaultPort),
+    host: env.SUBGRAPH_HOST?.trim() || '127.0.0.1',
+    identitySecret: identitySecretFromEnv(env),
+    readyMaxLag: int('READY_MAX_LAG', 1000),
+    writeTimeoutMs: int('WRITE_TIMEOUT_MS', 5000),
+  };
+}

@@ -1,0 +1,159 @@
+// What a subgraph process holds: Kafka and Redis clients, the producer, its views (runner,
+// reader, change notices), metrics and readiness. Subgraphs wire their schema on top.
+import DataLoader from 'dataloader';
+import type { Cluster, Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { TOPICS, type EventOf, type EventTopicKey, type TopicKey } from '../../schema/events';
+import { WaitTimeoutError } from './appliedWatch';
+import { acceptedNotApplied } from './errors';
+import { createKafka, kafkaConfigFromEnv } from './kafkaConfig';
+import { createLogger, type Logger } from './logger';
+import { createNoticeHub, type NoticeHub } from './noticeHub';
+import { createEventProducer, type EventProducer, type WrittenAt } from './producer';
+import type { Projection } from './projection';
+import { registerProjectionMetrics } from './projectionMetrics';
+import { startProjection, type ProjectionHandle } from './projectionRunner';
+import { redisFromEnv } from './redisConfig';
+import type { Readiness } from './subgraphServer';
+import { createViewReader, type ViewReader } from './viewReader';
+
+export interface SubgraphRuntimeConfig {
+  /** The subgraph's name: logs, metrics, consumer groups. */
+  readonly name: string;
+  /**
+   * Prefix for topic and view names, so tests can run isolated copies side by side.
+   * Production leaves it empty. @default ''
+   */
+  readonly namespace?: string;
+  readonly kafka?: Kafka;
+  readonly redis?: Redis | Cluster;
+  /** /ready fails while any view partition lags more records than this. @default 1000 */
+  readonly readyMaxLag?: number;
+  /** How long a mutation waits for its own view to apply its event. @default 5000 */
+  readonly writeTimeoutMs?: number;
+  /** Consumer session timeout (see ProjectionRunnerOptions). @default 30000 */
+  readonly sessionTimeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+/** A running view: its projection, a reader of its live generation and its change notices. */
+export interface View<S> {
+  readonly name: string;
+  readonly handle: ProjectionHandle;
+  readonly reader: ViewReader<S>;
+  readonly notices: NoticeHub<S>;
+  /** A per-request DataLoader: every id asked for in one tick is read in one Redis round trip. */
+  loader(): DataLoader<string, S | undefined>;
+}
+
+export interface SubgraphRuntime {
+  readonly name: string;
+  readonly kafka: Kafka;
+  readonly redis: Redis | Cluster;
+  readonly producer: EventProducer;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  /** The Kafka topic name of a declared topic, in this runtime's namespace. */
+  topic(key: TopicKey): string;
+  /** Starts a projection and its reader and notice hub. */
+  view<K extends EventTopicKey, S>(projection: Projection<K, S>): Promise<View<S>>;
+  /**
+   * Writes an event and waits until `view` has applied it (read-your-writes). On timeout the
+   * error says the write was accepted and where it is.
+   */
+  emit<K extends EventTopicKey>(topic: K, event: EventOf<K>, view: View<unknown>): Promise<WrittenAt>;
+  readiness(): Readiness;
+  close(): Promise<void>;
+}
+
+export async function createSubgraphRuntime(config: SubgraphRuntimeConfig): Promise<SubgraphRuntime> {
+  const ns = config.namespace ?? '';
+  const logger = config.logger ?? createLogger(config.name);
+  const kafka = config.kafka ?? createKafka(kafkaConfigFromEnv());
+  const ownRedis = !config.redis;
+  const redis = config.redis ?? redisFromEnv();
+  const producer = await createEventProducer(kafka);
+  const registry = new Registry();
+  registry.setDefaultLabels({ subgraph: config.name });
+  collectDefaultMetrics({ register: registry });
+  const views: View<unknown>[] = [];
+  registerProjectionMetrics(registry, () => views.map((v) => v.handle));
+  const maxLag = config.readyMaxLag ?? 1000;
+  const writeTimeout = config.writeTimeoutMs ?? 5000;
+  const topic = (key: TopicKey) => `${ns}${TOPICS[key].name}`;
+
+  return {
+    name: config.name,
+    kafka,
+    redis,
+    producer,
+    registry,
+    logger,
+    topic,
+    async view<K extends EventTopicKey, S>(base: Projection<K, S>): Promise<View<S>> {
+      const projection: Projection<K, S> = { ...base, name: `${ns}${base.name}` };
+      const topicName = topic(base.topic);
+      const handle = await startProjection({
+        kafka,
+        redis,
+        projection,
+        topic: topicName,
+        groupId: `${ns}${config.name}.${base.name}`,
+        sessionTimeoutMs: config.sessionTimeoutMs,
+        logger: logger.child({ view: projection.name }),
+      });
+      const partitions = await producer.partitionsOf(topicName);
+      const reader = await createViewReader({ redis, projection, topic: topicName, partitions });
+      const notices = await createNoticeHub<S>(redis, projection.name);
+      const view: View<S> = {
+        name: projection.name,
+        handle,
+        reader,
+        notices,
+        loader: () => new DataLoader<string, S | undefined>((ids) => reader.getMany(ids), { maxBatchSize: 1000 }),
+      };
+      views.push(view as View<unknown>);
+      return view;
+    },
+    async emit(key, event, view) {
+      const at = await producer.publish(topic(key), event);
+      try {
+        await view.handle.waitFor(at.partition, at.offset, writeTimeout);
+      } catch (e) {
+        if (e instanceof WaitTimeoutError) throw acceptedNotApplied(at, writeTimeout);
+        throw e;
+      }
+      return at;
+    },
+    readiness() {
+      const lagging = views.flatMap((v) =>
+        v.handle
+          .stats()
+          .filter((s) => s.lag === null || s.lag > maxLag)
+          .map((s) => ({ view: v.name, partition: s.partition, lag: s.lag })),
+      );
+      return {
+        ready: lagging.length === 0,
+        detail: {
+          maxLag,
+          views: views.map((v) => ({
+            view: v.name,
+            lag: v.handle.stats().reduce((a, s) => a + (s.lag ?? 0), 0),
+            lastEventAt: v.handle.stats().reduce<string | null>((a, s) => (s.lastEventAt && (!a || s.lastEventAt > a) ? s.lastEventAt : a), null),
+          })),
+          ...(lagging.length ? { lagging } : {}),
+        },
+      };
+    },
+    async close() {
+      for (const v of views.splice(0)) {
+        await v.handle.stop();
+        await v.reader.close();
+        await v.notices.close();
+      }
+      await producer.close();
+      if (ownRedis) redis.disconnect();
+    },
+  };
+}

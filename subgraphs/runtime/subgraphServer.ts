@@ -1,0 +1,223 @@
+// The server every subgraph runs: GraphQL over HTTP (Apollo Server) and graphql-ws on one
+// port and path, /health, /ready and /metrics beside them, and the gateway's signed
+// identity required on every GraphQL call.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { WebSocketServer } from 'ws';
+import { IDENTITY_HEADER, IdentityError, verifyIdentity, type Identity } from './identity';
+import type { Logger } from './logger';
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly detail: Record<string, unknown>;
+}
+
+export interface SubgraphServerOptions<C extends BaseContext> {
+  /** The subgraph's name, in logs and metric labels. */
+  readonly name: string;
+  readonly schema: GraphQLSchema;
+  /** @default 0 (a free port) */
+  readonly port?: number;
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+  /** The secret the gateway signs identities with. */
+  readonly identitySecret: string;
+  /** Builds a request's context (fresh DataLoaders) for a verified caller. */
+  readonly context: (identity: Identity) => C;
+  /** What /ready reports; 503 unless ready. */
+  readonly readiness: () => Readiness;
+  /** Where /metrics comes from; request metrics are registered on it too. */
+  readonly registry: Registry;
+  readonly logger: Logger;
+  /** Largest request body accepted. @default 1 MiB */
+  readonly maxBodyBytes?: number;
+}
+
+export interface SubgraphServerHandle {
+  /** `http://host:port/graphql` */
+  readonly url: string;
+  /** `ws://host:port/graphql` */
+  readonly wsUrl: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphServerOptions<C>): Promise<SubgraphServerHandle> {
+  const { name, schema, logger, registry } = opts;
+  const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
+  const duration = new Histogram({
+    name: 'streamgraph_subgraph_request_duration_seconds',
+    help: 'GraphQL HTTP requests served, by operation name and outcome.',
+    labelNames: ['subgraph', 'operation', 'outcome'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const subscriptions = new Counter({
+    name: 'streamgraph_subgraph_subscriptions_started_total',
+    help: 'GraphQL subscriptions started over graphql-ws.',
+    labelNames: ['subgraph'],
+    registers: [registry],
+  });
+
+  const apollo = new ApolloServer<C>({
+    schema,
+    // Subgraphs are reached only with the gateway's signature, so introspection and
+    // `_service { sdl }` stay available to the gateway and tooling.
+    introspection: true,
+    // Nothing leaves the machine: no landing page from a CDN, no usage or schema reporting,
+    // no per-request federated traces the gateway would have to ask for.
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+    ],
+    logger: {
+      debug: (m) => logger.debug(m),
+      info: (m) => logger.info(m),
+      warn: (m) => logger.warn(m),
+      error: (m) => logger.error(m),
+    },
+  });
+  await apollo.start();
+
+  const json = (res: http.ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://subgraph');
+    try {
+      if (url.pathname === '/health') return json(res, 200, { status: 'ok', subgraph: name });
+      if (url.pathname === '/ready') {
+        const r = opts.readiness();
+        return json(res, r.ready ? 200 : 503, { ready: r.ready, subgraph: name, ...r.detail });
+      }
+      if (url.pathname === '/metrics') {
+        res.writeHead(200, { 'content-type': registry.contentType });
+        return res.end(await registry.metrics());
+      }
+      if (url.pathname !== '/graphql') return json(res, 404, { error: `no route ${url.pathname}` });
+
+      let identity: Identity;
+      try {
+        identity = verifyIdentity(req.headers[IDENTITY_HEADER] as string | undefined, opts.identitySecret);
+      } catch (e) {
+        const message = e instanceof IdentityError ? e.message : 'identity check failed';
+        return json(res, 401, { errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] });
+      }
+      const body = req.method === 'POST' ? await readBody(req, maxBody) : undefined;
+      if (body === null)
+        return json(res, 413, { errors: [{ message: `request body over ${maxBody} bytes`, extensions: { code: 'BAD_REQUEST' } }] });
+
+      const headers = new HeaderMap();
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+      const started = process.hrtime.bigint();
+      const parsed = body === undefined || body === '' ? undefined : safeJson(body);
+      const result = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
+        context: async () => opts.context(identity),
+      });
+      const operation = operationName(parsed);
+      for (const [k, v] of result.headers) res.setHeader(k, v);
+      res.statusCode = result.status ?? 200;
+      if (result.body.kind === 'complete') {
+        res.end(result.body.string);
+      } else {
+        for await (const chunk of result.body.asyncIterator) res.write(chunk);
+        res.end();
+      }
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      duration.observe({ subgraph: name, operation, outcome: res.statusCode < 400 ? 'ok' : 'error' }, seconds);
+    } catch (e) {
+      logger.error({ err: e }, 'request failed');
+      if (!res.headersSent) json(res, 500, { errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else res.end();
+    }
+  });
+
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: maxBody });
+  const identities = new WeakMap<object, Identity>();
+  const wsServer = useServer<Record<string, unknown>>(
+    {
+      schema,
+      onConnect: (ctx) => {
+        try {
+          identities.set(ctx, verifyIdentity(ctx.connectionParams?.[IDENTITY_HEADER] as string | undefined, opts.identitySecret));
+          return true;
+        } catch (e) {
+          ctx.extra.socket.close(CloseCode.Forbidden, (e as Error).message.slice(0, 120));
+          return false;
+        }
+      },
+      onSubscribe: () => {
+        subscriptions.inc({ subgraph: name });
+      },
+      context: (ctx) => opts.context(identities.get(ctx) as Identity),
+    },
+    wss,
+  );
+
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
+  const { port, address } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  logger.info({ subgraph: name, port }, 'subgraph listening');
+  return {
+    url: `http://${host}:${port}/graphql`,
+    wsUrl: `ws://${host}:${port}/graphql`,
+    port,
+    async close() {
+      await wsServer.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await apollo.stop();
+    },
+  };
+}
+
+/** The body as text, or null when it is larger than `max` (the rest is not read). */
+function readBody(req: http.IncomingMessage, max: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        resolve(null);
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Apollo Server answers a body that is not JSON with a clear 400; pass it the raw text then. */
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function operationName(body: unknown): string {
+  if (body && typeof body === 'object' && 'operationName' in body && typeof body.operationName === 'string')
+    return body.operationName.slice(0, 100);
+  return 'anonymous';
+}
