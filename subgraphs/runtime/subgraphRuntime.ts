@@ -63,6 +63,8 @@ export interface SubgraphRuntime {
    * error says the write was accepted and where it is.
    */
   emit<K extends EventTopicKey>(topic: K, event: EventOf<K>, view: View<unknown>): Promise<WrittenAt>;
+  /** The views started so far. */
+  views(): readonly View<unknown>[];
   readiness(): Readiness;
   close(): Promise<void>;
 }
@@ -126,6 +128,7 @@ export async function createSubgraphRuntime(config: SubgraphRuntimeConfig): Prom
       }
       return at;
     },
+    views: () => views,
     readiness() {
       const lagging = views.flatMap((v) =>
         v.handle

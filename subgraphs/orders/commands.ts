@@ -1,0 +1,98 @@
+// The orders team's mutations: check the caller and the input against the views, emit
+// one event, and answer from the view once it has applied that event.
+import { randomUUID } from 'node:crypto';
+import { createEvent, ORDER_STATUSES, type OrderStatus } from '../../schema/events';
+import { badInput, forbidden, invalidTransition, notFound, unauthenticated } from '../runtime/errors';
+import { hasRole, type Identity } from '../runtime/identity';
+import type { SubgraphRuntime, View } from '../runtime/subgraphRuntime';
+import type { OrderState, ProductPrice } from './projection';
+import { isLegalTransition } from './transitions';
+
+export interface OrdersDeps {
+  readonly runtime: SubgraphRuntime;
+  readonly orders: View<OrderState>;
+  readonly prices: View<ProductPrice>;
+}
+
+export interface PlaceOrderInput {
+  readonly storeId: string;
+  readonly items: ReadonlyArray<{ productId: string; quantity: number; unitPriceCents?: number | null }>;
+}
+
+const MAX_ITEMS = 200;
+const MAX_QUANTITY = 1000;
+
+/** Places an order for the calling customer after checking products, quantities and prices. */
+export async function placeOrder(deps: OrdersDeps, identity: Identity, input: PlaceOrderInput): Promise<OrderState> {
+  if (!identity.sub) throw unauthenticated('sign in to place an order');
+  if (!hasRole(identity, 'customer', 'admin')) throw forbidden('only customers place orders');
+  if (!input.storeId.trim()) throw badInput('storeId is empty', 'storeId');
+  if (input.items.length === 0) throw badInput('an order needs at least one item', 'items');
+  if (input.items.length > MAX_ITEMS) throw badInput(`an order has at most ${MAX_ITEMS} items`, 'items');
+  const prices = await deps.prices.reader.getMany(input.items.map((i) => i.productId));
+  const items = input.items.map((item, n) => {
+    if (!Number.isInteger(item.quantity) || item.quantity < 1 || item.quantity > MAX_QUANTITY)
+      throw badInput(`quantity must be 1 to ${MAX_QUANTITY}`, `items[${n}].quantity`);
+    const product = prices[n];
+    if (!product) throw notFound('product', item.productId);
+    if (item.unitPriceCents != null && item.unitPriceCents !== product.priceCents)
+      throw badInput(
+        `the price of ${product.name} is now ${product.priceCents} cents, not ${item.unitPriceCents}`,
+        `items[${n}].unitPriceCents`,
+      );
+    return { productId: item.productId, quantity: item.quantity, unitPriceCents: product.priceCents };
+  });
+  const orderId = randomUUID();
+  const event = createEvent('orders', 'OrderPlaced', {
+    orderId,
+    customerId: identity.sub,
+    storeId: input.storeId,
+    items,
+    totalCents: items.reduce((a, i) => a + i.quantity * i.unitPriceCents, 0),
+  });
+  await deps.runtime.emit('orders', event, deps.orders);
+  return readOrder(deps, orderId);
+}
+
+/** Moves an order to `to` if that is a legal next status; shoppers and admins only. */
+export async function advanceOrder(deps: OrdersDeps, identity: Identity, id: string, to: OrderStatus): Promise<OrderState> {
+  if (!identity.sub && identity.roles.length === 0) throw unauthenticated();
+  if (!hasRole(identity, 'shopper', 'admin')) throw forbidden('only shoppers advance orders');
+  if (!(ORDER_STATUSES as readonly string[]).includes(to)) throw badInput(`unknown status ${to}`, 'status');
+  return transition(deps, identity, id, to);
+}
+
+/** Cancels an order: its customer or an admin (shoppers cancel with advanceOrder). */
+export async function cancelOrder(deps: OrdersDeps, identity: Identity, id: string): Promise<OrderState> {
+  if (!identity.sub) throw unauthenticated();
+  const order = (await deps.orders.reader.getMany([id]))[0];
+  if (!order || !(hasRole(identity, 'admin') || (hasRole(identity, 'customer') && order.customerId === identity.sub)))
+    throw forbidden('you can only cancel your own orders');
+  return transition(deps, identity, id, 'CANCELED');
+}
+
+async function transition(deps: OrdersDeps, identity: Identity, id: string, to: OrderStatus): Promise<OrderState> {
+  const order = (await deps.orders.reader.getMany([id]))[0];
+  if (!order) throw notFound('order', id);
+  if (!isLegalTransition(order.status, to)) throw invalidTransition(order.status, to);
+  const event = createEvent('orders', 'OrderStatusChanged', {
+    orderId: id,
+    customerId: order.customerId,
+    storeId: order.storeId,
+    totalCents: order.totalCents,
+    from: order.status,
+    to,
+    by: identity.sub ?? undefined,
+  });
+  await deps.runtime.emit('orders', event, deps.orders);
+  const after = await readOrder(deps, id);
+  // The fold ignores a transition that lost a race with a concurrent one.
+  if (!after.statusHistory.some((h) => h.eventId === event.eventId)) throw invalidTransition(after.status, to);
+  return after;
+}
+
+async function readOrder(deps: OrdersDeps, id: string): Promise<OrderState> {
+  const order = (await deps.orders.reader.getMany([id]))[0];
+  if (!order) throw notFound('order', id);
+  return order;
+}

@@ -1,0 +1,98 @@
+// The orders domain's views, as pure folds: orders by id (with a per-customer index), and
+// the orders team's own copy of the catalog's published product prices.
+import type { EventOf, OrderStatus } from '../../schema/events';
+import type { Projection } from '../runtime/projection';
+import { isLegalTransition } from './transitions';
+
+export interface OrderItemState {
+  readonly productId: string;
+  readonly quantity: number;
+  readonly unitPriceCents: number;
+}
+
+export interface OrderState {
+  readonly id: string;
+  readonly customerId: string;
+  readonly storeId: string;
+  readonly items: readonly OrderItemState[];
+  readonly status: OrderStatus;
+  /** eventId lets a command tell its own transition from a concurrent one. */
+  readonly statusHistory: ReadonlyArray<{ readonly status: OrderStatus; readonly at: string; readonly eventId: string }>;
+  readonly totalCents: number;
+  readonly placedAt: string;
+  readonly updatedAt: string;
+  readonly version: number;
+}
+
+export interface ProductPrice {
+  readonly id: string;
+  readonly name: string;
+  readonly priceCents: number;
+}
+
+/** Orders by id; `customer:<id>` lists a customer's orders newest first (score = -placedAt). */
+export const ordersProjection: Projection<'orders', OrderState> = {
+  name: 'orders.orders',
+  topic: 'orders',
+  reads: (e) => [e.payload.orderId],
+  recordKeyOf: (id) => id,
+  apply(view, e: EventOf<'orders'>) {
+    const id = e.payload.orderId;
+    const cur = view.get(id);
+    switch (e.type) {
+      case 'OrderPlaced': {
+        if (cur) return new Map(); // a replayed or duplicated placement changes nothing
+        const p = e.payload;
+        return new Map([
+          [
+            id,
+            {
+              id,
+              customerId: p.customerId,
+              storeId: p.storeId,
+              items: p.items,
+              status: 'PLACED' as const,
+              statusHistory: [{ status: 'PLACED' as const, at: e.occurredAt, eventId: e.eventId }],
+              totalCents: p.totalCents,
+              placedAt: e.occurredAt,
+              updatedAt: e.occurredAt,
+              version: 1,
+            },
+          ],
+        ]);
+      }
+      case 'OrderStatusChanged': {
+        if (!cur) throw new Error(`status change for unknown order ${id}`);
+        // Lost a race with another transition (both checked the same state): nothing changes,
+        // and the command that emitted it reports INVALID_TRANSITION.
+        if (cur.status !== e.payload.from || !isLegalTransition(cur.status, e.payload.to)) return new Map();
+        return new Map([
+          [
+            id,
+            {
+              ...cur,
+              status: e.payload.to,
+              statusHistory: [...cur.statusHistory, { status: e.payload.to, at: e.occurredAt, eventId: e.eventId }],
+              updatedAt: e.occurredAt,
+              version: cur.version + 1,
+            },
+          ],
+        ]);
+      }
+    }
+  },
+  indexes: (_id, s) => [{ index: `customer:${s.customerId}`, score: -Date.parse(s.placedAt) }],
+};
+
+/** Current product prices as the catalog publishes them; orders validates items against it. */
+export const productPricesProjection: Projection<'catalogProducts', ProductPrice> = {
+  name: 'orders.productPrices',
+  topic: 'catalogProducts',
+  reads: (e) => [e.payload.productId],
+  recordKeyOf: (id) => id,
+  notify: false,
+  apply(_view, e) {
+    const p = e.payload;
+    return new Map([[p.productId, { id: p.productId, name: p.name, priceCents: p.priceCents }]]);
+  },
+};
