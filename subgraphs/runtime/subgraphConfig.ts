@@ -16,7 +16,7 @@ export function identitySecretFromEnv(env: NodeJS.ProcessEnv = process.env): str
   return DEV_IDENTITY_SECRET;
 }
 
-/** A subgraph's options from `<NAME>_PORT`, `HOST`, `GATEWAY_IDENTITY_SECRET`, `READY_MAX_LAG`, `WRITE_TIMEOUT_MS`. */
+/** A subgraph's options from `<NAME>_PORT`, `SUBGRAPH_HOST`, `STREAMGRAPH_NAMESPACE`, `GATEWAY_IDENTITY_SECRET`, `READY_MAX_LAG`, `WRITE_TIMEOUT_MS`. */
 export function subgraphOptionsFromEnv(portVariable: string, defaultPort: number, env: NodeJS.ProcessEnv = process.env): SubgraphOptions {
   const int = (name: string, fallback: number) => {
     const raw = env[name]?.trim();
@@ -31,5 +31,17 @@ export function subgraphOptionsFromEnv(portVariable: string, defaultPort: number
     identitySecret: identitySecretFromEnv(env),
     readyMaxLag: int('READY_MAX_LAG', 1000),
     writeTimeoutMs: int('WRITE_TIMEOUT_MS', 5000),
+    namespace: namespaceFromEnv(env),
   };
+}
+
+/**
+ * STREAMGRAPH_NAMESPACE prefixes every topic, view and consumer group, so several copies of
+ * the system (or test runs) can share one Kafka cluster and Redis. @default ''
+ */
+export function namespaceFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const ns = env.STREAMGRAPH_NAMESPACE?.trim() ?? '';
+  if (ns && !/^[A-Za-z0-9._-]+$/.test(ns))
+    throw new ConfigError(`STREAMGRAPH_NAMESPACE="${ns}" may only hold letters, digits, dots, dashes and underscores`);
+  return ns;
 }

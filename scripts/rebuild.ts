@@ -1,0 +1,50 @@
+// `npm run rebuild -- <view> [--keep-old]`: replays a view from the start of its topic into a
+// new key generation while the live one keeps serving, then switches to it atomically.
+import { TOPICS } from '../schema/events';
+import { createKafka, kafkaConfigFromEnv } from '../subgraphs/runtime/kafkaConfig';
+import { createLogger } from '../subgraphs/runtime/logger';
+import { rebuildView } from '../subgraphs/runtime/rebuildView';
+import { namespaceFromEnv } from '../subgraphs/runtime/subgraphConfig';
+import { redisFromEnv } from '../subgraphs/runtime/redisConfig';
+import { findView, VIEWS } from './views';
+
+async function main() {
+  const args = process.argv.slice(2);
+  const name = args.find((a) => !a.startsWith('--'));
+  const view = name ? findView(name) : undefined;
+  if (!view) {
+    console.error(`usage: npm run rebuild -- <view> [--keep-old]\nviews: ${VIEWS.map((v) => v.projection.name).join(', ')}`);
+    process.exit(2);
+  }
+  const ns = namespaceFromEnv();
+  const projection = { ...view.projection, name: `${ns}${view.projection.name}` };
+  const kafka = createKafka(kafkaConfigFromEnv());
+  const redis = redisFromEnv();
+  const started = Date.now();
+  let lastLine = 0;
+  const result = await rebuildView({
+    kafka,
+    redis,
+    projection,
+    topic: `${ns}${TOPICS[view.projection.topic].name}`,
+    // The live view's group, as the subgraph runtime names it.
+    groupId: `${ns}${view.subgraph}.${view.projection.name}`,
+    dropOld: !args.includes('--keep-old'),
+    logger: createLogger('rebuild', 'warn'),
+    onProgress: ({ applied, lag }) => {
+      if (Date.now() - lastLine < 1000) return;
+      lastLine = Date.now();
+      console.log(`${projection.name}: ${applied} events applied, ${lag} to go (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    },
+  });
+  console.log(
+    `${result.view}: switched ${result.from} -> ${result.to} after ${result.applied} events in ${((Date.now() - started) / 1000).toFixed(1)} s` +
+      (args.includes('--keep-old') ? ` (kept ${result.from})` : `; deleted ${result.droppedKeys} keys of ${result.from}`),
+  );
+  redis.disconnect();
+}
+
+main().catch((e) => {
+  console.error(`rebuild failed: ${(e as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,59 @@
+// The orders folds with plain objects: no Kafka, no Redis.
+import { createEvent } from '../../schema/events';
+import { foldAll } from '../runtime/projection';
+import { ordersProjection, productPricesProjection } from './projection';
+import { isLegalTransition } from './transitions';
+
+const at = (offset: number) => ({ partition: 0, offset, occurredAt: `2026-01-01T00:00:0${offset}.000Z` });
+const placed = createEvent(
+  'orders',
+  'OrderPlaced',
+  { orderId: 'o1', customerId: 'c1', storeId: 's1', items: [{ productId: 'p', quantity: 2, unitPriceCents: 100 }], totalCents: 200 },
+  { occurredAt: '2026-01-01T00:00:00.000Z' },
+);
+const change = (from: string, to: string, occurredAt = '2026-01-01T00:00:05.000Z') =>
+  createEvent('orders', 'OrderStatusChanged', { orderId: 'o1', customerId: 'c1', storeId: 's1', totalCents: 200, from: from as never, to: to as never }, { occurredAt });
+
+describe('ordersProjection', () => {
+  it('places an order at version 1 and bumps the version with each legal change', () => {
+    const view = foldAll(ordersProjection, [
+      { event: placed, at: at(0) },
+      { event: change('PLACED', 'SHOPPER_ASSIGNED'), at: at(1) },
+      { event: change('SHOPPER_ASSIGNED', 'PICKING'), at: at(2) },
+    ]);
+    const o = view.get('o1')!;
+    expect(o).toMatchObject({ status: 'PICKING', version: 3, totalCents: 200, placedAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:05.000Z' });
+    expect(o.statusHistory.map((h) => h.status)).toEqual(['PLACED', 'SHOPPER_ASSIGNED', 'PICKING']);
+  });
+
+  it('ignores a duplicate placement and a transition that lost a race', () => {
+    const view = foldAll(ordersProjection, [
+      { event: placed, at: at(0) },
+      { event: placed, at: at(1) },
+      { event: change('PLACED', 'SHOPPER_ASSIGNED'), at: at(2) },
+      { event: change('PLACED', 'CANCELED'), at: at(3) }, // checked against PLACED, but it moved on
+    ]);
+    expect(view.get('o1')).toMatchObject({ status: 'SHOPPER_ASSIGNED', version: 2 });
+  });
+
+  it('throws on a change to an unknown order (the runtime dead-letters it)', () => {
+    expect(() => foldAll(ordersProjection, [{ event: change('PLACED', 'PICKING'), at: at(0) }])).toThrow(/unknown order o1/);
+  });
+
+  it('indexes orders per customer, newest first', () => {
+    const state = foldAll(ordersProjection, [{ event: placed, at: at(0) }]).get('o1')!;
+    expect(ordersProjection.indexes!('o1', state)).toEqual([{ index: 'customer:c1', score: -Date.parse('2026-01-01T00:00:00.000Z') }]);
+  });
+});
+
+it('keeps the latest published price of each product', () => {
+  const up = (priceCents: number) => createEvent('catalogProducts', 'ProductUpserted', { productId: 'p', name: 'Pear', category: 'fruit', priceCents });
+  const view = foldAll(productPricesProjection, [{ event: up(100), at: at(0) }, { event: up(120), at: at(1) }]);
+  expect(view.get('p')).toEqual({ id: 'p', name: 'Pear', priceCents: 120 });
+});
+
+it('allows exactly the lifecycle transitions of the contract', () => {
+  const legal = ['PLACED>SHOPPER_ASSIGNED', 'SHOPPER_ASSIGNED>PICKING', 'PICKING>OUT_FOR_DELIVERY', 'OUT_FOR_DELIVERY>DELIVERED', 'PLACED>CANCELED', 'SHOPPER_ASSIGNED>CANCELED', 'PICKING>CANCELED'];
+  const all = ['PLACED', 'SHOPPER_ASSIGNED', 'PICKING', 'OUT_FOR_DELIVERY', 'DELIVERED', 'CANCELED'] as const;
+  for (const from of all) for (const to of all) expect(isLegalTransition(from, to)).toBe(legal.includes(`${from}>${to}`));
+});
