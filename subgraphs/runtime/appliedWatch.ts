@@ -105,8 +105,10 @@ export async function watchApplied(opts: {
           timeoutMs,
         );
         waiters.add(waiter);
-        // The notice may have been published before we subscribed: read the checkpoint once.
-        readCheckpoint(partition).catch(() => undefined);
+        // Once a partition's checkpoint is known, every later write reaches the watch as a
+        // notice (or a local note), so only the first wait on a partition, or one after a
+        // generation switch, costs a read.
+        if (appliedNow(partition) === null) readCheckpoint(partition).catch(() => undefined);
       });
     },
     async close() {

@@ -50,6 +50,56 @@ export async function createEventProducer(kafka: Kafka): Promise<EventProducer> 
     return p;
   };
 
+  // Sends are one at a time (ordering under retries), so concurrent publishes queue up and
+  // the next send carries all of them: one acks=all round trip for many callers.
+  type Pending = {
+    topic: string;
+    messages: Message[];
+    partitions: number[];
+    resolve(written: WrittenAt[]): void;
+    reject(error: unknown): void;
+  };
+  let queue: Pending[] = [];
+  let sending = false;
+  const pump = async () => {
+    if (sending) return;
+    sending = true;
+    try {
+      while (queue.length > 0) {
+        const batch = queue;
+        queue = [];
+        try {
+          const byTopic = new Map<string, Message[]>();
+          for (const p of batch) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), ...p.messages]);
+          const meta = await producer.sendBatch({
+            acks: -1,
+            topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          });
+          const base = new Map<string, number>();
+          for (const m of meta) base.set(`${m.topicName}:${m.partition}`, Number(m.baseOffset ?? m.offset));
+          // kafkajs keeps each partition's records in the order given, so offsets follow it.
+          const seen = new Map<string, number>();
+          for (const p of batch) {
+            p.resolve(
+              p.partitions.map((partition) => {
+                const k = `${p.topic}:${partition}`;
+                const i = seen.get(k) ?? 0;
+                seen.set(k, i + 1);
+                const b = base.get(k);
+                if (b === undefined) throw new Error(`broker did not report an offset for ${k}`);
+                return { topic: p.topic, partition, offset: b + i };
+              }),
+            );
+          }
+        } catch (e) {
+          for (const p of batch) p.reject(e);
+        }
+      }
+    } finally {
+      sending = false;
+    }
+  };
+
   const publishMany = async (topic: string, events: readonly Envelope<string, unknown>[]): Promise<WrittenAt[]> => {
     if (events.length === 0) return [];
     const n = await partitionsOf(topic);
@@ -62,16 +112,9 @@ export async function createEventProducer(kafka: Kafka): Promise<EventProducer> 
       partition: partitions[i],
       headers: { 'event-type': e.type },
     }));
-    const meta = await producer.send({ topic, acks: -1, messages });
-    const base = new Map<number, number>();
-    for (const m of meta) base.set(m.partition, Number(m.baseOffset ?? m.offset));
-    const seen = new Map<number, number>();
-    return partitions.map((partition) => {
-      const i = seen.get(partition) ?? 0;
-      seen.set(partition, i + 1);
-      const b = base.get(partition);
-      if (b === undefined) throw new Error(`broker did not report an offset for ${topic}[${partition}]`);
-      return { topic, partition, offset: b + i };
+    return new Promise<WrittenAt[]>((resolve, reject) => {
+      queue.push({ topic, messages, partitions, resolve, reject });
+      void pump();
     });
   };
 

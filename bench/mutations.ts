@@ -1,0 +1,95 @@
+// Mutation benchmark: placeOrder against the orders subgraph (its own process) at a steady
+// rate, each answer read from the view after the projection applied the event
+// (read-your-writes included). Writes bench/results/mutations.json.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createEvent } from '../schema/events';
+import { IDENTITY_HEADER, signIdentity } from '../subgraphs/runtime/identity';
+import { createKafka, kafkaConfigFromEnv } from '../subgraphs/runtime/kafkaConfig';
+import { createEventProducer } from '../subgraphs/runtime/producer';
+import { createNamespace } from '../test/support/namespace';
+import { machine, quantile, round } from './stats';
+
+const RATE = Number(process.env.BENCH_RATE ?? 200);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const SECRET = 'bench-identity-secret-0123456789';
+const PRODUCTS = 50;
+
+async function main() {
+  const namespace = await createNamespace('bench-mutations');
+  const producer = await createEventProducer(createKafka(kafkaConfigFromEnv()));
+  const products = Array.from({ length: PRODUCTS }, (_, i) => createEvent('catalogProducts', 'ProductUpserted', { productId: `p${i}`, name: `Product ${i}`, category: 'bench', priceCents: 100 + i }));
+  await producer.publishMany(`${namespace}catalog.products`, products);
+  await producer.close();
+
+  // BENCH_PROFILE_DIR=<dir> writes a CPU profile of the subgraph process there.
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(__dirname, '../subgraphs/orders/main.ts')], {
+    env: { ...process.env, STREAMGRAPH_NAMESPACE: namespace, ORDERS_PORT: '0', GATEWAY_IDENTITY_SECRET: SECRET, READY_MAX_LAG: '0', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /ready at (\S+)/.exec(d.toString());
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`orders subgraph exited with ${code}`)));
+  });
+  const base = url.replace('/graphql', '');
+  while ((await fetch(`${base}/ready`)).status !== 200) await new Promise((r) => setTimeout(r, 100));
+
+  const place = async (i: number) => {
+    const identity = signIdentity({ sub: `customer-${i % 1000}`, roles: ['customer'] }, SECRET);
+    const items = [{ productId: `p${i % PRODUCTS}`, quantity: 1 + (i % 3) }, { productId: `p${(i * 7) % PRODUCTS}`, quantity: 1 }];
+    const started = performance.now();
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: identity },
+      body: JSON.stringify({ query: 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status version totalCents } }', variables: { input: { storeId: `store-${i % 20}`, items } } }),
+    });
+    const body = (await res.json()) as { data?: { placeOrder?: { version: number } }; errors?: unknown[] };
+    const ms = performance.now() - started;
+    return { ms, ok: res.status === 200 && !body.errors && body.data?.placeOrder?.version === 1 };
+  };
+
+  // Warm up (JIT, connections), then an open-loop steady rate: requests start on schedule
+  // whether or not earlier ones have answered, so slow answers show up as latency.
+  for (let i = 0; i < 50; i++) await place(i);
+  const total = RATE * SECONDS;
+  const results: Array<Promise<{ ms: number; ok: boolean }>> = [];
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / RATE - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    results.push(place(1000 + i));
+  }
+  const done = await Promise.all(results);
+  const elapsed = (performance.now() - start) / 1000;
+  const latencies = done.filter((d) => d.ok).map((d) => d.ms);
+  const result = {
+    benchmark: 'mutations',
+    measuredAt: new Date().toISOString(),
+    machine: machine(),
+    mutation: 'placeOrder (validate against the price view, produce OrderPlaced, wait until the orders view applied it, read it back)',
+    rateTarget: RATE,
+    rateAchieved: round(total / elapsed, 1),
+    requests: total,
+    errors: done.filter((d) => !d.ok).length,
+    placeOrderP50Ms: round(quantile(latencies, 0.5)),
+    placeOrderP99Ms: round(quantile(latencies, 0.99)),
+    placeOrderMaxMs: round(Math.max(...latencies)),
+    target: { placeOrderP99Ms: 100, at: '200 orders/s' },
+  };
+  console.log(JSON.stringify(result, null, 2));
+  const out = path.join(__dirname, 'results', 'mutations.json');
+  fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  console.log(`written to ${path.relative(process.cwd(), out)}`);
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+}
+
+main().catch((e) => {
+  console.error(`mutations benchmark failed: ${(e as Error).message}`);
+  process.exit(1);
+});
