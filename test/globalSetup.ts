@@ -16,6 +16,8 @@ export const KAFKA_STARTED_BY_TESTS = path.join(RUN_DIR, 'kafka.started-by-tests
 export const REDIS_STARTED_BY_TESTS = path.join(RUN_DIR, 'redis.started-by-tests');
 
 export default async function globalSetup(): Promise<void> {
+  // Test output should show failures, not every subgraph's info lines (workers inherit this).
+  process.env.LOG_LEVEL ??= 'warn';
   // Pure unit-test runs can skip the infrastructure entirely.
   if (process.env.STREAMGRAPH_TEST_INFRA === 'off') return;
 
