@@ -5,6 +5,7 @@ import type { OrderStatus } from '../../schema/events';
 import { badInput, forbidden, notFound, unauthenticated } from '../runtime/errors';
 import { hasRole, type Identity } from '../runtime/identity';
 import { currentThenChanges } from '../runtime/noticeHub';
+import { InvalidCursorError } from '../runtime/viewReader';
 import { canReadCustomerOrders, canReadOrder } from './access';
 import { advanceOrder, cancelOrder, placeOrder, type OrdersDeps, type PlaceOrderInput } from './commands';
 import type { OrderState } from './projection';
@@ -85,21 +86,20 @@ export function ordersResolvers(deps: OrdersDeps) {
       orders: async ({ id }: { id: string }, args: { first: number; after?: string | null }, ctx: OrdersContext) => {
         if (!canReadCustomerOrders(ctx.identity, id)) throw forbidden('you can only list your own orders');
         if (args.first < 0 || args.first > MAX_PAGE) throw badInput(`first must be 0 to ${MAX_PAGE}`, 'first');
-        const page = await deps.orders.reader.indexPage(`customer:${id}`, { first: args.first, after: args.after });
+        const page = await deps.orders.reader
+          .indexPage(`customer:${id}`, { first: args.first, after: args.after })
+          .catch((e: unknown) => {
+            throw e instanceof InvalidCursorError ? badInput(e.message, 'after') : e;
+          });
         const orders = await ctx.orders.loadMany(page.ids);
         return {
-          edges: page.ids.flatMap((oid, i) => {
+          edges: page.ids.flatMap((_, i) => {
             const node = orders[i];
-            return node && !(node instanceof Error) ? [{ cursor: cursorOf(node), node }] : [];
+            return node && !(node instanceof Error) ? [{ cursor: page.cursors[i], node }] : [];
           }),
           pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
         };
       },
     },
   };
-}
-
-/** Cursors match the index order (score = -placedAt, then id), as viewReader encodes them. */
-function cursorOf(o: OrderState): string {
-  return Buffer.from(JSON.stringify([-Date.parse(o.placedAt), o.id])).toString('base64url');
 }

@@ -1,8 +1,33 @@
-// The entry-point routine of every subgraph process: read the environment, start, and
-// stop cleanly on SIGINT/SIGTERM; configuration mistakes end it with one clear line.
+// The entry-point routine of every subgraph process: read the environment, check Redis,
+// start, and stop cleanly on SIGINT/SIGTERM (leaving consumer groups so partitions move at
+// once). Configuration mistakes end it with one clear line, not a stack trace.
+import type { Cluster, Redis } from 'ioredis';
 import { ConfigError } from './kafkaConfig';
+import { createLogger, type Logger } from './logger';
+import { checkRedis, parseRedisEnv, redisFromEnv, RedisUnavailableError } from './redisConfig';
 import type { SubgraphHandle, SubgraphOptions } from './startSubgraph';
 import { subgraphOptionsFromEnv } from './subgraphConfig';
+
+/** A Redis client from the environment that answered PING, logging each new outage cause once. */
+export async function connectRedis(logger: Logger): Promise<Redis | Cluster> {
+  const redis = redisFromEnv();
+  // ioredis reports every failed reconnect; during the check its one-line verdict says it all.
+  const quiet = () => undefined;
+  redis.on('error', quiet);
+  await checkRedis(redis, parseRedisEnv().url).catch((e: unknown) => {
+    redis.disconnect();
+    throw e;
+  });
+  redis.off('error', quiet);
+  let lastError = '';
+  redis.on('error', (e: Error) => {
+    if (e.message === lastError) return;
+    lastError = e.message;
+    logger.warn({ err: e.message }, 'Redis connection error; retrying');
+  });
+  redis.on('ready', () => (lastError = ''));
+  return redis;
+}
 
 export function runSubgraphMain(
   name: string,
@@ -10,20 +35,36 @@ export function runSubgraphMain(
   defaultPort: number,
   start: (opts: SubgraphOptions) => Promise<SubgraphHandle>,
 ): void {
+  const logger = createLogger(name);
   let handle: SubgraphHandle | undefined;
-  const stop = async (signal: string) => {
-    console.log(`${name}: ${signal}, stopping`);
-    await handle?.close();
-    process.exit(0);
+  let redis: Redis | Cluster | undefined;
+  let stopping = false;
+  const stop = (signal: string) => {
+    // A second signal while stopping means "now": do not wait for a hung close.
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    (handle?.close() ?? Promise.resolve()).then(
+      () => {
+        redis?.disconnect();
+        process.exit(0);
+      },
+      (e: unknown) => {
+        logger.error({ err: e }, 'stopping failed');
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   (async () => {
     const opts = subgraphOptionsFromEnv(portVariable, defaultPort);
-    handle = await start(opts);
+    redis = await connectRedis(logger);
+    handle = await start({ ...opts, redis, logger });
     console.log(`${name} subgraph ready at ${handle.url} (graphql-ws ${handle.wsUrl})`);
-  })().catch((e) => {
-    console.error(`${name}: ${e instanceof ConfigError ? e.message : (e as Error).stack}`);
+  })().catch((e: unknown) => {
+    if (e instanceof ConfigError || e instanceof RedisUnavailableError) console.error(`${name}: ${e.message}`);
+    else console.error(`${name}: ${(e as Error).stack}`);
     process.exit(1);
   });
 }

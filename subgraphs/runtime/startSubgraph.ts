@@ -49,16 +49,19 @@ export async function startSubgraph<C extends BaseContext>(
       registry: runtime.registry,
       logger: runtime.logger,
     });
+    let closing: Promise<void> | undefined;
     return {
       name,
       url: server.url,
       wsUrl: server.wsUrl,
       port: server.port,
       runtime,
-      async close() {
-        await server.close();
-        await runtime.close();
-      },
+      // Idempotent: a test's afterAll and a signal handler may both close.
+      close: () =>
+        (closing ??= (async () => {
+          await server.close();
+          await runtime.close();
+        })()),
     };
   } catch (e) {
     await runtime.close();

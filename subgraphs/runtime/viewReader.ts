@@ -9,6 +9,8 @@ import type { Projection } from './projection';
 
 export interface IndexPage {
   readonly ids: string[];
+  /** Each id's own cursor (pass one as `after` to continue right after that member). */
+  readonly cursors: string[];
   /** Pass as `after` to get the next page; null on the last page. */
   readonly endCursor: string | null;
   readonly hasNextPage: boolean;
@@ -37,6 +39,14 @@ export interface ViewReaderOptions<K extends EventTopicKey, S> {
   readonly generation?: string;
 }
 
+/** A page cursor that did not come from this index (or was tampered with). Not retriable. */
+export class InvalidCursorError extends Error {
+  constructor(cursor: string) {
+    super(`invalid cursor ${JSON.stringify(cursor.slice(0, 60))}: pass an endCursor or edge cursor from a previous page`);
+    this.name = 'InvalidCursorError';
+  }
+}
+
 const encodeCursor = (score: number, id: string) => Buffer.from(JSON.stringify([score, id])).toString('base64url');
 function decodeCursor(cursor: string): [number, string] {
   try {
@@ -45,7 +55,7 @@ function decodeCursor(cursor: string): [number, string] {
   } catch {
     /* fall through to the error below */
   }
-  throw new Error(`invalid cursor ${JSON.stringify(cursor)}: pass an endCursor from a previous page`);
+  throw new InvalidCursorError(cursor);
 }
 
 export async function createViewReader<K extends EventTopicKey, S>(opts: ViewReaderOptions<K, S>): Promise<ViewReader<S>> {
@@ -136,6 +146,7 @@ export async function createViewReader<K extends EventTopicKey, S>(opts: ViewRea
       const lastItem = page[page.length - 1];
       return {
         ids: page.map(([, id]) => id),
+        cursors: page.map(([score, id]) => encodeCursor(score, id)),
         hasNextPage: rest.length > first,
         endCursor: lastItem ? encodeCursor(lastItem[0], lastItem[1]) : null,
       };
