@@ -122,28 +122,47 @@ export async function createNoticeHub<S>(redis: Redis | Cluster, view: string): 
  * A state subscription: the current states first, then every newer state of the entities
  * that pass `filter`. Listening starts before the current state is read, and versions
  * drop anything not newer than what was sent, so nothing falls in the gap between the two.
+ *
+ * Not an async generator: a generator's return() waits behind its pending await, so an
+ * unsubscribe would hold the listener until the next matching change. Here return() closes
+ * the queue first, which ends that wait at once.
  */
-export async function* currentThenChanges<S>(opts: {
+export function currentThenChanges<S>(opts: {
   hub: NoticeHub<S>;
   filter: (change: Change<S>) => boolean;
   current: () => Promise<ReadonlyArray<readonly [string, S]>>;
   versionOf: (state: S) => number;
-}): AsyncGenerator<S> {
+}): AsyncIterableIterator<S> {
   const queue = opts.hub.listen(opts.filter);
   const sent = new Map<string, number>();
-  try {
-    for (const [id, state] of await opts.current()) {
-      sent.set(id, opts.versionOf(state));
-      yield state;
+  const states = (async function* () {
+    try {
+      for (const [id, state] of await opts.current()) {
+        sent.set(id, opts.versionOf(state));
+        yield state;
+      }
+      for await (const change of queue) {
+        if (change.state === null) continue;
+        const v = opts.versionOf(change.state);
+        if (v <= (sent.get(change.id) ?? -Infinity)) continue;
+        sent.set(change.id, v);
+        yield change.state;
+      }
+    } finally {
+      queue.close();
     }
-    for await (const change of queue) {
-      if (change.state === null) continue;
-      const v = opts.versionOf(change.state);
-      if (v <= (sent.get(change.id) ?? -Infinity)) continue;
-      sent.set(change.id, v);
-      yield change.state;
-    }
-  } finally {
-    queue.close();
-  }
+  })();
+  const iterator: AsyncIterableIterator<S> = {
+    [Symbol.asyncIterator]: () => iterator,
+    next: () => states.next(),
+    return: () => {
+      queue.close();
+      return states.return(undefined);
+    },
+    throw: (error?: unknown) => {
+      queue.close();
+      return states.throw(error);
+    },
+  };
+  return iterator;
 }

@@ -10,7 +10,7 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
-import type { GraphQLSchema } from 'graphql';
+import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { Counter, Histogram, type Registry } from 'prom-client';
@@ -150,6 +150,7 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
 
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: maxBody });
   const identities = new WeakMap<object, Identity>();
+  const contextIdentities = new WeakMap<object, Identity>();
   const wsServer = useServer<Record<string, unknown>>(
     {
       schema,
@@ -165,7 +166,23 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
       onSubscribe: () => {
         subscriptions.inc({ subgraph: name });
       },
-      context: (ctx) => opts.context(identities.get(ctx) as Identity),
+      context: (ctx) => {
+        const identity = identities.get(ctx) as Identity;
+        const context = opts.context(identity);
+        contextIdentities.set(context, identity);
+        return context;
+      },
+      // graphql-js would resolve every event with the subscription's one context, so its
+      // DataLoaders would cache for the subscription's life and nested fields go stale.
+      // Each event gets a fresh context instead.
+      subscribe: async (args: ExecutionArgs) => {
+        const stream = await createSourceEventStream(args);
+        if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
+        const identity = contextIdentities.get(args.contextValue as object) as Identity;
+        return mapAsyncIterator(stream[Symbol.asyncIterator](), (payload) =>
+          execute({ ...args, rootValue: payload, contextValue: opts.context(identity) }) as Promise<ExecutionResult>,
+        );
+      },
     },
     wss,
   );
@@ -186,6 +203,26 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
       await apollo.stop();
     },
   };
+}
+
+/** Maps each value of `source`; return() passes through so unsubscribing reaches the source. */
+function mapAsyncIterator<T, U>(source: AsyncIterator<T>, fn: (value: T) => Promise<U>): AsyncIterableIterator<U> {
+  const it: AsyncIterableIterator<U> = {
+    [Symbol.asyncIterator]: () => it,
+    async next() {
+      const r = await source.next();
+      return r.done ? { value: undefined, done: true } : { value: await fn(r.value), done: false };
+    },
+    async return() {
+      await source.return?.();
+      return { value: undefined, done: true };
+    },
+    async throw(e) {
+      await source.return?.();
+      throw e;
+    },
+  };
+  return it;
 }
 
 /** The body as text, or null when it is larger than `max` (the rest is not read). */

@@ -24,6 +24,8 @@ export interface ViewReader<S> {
    * the partition that holds it, else merged from all partitions.
    */
   indexPage(index: string, opts: { first: number; after?: string | null; recordKey?: string }): Promise<IndexPage>;
+  /** Members of each index over all partitions (or the one holding `recordKey`), in one round trip. */
+  indexSizes(indexes: readonly string[], opts?: { recordKey?: string }): Promise<number[]>;
   /** Redis round trips made so far (tests bound them). */
   roundTrips(): number;
   generation(): string;
@@ -58,6 +60,25 @@ function decodeCursor(cursor: string): [number, string] {
   throw new InvalidCursorError(cursor);
 }
 
+type Command = readonly [name: string, ...args: Array<string | number>];
+
+/**
+ * Runs commands on keys of many partitions in one round trip. A standalone Redis takes
+ * one pipeline; a Cluster refuses pipelines across slots, so there each command goes on
+ * its own (ioredis sends the commands for one node together).
+ */
+async function runAll(redis: Redis | Cluster, commands: readonly Command[]): Promise<unknown[]> {
+  if ('nodes' in redis && typeof redis.nodes === 'function')
+    return Promise.all(commands.map(([name, ...args]) => redis.call(name, ...args)));
+  const pipeline = redis.pipeline();
+  for (const [name, ...args] of commands) pipeline.call(name, ...args);
+  const results = (await pipeline.exec()) ?? [];
+  return results.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}
+
 export async function createViewReader<K extends EventTopicKey, S>(opts: ViewReaderOptions<K, S>): Promise<ViewReader<S>> {
   const { redis, projection, topic, partitions } = opts;
   const view = projection.name;
@@ -89,18 +110,18 @@ export async function createViewReader<K extends EventTopicKey, S>(opts: ViewRea
           byPartition.set(p, list);
         }
       }
-      const pipeline = redis.pipeline();
       const order = [...byPartition.entries()];
-      for (const [p, list] of order) {
-        const keys = partitionKeys(view, gen, topic, p);
-        pipeline.mget(...list.map((id) => keys.entity(id)));
-      }
       trips++;
-      const results = (await pipeline.exec()) ?? [];
+      const results = await runAll(
+        redis,
+        order.map(([p, list]) => {
+          const keys = partitionKeys(view, gen, topic, p);
+          return ['mget', ...list.map((id) => keys.entity(id))] as const;
+        }),
+      );
       const parts = new Map<string, S[]>();
       order.forEach(([, list], i) => {
-        const [err, values] = results[i] as [Error | null, (string | null)[]];
-        if (err) throw err;
+        const values = results[i] as (string | null)[];
         list.forEach((id, j) => {
           const v = values[j];
           if (v === null) return;
@@ -121,25 +142,22 @@ export async function createViewReader<K extends EventTopicKey, S>(opts: ViewRea
       const gen = generation.current();
       const from = after ? decodeCursor(after) : null;
       const targets = recordKey === undefined ? allPartitions : [partitionForKey(recordKey, partitions)];
-      const pipeline = redis.pipeline();
+      const commands: Command[] = [];
       for (const p of targets) {
         const key = partitionKeys(view, gen, topic, p).index(index);
         if (from) {
           // Members tied with the cursor's score come back in member order; ties are rare
           // (scores are times or prices), so reading them whole is cheap.
-          pipeline.zrange(key, from[0], from[0], 'BYSCORE', 'WITHSCORES');
-          pipeline.zrange(key, `(${from[0]}`, '+inf', 'BYSCORE', 'LIMIT', 0, first + 1, 'WITHSCORES');
+          commands.push(['zrange', key, from[0], from[0], 'BYSCORE', 'WITHSCORES']);
+          commands.push(['zrange', key, `(${from[0]}`, '+inf', 'BYSCORE', 'LIMIT', 0, first + 1, 'WITHSCORES']);
         } else {
-          pipeline.zrange(key, '-inf', '+inf', 'BYSCORE', 'LIMIT', 0, first + 1, 'WITHSCORES');
+          commands.push(['zrange', key, '-inf', '+inf', 'BYSCORE', 'LIMIT', 0, first + 1, 'WITHSCORES']);
         }
       }
       trips++;
-      const results = (await pipeline.exec()) ?? [];
       const all: Array<[number, string]> = [];
-      for (const [err, flat] of results as Array<[Error | null, string[]]>) {
-        if (err) throw err;
+      for (const flat of (await runAll(redis, commands)) as string[][])
         for (let i = 0; i < flat.length; i += 2) all.push([Number(flat[i + 1]), flat[i]]);
-      }
       all.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
       const rest = from ? all.filter(([s, id]) => s > from[0] || (s === from[0] && id > from[1])) : all;
       const page = rest.slice(0, first);
@@ -150,6 +168,17 @@ export async function createViewReader<K extends EventTopicKey, S>(opts: ViewRea
         hasNextPage: rest.length > first,
         endCursor: lastItem ? encodeCursor(lastItem[0], lastItem[1]) : null,
       };
+    },
+    async indexSizes(indexes, opts = {}) {
+      if (indexes.length === 0) return [];
+      const gen = generation.current();
+      const targets = opts.recordKey === undefined ? allPartitions : [partitionForKey(opts.recordKey, partitions)];
+      trips++;
+      const counts = (await runAll(
+        redis,
+        indexes.flatMap((index) => targets.map((p) => ['zcard', partitionKeys(view, gen, topic, p).index(index)] as const)),
+      )) as number[];
+      return indexes.map((_, i) => counts.slice(i * targets.length, (i + 1) * targets.length).reduce((a, n) => a + Number(n), 0));
     },
     async close() {
       await generation.close();
