@@ -87,6 +87,10 @@ async function main() {
   console.log(`written to ${path.relative(process.cwd(), out)}`);
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
+  const admin = createKafka(kafkaConfigFromEnv()).admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(namespace)) }).catch(() => undefined);
+  await admin.disconnect();
 }
 
 main().catch((e) => {

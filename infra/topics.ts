@@ -65,15 +65,25 @@ async function ensureWith(admin: Admin, specs: readonly TopicSpec[], opts: Ensur
         { name: 'retention.ms', value: String(spec.retentionMs) },
       ],
     }));
-    try {
-      // false: all of them already existed, created meanwhile by another process.
-      if (!(await admin.createTopics({ topics, waitForLeaders: true, timeout: timeoutMs }))) created = [];
-    } catch (err) {
-      // Another process (infra up, a parallel test run) may have created some of them meanwhile.
-      const now = new Set(await admin.listTopics());
-      const stillMissing = missing.filter((s) => !now.has(s.name)).map((s) => s.name);
-      if (stillMissing.length > 0) {
-        throw new Error(`Could not create Kafka topics ${stillMissing.join(', ')}: ${errorText(err)}`);
+    // Right after a broker starts, creation can fail with a metadata error although the
+    // topics were made (or are about to be): look again, and create what is really missing.
+    let pending = topics;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      try {
+        // false: all of them already existed, created meanwhile by another process.
+        const madeAll = await admin.createTopics({ topics: pending, waitForLeaders: true, timeout: timeoutMs });
+        if (!madeAll && attempt === 1) created = [];
+        break;
+      } catch (err) {
+        const deadline = Date.now() + 3_000;
+        let now = new Set(await admin.listTopics());
+        while (pending.some((t) => !now.has(t.topic)) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+          now = new Set(await admin.listTopics());
+        }
+        pending = pending.filter((t) => !now.has(t.topic));
+        if (pending.length > 0 && attempt >= 3)
+          throw new Error(`Could not create Kafka topics ${pending.map((t) => t.topic).join(', ')}: ${errorText(err)}`);
       }
     }
   }

@@ -18,6 +18,8 @@ export const REDIS_STARTED_BY_TESTS = path.join(RUN_DIR, 'redis.started-by-tests
 export default async function globalSetup(): Promise<void> {
   // Test output should show failures, not every subgraph's info lines (workers inherit this).
   process.env.LOG_LEVEL ??= 'warn';
+  // Names every topic this run creates (see uniqueName), so teardown can delete them.
+  process.env.STREAMGRAPH_TEST_RUN ??= Date.now().toString(36);
   // Pure unit-test runs can skip the infrastructure entirely.
   if (process.env.STREAMGRAPH_TEST_INFRA === 'off') return;
 

@@ -188,3 +188,29 @@ describe('orders subgraph', () => {
     expect(metrics).toContain('streamgraph_subgraph_request_duration_seconds_bucket');
   });
 });
+
+describe('a write the view has not applied within the wait', () => {
+  let slow: SubgraphHandle;
+  afterAll(async () => {
+    await slow?.close();
+  });
+
+  it('says the write was accepted and where it is, and the order appears once applied', async () => {
+    const namespace = await createNamespace('orders-timeout');
+    // A 0 ms wait: the answer always comes before the projection has applied the event.
+    slow = await startOrdersSubgraph({ namespace, identitySecret: TEST_IDENTITY_SECRET, port: 0, writeTimeoutMs: 0 });
+    const prices = slow.runtime.views().find((v) => v.name.endsWith('productPrices'))!;
+    const at = await slow.runtime.producer.publish(`${namespace}catalog.products`, createEvent('catalogProducts', 'ProductUpserted', { productId: 'p-1', name: 'Tea', category: 'drinks', priceCents: 250 }));
+    await prices.handle.waitFor(at.partition, at.offset, 10_000);
+    const res = await gql(slow.url, `mutation { placeOrder(input: { storeId: "s", items: [{ productId: "p-1", quantity: 2 }] }) { id } }`, {}, alice);
+    const error = res.errors![0];
+    expect(error.extensions!.code).toBe('ACCEPTED_NOT_APPLIED');
+    expect(error.message).toMatch(/the change was accepted \(.*orders\[\d\]@\d+\) but is not readable yet/);
+    const { topic, partition, offset } = error.extensions as { topic: string; partition: number; offset: number };
+    expect(topic).toBe(`${namespace}orders`);
+    const ordersView = slow.runtime.views().find((v) => v.name.endsWith('orders.orders'))!;
+    await ordersView.handle.waitFor(partition, offset, 10_000);
+    const page = await ordersView.reader.indexPage('customer:cust-alice', { first: 5 });
+    expect(page.ids).toHaveLength(1);
+  });
+});

@@ -111,7 +111,9 @@ export async function startProjection<K extends EventTopicKey, S>(
     });
     return stats.map((s) => s.snapshot());
   };
-  await refreshLag();
+  // Lag is known once the broker answers; right after topics are created it may still say
+  // "not the leader" for a moment, which must not stop the projection from starting.
+  await refreshLag().catch((e) => log.debug({ err: (e as Error).message }, 'first lag measurement failed'));
   const lagTimer = setInterval(
     () => void refreshLag().catch((e) => log.debug({ err: e }, 'lag refresh failed')),
     opts.lagRefreshMs ?? 2000,

@@ -20,7 +20,15 @@ export async function waitFor<T>(
   }
 }
 
-/** A test-unique name: topics, groups, views and key prefixes never collide between tests. */
+/**
+ * A test-unique name: topics, groups, views and key prefixes never collide between tests.
+ * It starts with this run's prefix, so global teardown can delete the run's topics.
+ */
 export function uniqueName(label: string): string {
-  return `t-${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  return `${testRunPrefix()}${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** `t-<run id>-`: the run id comes from global setup (STREAMGRAPH_TEST_RUN). */
+export function testRunPrefix(): string {
+  return `t-${process.env.STREAMGRAPH_TEST_RUN ?? 'local'}-`;
 }
