@@ -1,6 +1,6 @@
 // `npm start`: the whole local system in the foreground: Kafka and Redis (unless
-// KAFKA_BROKERS / REDIS_URL point elsewhere), topics, the three subgraphs as separate
-// processes, and the traffic simulator. Ctrl-C stops everything it started.
+// KAFKA_BROKERS / REDIS_URL point elsewhere), topics, the three subgraphs and the gateway as
+// separate processes, and the traffic simulator. Ctrl-C stops everything it started.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -103,8 +103,17 @@ async function main() {
   if (infra('up') !== 0) process.exit(1);
   for (const s of SUBGRAPHS) run(s.name, `subgraphs/${s.name}/main.ts`, [], { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
   await Promise.all(SUBGRAPHS.map((s) => waitReady(s.name, Number(process.env[s.portVariable] ?? s.port))));
+  // Registry mode: the gateway composes what the subgraphs announced.
+  run('gateway', 'gateway/main.ts', [], { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', SUPERGRAPH_SOURCE: process.env.SUPERGRAPH_SOURCE ?? 'registry' });
+  const gatewayPort = Number(process.env.PORT ?? 4000);
+  await waitReady('gateway', gatewayPort);
   run('simulator', 'scripts/simulate.ts', process.argv.slice(2));
+  const [cmd, args] = tsx('scripts/token.ts', ['--sub', 'customer-1', '--role', 'customer', '--expires', '86400']);
+  const devToken = spawnSync(cmd, [...args], { encoding: 'utf8' }).stdout.trim();
   console.log('\nstreamgraph is running:');
+  console.log(`  gateway    http://127.0.0.1:${gatewayPort}/graphql   (the public door: queries, mutations)`);
+  console.log(`  dev token  (customer-1, 24 h): ${devToken}`);
+  console.log(`             curl -s http://127.0.0.1:${gatewayPort}/graphql -H 'content-type: application/json' -H "authorization: Bearer <token>" -d '{"query":"{ me { name orderCount } }"}'`);
   for (const s of SUBGRAPHS) console.log(`  ${s.name.padEnd(10)} http://127.0.0.1:${process.env[s.portVariable] ?? s.port}/graphql`);
   console.log(`  logs       ${path.relative(process.cwd(), logDir)}/<process>.log`);
   console.log('Ctrl-C stops everything that was started.\n');

@@ -1,7 +1,9 @@
 // Starts a subgraph process's parts in order (runtime and views, then the server) and
 // returns one handle that stops them in reverse.
 import type { BaseContext } from '@apollo/server';
+import { printSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLSchema } from 'graphql';
+import { announceSubgraph } from './registry';
 import type { Identity } from './identity';
 import { createSubgraphRuntime, type SubgraphRuntime, type SubgraphRuntimeConfig } from './subgraphRuntime';
 import { startSubgraphServer } from './subgraphServer';
@@ -13,6 +15,10 @@ export interface SubgraphOptions extends Omit<SubgraphRuntimeConfig, 'name'> {
   readonly host?: string;
   /** The secret the gateway signs forwarded identities with (GATEWAY_IDENTITY_SECRET). */
   readonly identitySecret: string;
+  /** Announce in the registry for the gateway's registry mode. @default true */
+  readonly register?: boolean;
+  /** The URL the gateway should use, when it is not the one listened on (SUBGRAPH_ADVERTISED_URL). */
+  readonly advertisedUrl?: string;
 }
 
 export interface SubgraphHandle {
@@ -48,7 +54,24 @@ export async function startSubgraph<C extends BaseContext>(
       readiness: () => runtime.readiness(),
       registry: runtime.registry,
       logger: runtime.logger,
+      awaitPositions: (positions, timeoutMs) => runtime.awaitPositions(positions, timeoutMs),
+      freshness: () => runtime.freshness(),
     });
+    // Registry mode: the gateway composes whatever is announced, so a new subgraph joins the
+    // graph without a gateway redeploy.
+    const announcement =
+      opts.register === false
+        ? null
+        : await announceSubgraph(
+            runtime.redis,
+            {
+              name,
+              url: opts.advertisedUrl ?? server.url,
+              wsUrl: (opts.advertisedUrl ?? server.url).replace(/^http/, 'ws'),
+              sdl: printSubgraphSchema(parts.schema),
+            },
+            { namespace: runtime.namespace },
+          );
     let closing: Promise<void> | undefined;
     return {
       name,
@@ -59,6 +82,7 @@ export async function startSubgraph<C extends BaseContext>(
       // Idempotent: a test's afterAll and a signal handler may both close.
       close: () =>
         (closing ??= (async () => {
+          await announcement?.close();
           await server.close();
           await runtime.close();
         })()),

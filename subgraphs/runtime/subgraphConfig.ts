@@ -32,6 +32,7 @@ export function subgraphOptionsFromEnv(portVariable: string, defaultPort: number
     readyMaxLag: int('READY_MAX_LAG', 1000),
     writeTimeoutMs: int('WRITE_TIMEOUT_MS', 5000),
     namespace: namespaceFromEnv(env),
+    advertisedUrl: env.SUBGRAPH_ADVERTISED_URL?.trim() || undefined,
   };
 }
 

@@ -13,6 +13,7 @@ import { createNoticeHub, type NoticeHub } from './noticeHub';
 import { createEventProducer, type EventProducer, type WrittenAt } from './producer';
 import type { Projection } from './projection';
 import { registerProjectionMetrics } from './projectionMetrics';
+import { noteWritten } from './requestScope';
 import { startProjection, type ProjectionHandle } from './projectionRunner';
 import { redisFromEnv } from './redisConfig';
 import type { Readiness } from './subgraphServer';
@@ -65,6 +66,15 @@ export interface SubgraphRuntime {
   emit<K extends EventTopicKey>(topic: K, event: EventOf<K>, view: View<unknown>): Promise<WrittenAt>;
   /** The views started so far. */
   views(): readonly View<unknown>[];
+  /**
+   * Waits, at most `timeoutMs`, until every view that consumes one of the positions' topics
+   * has applied it (consistency tokens). Resolves false if the wait ran out.
+   */
+  awaitPositions(positions: readonly WrittenAt[], timeoutMs: number): Promise<boolean>;
+  /** Lag and last applied event time of each view, for responses' `extensions.freshness`. */
+  freshness(): Array<{ view: string; lag: number | null; lastEventAt: string | null }>;
+  /** The namespace topics and views live in ('' in production). */
+  readonly namespace: string;
   readiness(): Readiness;
   close(): Promise<void>;
 }
@@ -120,6 +130,8 @@ export async function createSubgraphRuntime(config: SubgraphRuntimeConfig): Prom
     },
     async emit(key, event, view) {
       const at = await producer.publish(topic(key), event);
+      // Recorded before waiting: even an ACCEPTED_NOT_APPLIED answer reports where it wrote.
+      noteWritten(at);
       try {
         await view.handle.waitFor(at.partition, at.offset, writeTimeout);
       } catch (e) {
@@ -129,6 +141,24 @@ export async function createSubgraphRuntime(config: SubgraphRuntimeConfig): Prom
       return at;
     },
     views: () => views,
+    namespace: ns,
+    async awaitPositions(positions, timeoutMs) {
+      const waits = positions.flatMap((p) =>
+        views.filter((v) => v.handle.topic === p.topic).map((v) => v.handle.waitFor(p.partition, p.offset, timeoutMs)),
+      );
+      const results = await Promise.allSettled(waits);
+      return results.every((r) => r.status === 'fulfilled');
+    },
+    freshness: () =>
+      views.map((v) => {
+        const stats = v.handle.stats();
+        const lags = stats.map((s) => s.lag);
+        return {
+          view: v.name,
+          lag: lags.some((l) => l === null) ? null : lags.reduce<number>((a, l) => a + (l ?? 0), 0),
+          lastEventAt: stats.reduce<string | null>((a, s) => (s.lastEventAt && (!a || s.lastEventAt > a) ? s.lastEventAt : a), null),
+        };
+      }),
     readiness() {
       const lagging = views.flatMap((v) =>
         v.handle

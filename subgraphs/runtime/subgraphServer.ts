@@ -16,7 +16,10 @@ import { useServer } from 'graphql-ws/use/ws';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { IDENTITY_HEADER, IdentityError, verifyIdentity, type Identity } from './identity';
+import { CONSISTENCY_HEADER, decodeConsistencyToken } from './consistency';
 import type { Logger } from './logger';
+import type { WrittenAt } from './producer';
+import { currentRequestScope, withRequestScope } from './requestScope';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -42,6 +45,12 @@ export interface SubgraphServerOptions<C extends BaseContext> {
   readonly logger: Logger;
   /** Largest request body accepted. @default 1 MiB */
   readonly maxBodyBytes?: number;
+  /** Waits for a consistency token's positions before executing (false: the wait ran out). */
+  readonly awaitPositions?: (positions: readonly WrittenAt[], timeoutMs: number) => Promise<boolean>;
+  /** Longest wait for a consistency token. @default 2000 */
+  readonly consistencyTimeoutMs?: number;
+  /** What every response reports as `extensions.freshness`. */
+  readonly freshness?: () => unknown;
 }
 
 export interface SubgraphServerHandle {
@@ -82,6 +91,24 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      {
+        // The gateway reads these: where this request wrote (for consistency tokens) and how
+        // fresh the views it answered from are.
+        async requestDidStart() {
+          return {
+            async willSendResponse({ response }) {
+              if (response.body.kind !== 'single') return;
+              const result = response.body.singleResult;
+              const written = currentRequestScope()?.written ?? [];
+              result.extensions = {
+                ...result.extensions,
+                ...(written.length ? { written } : {}),
+                ...(opts.freshness ? { freshness: opts.freshness() } : {}),
+              };
+            },
+          };
+        },
+      },
     ],
     logger: {
       debug: (m) => logger.debug(m),
@@ -126,10 +153,23 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
       const started = process.hrtime.bigint();
       const parsed = body === undefined || body === '' ? undefined : safeJson(body);
-      const result = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
-        context: async () => opts.context(identity),
-      });
+      const token = req.headers[CONSISTENCY_HEADER];
+      if (typeof token === 'string' && token && opts.awaitPositions) {
+        let positions: WrittenAt[];
+        try {
+          positions = decodeConsistencyToken(token);
+        } catch (e) {
+          return json(res, 400, { errors: [{ message: (e as Error).message, extensions: { code: 'BAD_USER_INPUT' } }] });
+        }
+        // Bounded: past the wait the answer comes anyway, and its freshness shows the lag.
+        await opts.awaitPositions(positions, opts.consistencyTimeoutMs ?? 2000);
+      }
+      const { result } = await withRequestScope(() =>
+        apollo.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
+          context: async () => opts.context(identity),
+        }),
+      );
       const operation = operationName(parsed);
       for (const [k, v] of result.headers) res.setHeader(k, v);
       res.statusCode = result.status ?? 200;
@@ -225,21 +265,19 @@ function mapAsyncIterator<T, U>(source: AsyncIterator<T>, fn: (value: T) => Prom
   return it;
 }
 
-/** The body as text, or null when it is larger than `max` (the rest is not read). */
+/** The body as text, or null when it is larger than `max`. */
 function readBody(req: http.IncomingMessage, max: number): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > max) {
-        resolve(null);
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
+      // Over the limit: keep reading (and dropping) so the client gets its 413 rather than a
+      // reset connection; only a body far beyond the limit is cut off.
+      if (size > max * 64) req.destroy();
+      else if (size <= max) chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
 }

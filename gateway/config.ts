@@ -1,0 +1,56 @@
+// Every gateway setting, read from the environment and checked at start.
+import path from 'node:path';
+import { ConfigError } from '../subgraphs/runtime/kafkaConfig';
+import { identitySecretFromEnv, namespaceFromEnv } from '../subgraphs/runtime/subgraphConfig';
+import { authConfigFromEnv } from './auth';
+import { limitsFromEnv } from './limits';
+import type { GatewayConfig } from './server';
+import fs from 'node:fs';
+
+export const DEFAULT_SUPERGRAPH_FILE = path.join(__dirname, '../schema/supergraph.graphql');
+
+/** The gateway's configuration from the environment, without the Redis client (main makes it). */
+export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Omit<GatewayConfig, 'redis' | 'logger'> {
+  const int = (name: string, fallback: number, min = 0) => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min) throw new ConfigError(`${name}="${raw}" is not a whole number of at least ${min}`);
+    return Number(raw);
+  };
+  const production = env.NODE_ENV === 'production';
+  const source = (env.SUPERGRAPH_SOURCE?.trim() || 'registry').toLowerCase();
+  let supergraph: GatewayConfig['supergraph'];
+  if (source === 'registry')
+    supergraph = { kind: 'registry', namespace: namespaceFromEnv(env), absenceWindowMs: int('REGISTRY_ABSENCE_MS', 60_000, 1000) };
+  else if (source === 'file') supergraph = { kind: 'file', path: env.SUPERGRAPH_FILE?.trim() || DEFAULT_SUPERGRAPH_FILE };
+  else throw new ConfigError(`SUPERGRAPH_SOURCE="${source}" is neither registry nor file`);
+  const introspectionRaw = env.GATEWAY_INTROSPECTION?.trim().toLowerCase();
+  if (introspectionRaw && !['true', 'false'].includes(introspectionRaw))
+    throw new ConfigError(`GATEWAY_INTROSPECTION="${introspectionRaw}" is neither true nor false`);
+  return {
+    port: int('PORT', 4000),
+    host: env.HOST?.trim() || '127.0.0.1',
+    supergraph,
+    identitySecret: identitySecretFromEnv(env),
+    auth: authConfigFromEnv(env),
+    limits: limitsFromEnv(env),
+    introspection: introspectionRaw ? introspectionRaw === 'true' : !production,
+    safelist: safelistFromEnv(env),
+    subgraphTimeoutMs: int('SUBGRAPH_TIMEOUT_MS', 10_000, 1),
+  };
+}
+
+/** GATEWAY_SAFELIST_FILE: a JSON array of sha256 hashes (hex) of the allowed operation texts. */
+function safelistFromEnv(env: NodeJS.ProcessEnv): ReadonlySet<string> | null {
+  const file = env.GATEWAY_SAFELIST_FILE?.trim();
+  if (!file) return null;
+  let hashes: unknown;
+  try {
+    hashes = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`GATEWAY_SAFELIST_FILE=${file} cannot be read as JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(hashes) || !hashes.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)))
+    throw new ConfigError(`GATEWAY_SAFELIST_FILE=${file} must hold a JSON array of sha256 hex hashes of operation texts`);
+  return new Set(hashes as string[]);
+}

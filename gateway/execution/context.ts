@@ -1,0 +1,16 @@
+// What one gateway request carries through planning and subgraph fetches.
+import type { Identity } from '../../subgraphs/runtime/identity';
+import type { WrittenAt } from '../../subgraphs/runtime/producer';
+
+export interface GatewayContext {
+  readonly requestId: string;
+  readonly identity: Identity;
+  /** The signed identity header, made once per request and sent with every subgraph fetch. */
+  readonly identityHeader: string;
+  /** A consistency token the client sent back, forwarded to every subgraph. */
+  readonly consistencyToken: string | null;
+  /** Positions the subgraphs wrote (mutations): become the response's consistency token. */
+  readonly written: WrittenAt[];
+  /** Each touched subgraph's view freshness, reported in `extensions.freshness`. */
+  readonly freshness: Record<string, unknown>;
+}

@@ -1,0 +1,68 @@
+// How the gateway calls a subgraph: pooled keep-alive HTTP (undici) with a per-subgraph
+// timeout, the caller's signed identity, and the subgraph's freshness and written
+// positions collected from its response.
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { Fetcher } from '@apollo/utils.fetcher';
+import { Agent, fetch as undiciFetch } from 'undici';
+import type { Counter, Histogram } from 'prom-client';
+import { CONSISTENCY_HEADER } from '../../subgraphs/runtime/consistency';
+import { IDENTITY_HEADER } from '../../subgraphs/runtime/identity';
+import type { WrittenAt } from '../../subgraphs/runtime/producer';
+import type { GatewayContext } from './context';
+
+export interface SubgraphFetchMetrics {
+  readonly duration: Histogram<'subgraph' | 'outcome'>;
+  readonly errors: Counter<'subgraph'>;
+}
+
+export interface SubgraphDataSourceOptions {
+  readonly name: string;
+  readonly url: string;
+  readonly timeoutMs: number;
+  readonly agent: Agent;
+  readonly metrics: SubgraphFetchMetrics;
+}
+
+export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  private readonly name: string;
+  private readonly metrics: SubgraphFetchMetrics;
+
+  constructor(opts: SubgraphDataSourceOptions) {
+    const fetcher = (async (url: string, init: Record<string, unknown>) => {
+      const started = process.hrtime.bigint();
+      try {
+        const res = await undiciFetch(url, {
+          ...(init as object),
+          dispatcher: opts.agent,
+          // A slow subgraph costs its own fields, not the whole response.
+          signal: AbortSignal.timeout(opts.timeoutMs),
+        });
+        opts.metrics.duration.observe({ subgraph: opts.name, outcome: res.ok ? 'ok' : 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
+        return res;
+      } catch (e) {
+        opts.metrics.duration.observe({ subgraph: opts.name, outcome: 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
+        opts.metrics.errors.inc({ subgraph: opts.name });
+        if ((e as Error).name === 'TimeoutError') throw new Error(`subgraph ${opts.name} did not answer within ${opts.timeoutMs} ms`);
+        throw e;
+      }
+    }) as unknown as Fetcher;
+    super({ url: opts.url, fetcher });
+    this.name = opts.name;
+    this.metrics = opts.metrics;
+  }
+
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    // Requests the gateway makes for itself (health checks) carry no context.
+    if (!context?.identityHeader) return;
+    request.http!.headers.set(IDENTITY_HEADER, context.identityHeader);
+    if (context.consistencyToken) request.http!.headers.set(CONSISTENCY_HEADER, context.consistencyToken);
+  }
+
+  override didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
+    const ext = response.extensions as { written?: WrittenAt[]; freshness?: unknown } | undefined;
+    if (context?.written && ext?.written) context.written.push(...ext.written);
+    if (context?.freshness && ext?.freshness) context.freshness[this.name] = ext.freshness;
+    if (response.errors?.length) this.metrics.errors.inc({ subgraph: this.name });
+    return response;
+  }
+}

@@ -1,0 +1,305 @@
+// The gateway: the only public door. One HTTP port serves GraphQL queries and mutations
+// (Apollo Server running @apollo/gateway's planner and executor) plus /health, /ready and
+// /metrics. It authenticates callers, forwards their signed identity, enforces operation
+// limits, and reports freshness and consistency tokens.
+import './telemetryOff';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import {
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
+import { GraphQLError } from 'graphql';
+import type { Cluster, Redis } from 'ioredis';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Agent } from 'undici';
+import { CONSISTENCY_HEADER, decodeConsistencyToken, encodeConsistencyToken } from '../subgraphs/runtime/consistency';
+import { signIdentity } from '../subgraphs/runtime/identity';
+import { createLogger, type Logger } from '../subgraphs/runtime/logger';
+import { RedisKeyValueCache } from './apqCache';
+import { AuthError, createAuthenticator, type AuthConfig } from './auth';
+import type { GatewayContext } from './execution/context';
+import { SubgraphDataSource, type SubgraphFetchMetrics } from './execution/subgraphDataSource';
+import { checkLimits, type OperationLimits } from './limits';
+import { createRegistrySource, type RegistrySource, type SupergraphState } from './supergraph/registrySource';
+
+/** Where the supergraph comes from. */
+export type SupergraphSource =
+  /** A composed supergraph file (schema/supergraph.graphql); changes need a restart. */
+  | { readonly kind: 'file'; readonly path: string }
+  /** A supergraph SDL given directly (tests). */
+  | { readonly kind: 'sdl'; readonly sdl: string }
+  /** Composed from the subgraphs that announce themselves in Redis, and hot-swapped. */
+  | { readonly kind: 'registry'; readonly namespace?: string; readonly absenceWindowMs?: number; readonly pollMs?: number };
+
+export interface GatewayConfig {
+  /** @default 0 (a free port); the product's default is 4000 (see config.ts) */
+  readonly port?: number;
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+  readonly supergraph: SupergraphSource;
+  /** Redis: the registry, and persisted queries shared by every gateway instance. */
+  readonly redis: Redis | Cluster;
+  /** Signs the identity forwarded to subgraphs (GATEWAY_IDENTITY_SECRET). */
+  readonly identitySecret: string;
+  readonly auth: AuthConfig;
+  readonly limits: OperationLimits;
+  /** Schema introspection; on in development, off in production. */
+  readonly introspection: boolean;
+  /**
+   * Safelist mode: only these operations (sha256 hex of the query text) run. Persisted-query
+   * registration of anything else is refused. null: any valid operation runs.
+   */
+  readonly safelist: ReadonlySet<string> | null;
+  /** A subgraph call that takes longer fails (its fields become errors). @default 10000 */
+  readonly subgraphTimeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+export interface GatewayHandle {
+  readonly url: string;
+  readonly port: number;
+  /** The supergraph's state (registry mode: subgraphs, last failure). */
+  supergraphState(): SupergraphState | { phase: 'static' };
+  /** Registry mode: re-read the registry now; resolves once any new supergraph is in use. */
+  refreshSupergraph(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig): Promise<GatewayHandle> {
+  const logger = config.logger ?? createLogger('gateway');
+  const authenticator = createAuthenticator(config.auth);
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: 'gateway' });
+  collectDefaultMetrics({ register: registry });
+  const requests = new Histogram({
+    name: 'streamgraph_gateway_request_duration_seconds',
+    help: 'GraphQL requests served by the gateway, by operation name and outcome.',
+    labelNames: ['operation', 'outcome'],
+    buckets: [0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const fetchMetrics: SubgraphFetchMetrics = {
+    duration: new Histogram({
+      name: 'streamgraph_gateway_subgraph_fetch_duration_seconds',
+      help: 'Gateway calls to subgraphs.',
+      labelNames: ['subgraph', 'outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    errors: new Counter({ name: 'streamgraph_gateway_subgraph_errors_total', help: 'Failed subgraph calls or responses with errors.', labelNames: ['subgraph'], registers: [registry] }),
+  };
+  const compositions = new Counter({
+    name: 'streamgraph_gateway_compositions_total',
+    help: 'Supergraph compositions in registry mode, by outcome.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const subgraphCount = new Gauge({ name: 'streamgraph_gateway_subgraphs', help: 'Subgraphs in the supergraph being served.', registers: [registry] });
+
+  // One keep-alive pool for all subgraph calls; connections are reused across requests.
+  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 });
+  let registrySource: RegistrySource | null = null;
+  let supergraphSdl: string | RegistrySource;
+  switch (config.supergraph.kind) {
+    case 'file':
+      supergraphSdl = fs.readFileSync(config.supergraph.path, 'utf8');
+      break;
+    case 'sdl':
+      supergraphSdl = config.supergraph.sdl;
+      break;
+    case 'registry':
+      registrySource = createRegistrySource({
+        redis: config.redis,
+        namespace: config.supergraph.namespace,
+        absenceWindowMs: config.supergraph.absenceWindowMs,
+        pollMs: config.supergraph.pollMs,
+        logger,
+        onComposition: ({ ok, subgraphs }) => {
+          compositions.inc({ outcome: ok ? 'ok' : 'failed' });
+          if (ok) subgraphCount.set(subgraphs.length);
+        },
+      });
+      supergraphSdl = registrySource;
+      break;
+  }
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService: ({ name, url }) =>
+      new SubgraphDataSource({ name, url: url!, timeoutMs: config.subgraphTimeoutMs ?? 10_000, agent, metrics: fetchMetrics }),
+    serviceHealthCheck: false,
+    logger: { debug: (m) => logger.debug(m), info: (m) => logger.info(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
+  });
+
+  const plugins: ApolloServerPlugin<GatewayContext>[] = [
+    // No landing page from a CDN, no usage or schema reporting to a vendor.
+    ApolloServerPluginLandingPageDisabled(),
+    ApolloServerPluginUsageReportingDisabled(),
+    ApolloServerPluginSchemaReportingDisabled(),
+    {
+      async requestDidStart() {
+        return {
+          async didResolveSource({ queryHash }) {
+            if (config.safelist && !config.safelist.has(queryHash))
+              throw new GraphQLError('this operation is not on the safelist', {
+                extensions: { code: 'OPERATION_NOT_SAFELISTED', http: { status: 403 } },
+              });
+          },
+          async didResolveOperation({ document, operationName, request, schema, operation }) {
+            // Tools' introspection queries are deep by nature; when introspection is allowed at
+            // all, an operation that only introspects is not held to the data limits.
+            if (config.introspection && operation && operation.selectionSet.selections.every((s) => s.kind === 'Field' && s.name.value.startsWith('__')))
+              return;
+            const errors = checkLimits(schema, document, operationName, request.variables, config.limits);
+            if (errors.length > 0) throw errors[0];
+          },
+          async willSendResponse({ response, contextValue }) {
+            if (response.body.kind !== 'single') return;
+            const result = response.body.singleResult;
+            const ext: Record<string, unknown> = { ...result.extensions };
+            if (Object.keys(contextValue.freshness).length > 0) ext.freshness = contextValue.freshness;
+            if (contextValue.written.length > 0) ext.consistencyToken = encodeConsistencyToken(contextValue.written);
+            result.extensions = ext;
+          },
+        };
+      },
+    },
+  ];
+
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: config.introspection,
+    persistedQueries: { cache: new RedisKeyValueCache(config.redis), ttl: 7 * 24 * 3600 },
+    plugins,
+    logger: { debug: (m) => logger.debug(m), info: (m) => logger.info(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
+  });
+  await apollo.start();
+
+  const json = (res: http.ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const gqlError = (res: http.ServerResponse, status: number, code: string, message: string) =>
+    json(res, status, { errors: [{ message, extensions: { code } }] });
+
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
+    res.setHeader('x-request-id', requestId);
+    try {
+      if (url.pathname === '/health') return json(res, 200, { status: 'ok' });
+      if (url.pathname === '/ready') {
+        const state = registrySource?.state() ?? { phase: 'static' as const };
+        const ready = state.phase !== 'waiting';
+        return json(res, ready ? 200 : 503, { ready, supergraph: state });
+      }
+      if (url.pathname === '/metrics') {
+        res.writeHead(200, { 'content-type': registry.contentType });
+        return res.end(await registry.metrics());
+      }
+      if (url.pathname !== '/graphql') return json(res, 404, { error: `no route ${url.pathname}; GraphQL is served on /graphql` });
+
+      let verified;
+      try {
+        verified = authenticator.verify(req.headers.authorization);
+      } catch (e) {
+        if (e instanceof AuthError) return gqlError(res, 401, 'UNAUTHENTICATED', e.message);
+        throw e;
+      }
+      const token = typeof req.headers[CONSISTENCY_HEADER] === 'string' ? (req.headers[CONSISTENCY_HEADER] as string) : null;
+      if (token) {
+        try {
+          decodeConsistencyToken(token);
+        } catch (e) {
+          return gqlError(res, 400, 'BAD_USER_INPUT', (e as Error).message);
+        }
+      }
+      let body: unknown;
+      if (req.method === 'POST') {
+        const text = await readBody(req, config.limits.maxBodyBytes);
+        if (text === null)
+          return gqlError(res, 413, 'REQUEST_TOO_LARGE', `request body is over the limit of ${config.limits.maxBodyBytes} bytes`);
+        try {
+          body = text === '' ? undefined : JSON.parse(text);
+        } catch {
+          return gqlError(res, 400, 'BAD_REQUEST', 'request body is not JSON');
+        }
+      }
+      const headers = new HeaderMap();
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+      const started = process.hrtime.bigint();
+      const context: GatewayContext = {
+        requestId,
+        identity: verified.identity,
+        identityHeader: signIdentity(verified.identity, config.identitySecret),
+        consistencyToken: token,
+        written: [],
+        freshness: {},
+      };
+      const result = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+        context: async () => context,
+      });
+      for (const [k, v] of result.headers) res.setHeader(k, v);
+      res.statusCode = result.status ?? 200;
+      if (result.body.kind === 'complete') res.end(result.body.string);
+      else {
+        for await (const chunk of result.body.asyncIterator) res.write(chunk);
+        res.end();
+      }
+      const operation = operationName(body) ?? url.searchParams.get('operationName') ?? 'anonymous';
+      requests.observe({ operation, outcome: res.statusCode < 400 ? 'ok' : 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
+      logger.debug({ requestId, operation, status: res.statusCode }, 'request');
+    } catch (e) {
+      logger.error({ requestId, err: e }, 'request failed');
+      if (!res.headersSent) gqlError(res, 500, 'INTERNAL_SERVER_ERROR', 'internal error');
+      else res.end();
+    }
+  });
+
+  await new Promise<void>((resolve) => server.listen(config.port ?? 0, config.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port }, 'gateway listening');
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${config.host ?? '127.0.0.1'}:${port}/graphql`,
+    port,
+    supergraphState: () => registrySource?.state() ?? { phase: 'static' },
+    refreshSupergraph: () => registrySource?.refresh() ?? Promise.resolve(),
+    close: () =>
+      (closing ??= (async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await apollo.stop();
+        await agent.close();
+      })()),
+  };
+}
+
+/** The body as text, or null when it is larger than `max`. */
+function readBody(req: http.IncomingMessage, max: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      // Over the limit: keep reading (and dropping) so the client gets its 413 rather than a
+      // reset connection; only a body far beyond the limit is cut off.
+      if (size > max * 64) req.destroy();
+      else if (size <= max) chunks.push(c);
+    });
+    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function operationName(body: unknown): string | null {
+  if (body && typeof body === 'object' && 'operationName' in body && typeof body.operationName === 'string')
+    return body.operationName.slice(0, 100);
+  return null;
+}
