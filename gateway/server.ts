@@ -27,6 +27,7 @@ import type { GatewayContext } from './execution/context';
 import { SubgraphDataSource, type SubgraphFetchMetrics } from './execution/subgraphDataSource';
 import { checkLimits, type OperationLimits } from './limits';
 import { createRegistrySource, type RegistrySource, type SupergraphState } from './supergraph/registrySource';
+import { readBody } from '../subgraphs/runtime/httpBody';
 
 /** Where the supergraph comes from. */
 export type SupergraphSource =
@@ -279,23 +280,6 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
         await agent.close();
       })()),
   };
-}
-
-/** The body as text, or null when it is larger than `max`. */
-function readBody(req: http.IncomingMessage, max: number): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      // Over the limit: keep reading (and dropping) so the client gets its 413 rather than a
-      // reset connection; only a body far beyond the limit is cut off.
-      if (size > max * 64) req.destroy();
-      else if (size <= max) chunks.push(c);
-    });
-    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function operationName(body: unknown): string | null {

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { isAlive } from './processes';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -386,20 +387,6 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** Alive and not a zombie: a detached child of this process lingers as a zombie until reaped. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // No /proc (macOS): trust kill(0).
-  }
-}
 
 /** Guards against signalling an unrelated process that reused a stale pid. */
 function isKafkaProcess(pid: number, propsFile?: string): boolean {

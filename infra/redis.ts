@@ -2,6 +2,7 @@
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { commandLineIncludes, isAlive } from './processes';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -242,18 +243,7 @@ function freePort(): Promise<number> {
 
 /** Guards against signalling an unrelated process that reused a stale pid (and ignores zombies). */
 function isRedisProcess(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.charAt(stat.lastIndexOf(')') + 2);
-    return state !== 'Z' && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server');
-  } catch {
-    return true; // No /proc (macOS): trust kill(0).
-  }
+  return isAlive(pid) && commandLineIncludes(pid, 'redis-server');
 }
 
 function removePidFile(pid: number): void {

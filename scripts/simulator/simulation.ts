@@ -41,7 +41,7 @@ const CATEGORIES = ['fruit', 'vegetables', 'dairy', 'bakery', 'pantry', 'drinks'
 const NAMES = ['Apple', 'Banana', 'Carrot', 'Milk', 'Bread', 'Rice', 'Juice', 'Peas', 'Soap', 'Yogurt', 'Cheese', 'Tea'];
 
 /** mulberry32: small, fast and good enough to make traffic look random but repeatable. */
-function random(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -64,7 +64,7 @@ export const simIds = {
  * initial stock; every later tick places orders, advances open ones and reports inventory.
  */
 export function* simulation(opts: SimulationOptions, now: () => string = () => new Date().toISOString()): Generator<SimEvent[]> {
-  const rnd = random(opts.seed);
+  const rnd = seededRandom(opts.seed);
   const pick = (n: number) => Math.floor(rnd() * n);
   let seq = 0;
   const eventId = () => `sim-${opts.runId}-${opts.seed}-${++seq}`;

@@ -3,11 +3,12 @@
 import fs from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
+import { ConfigError } from './configError';
+import { envBool, envValue } from './envValues';
 
 /** A setting is missing or malformed; the message says which and how to fix it, in one line. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+// Re-exported: config modules and callers have always imported it from here.
+export { ConfigError };
 
 const DEFAULT_BROKERS = '127.0.0.1:9092';
 const DEFAULT_CLIENT_ID = 'streamgraph';
@@ -23,8 +24,8 @@ type SaslMechanism = (typeof SASL_MECHANISMS)[number];
  */
 export function kafkaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaConfig {
   const config: KafkaConfig = {
-    brokers: parseBrokers(value(env, 'KAFKA_BROKERS') ?? DEFAULT_BROKERS),
-    clientId: value(env, 'KAFKA_CLIENT_ID') ?? DEFAULT_CLIENT_ID,
+    brokers: parseBrokers(envValue(env, 'KAFKA_BROKERS') ?? DEFAULT_BROKERS),
+    clientId: envValue(env, 'KAFKA_CLIENT_ID') ?? DEFAULT_CLIENT_ID,
   };
   const sasl = parseSasl(env);
   if (sasl) config.sasl = sasl;
@@ -66,10 +67,10 @@ function parseBrokers(raw: string): string[] {
 }
 
 function parseSasl(env: NodeJS.ProcessEnv): SASLOptions | undefined {
-  const rawMechanism = value(env, 'KAFKA_SASL_MECHANISM');
-  const username = value(env, 'KAFKA_SASL_USERNAME');
+  const rawMechanism = envValue(env, 'KAFKA_SASL_MECHANISM');
+  const username = envValue(env, 'KAFKA_SASL_USERNAME');
   // A password may legitimately start or end with spaces; only a blank one counts as unset.
-  const password = value(env, 'KAFKA_SASL_PASSWORD') === undefined ? undefined : env.KAFKA_SASL_PASSWORD;
+  const password = envValue(env, 'KAFKA_SASL_PASSWORD') === undefined ? undefined : env.KAFKA_SASL_PASSWORD;
   if (rawMechanism === undefined) {
     if (username !== undefined || password !== undefined) {
       throw new ConfigError(
@@ -88,11 +89,11 @@ function parseSasl(env: NodeJS.ProcessEnv): SASLOptions | undefined {
 }
 
 function parseSsl(env: NodeJS.ProcessEnv): ConnectionOptions | boolean | undefined {
-  const ssl = parseBool(env, 'KAFKA_SSL');
-  const caFile = value(env, 'KAFKA_SSL_CA_FILE');
-  const certFile = value(env, 'KAFKA_SSL_CERT_FILE');
-  const keyFile = value(env, 'KAFKA_SSL_KEY_FILE');
-  const rejectUnauthorized = parseBool(env, 'KAFKA_SSL_REJECT_UNAUTHORIZED');
+  const ssl = envBool(env, 'KAFKA_SSL');
+  const caFile = envValue(env, 'KAFKA_SSL_CA_FILE');
+  const certFile = envValue(env, 'KAFKA_SSL_CERT_FILE');
+  const keyFile = envValue(env, 'KAFKA_SSL_KEY_FILE');
+  const rejectUnauthorized = envBool(env, 'KAFKA_SSL_REJECT_UNAUTHORIZED');
 
   if (ssl !== true) {
     // Certificates without KAFKA_SSL=true would silently connect in plaintext; say so instead.
@@ -129,20 +130,7 @@ function readPem(variable: string, file: string): string {
   }
 }
 
-function parseBool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
-  const raw = value(env, name);
-  if (raw === undefined) return undefined;
-  const v = raw.toLowerCase();
-  if (v === 'true' || v === '1' || v === 'yes') return true;
-  if (v === 'false' || v === '0' || v === 'no') return false;
-  throw new ConfigError(`${name}="${raw}" is not a boolean; set it to true or false`);
-}
 
-/** Unset and blank are the same: `FOO= npm start` must not mean "FOO is the empty string". */
-function value(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const v = env[name]?.trim();
-  return v === undefined || v === '' ? undefined : v;
-}
 
 function isSaslMechanism(m: string): m is SaslMechanism {
   return (SASL_MECHANISMS as readonly string[]).includes(m);

@@ -2,6 +2,7 @@
 
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import { ConfigError } from './kafkaConfig';
+import { envBool, envValue } from './envValues';
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 const CHECK_DEADLINE_MS = 3_000;
@@ -22,9 +23,9 @@ export type RedisEnvConfig =
  * rediss:// implies it). Throws ConfigError on anything malformed or contradictory.
  */
 export function parseRedisEnv(env: NodeJS.ProcessEnv = process.env): RedisEnvConfig {
-  const url = value(env, 'REDIS_URL') ?? DEFAULT_URL;
-  const tlsFlag = parseBool(env, 'REDIS_TLS');
-  const clusterNodes = value(env, 'REDIS_CLUSTER_NODES');
+  const url = envValue(env, 'REDIS_URL') ?? DEFAULT_URL;
+  const tlsFlag = envBool(env, 'REDIS_TLS');
+  const clusterNodes = envValue(env, 'REDIS_CLUSTER_NODES');
 
   if (clusterNodes !== undefined) {
     const nodes = clusterNodes
@@ -96,19 +97,7 @@ function parseNode(raw: string): RedisNode {
   return { host: match[1] as string, port };
 }
 
-function parseBool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
-  const raw = value(env, name);
-  if (raw === undefined) return undefined;
-  const v = raw.toLowerCase();
-  if (v === 'true' || v === '1' || v === 'yes') return true;
-  if (v === 'false' || v === '0' || v === 'no') return false;
-  throw new ConfigError(`${name}="${raw}" is not a boolean; set it to true or false`);
-}
 
-function value(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const v = env[name]?.trim();
-  return v === undefined || v === '' ? undefined : v;
-}
 
 /** Passwords in REDIS_URL must not end up in logs. */
 function redact(url: string): string {

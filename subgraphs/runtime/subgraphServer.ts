@@ -20,6 +20,7 @@ import { CONSISTENCY_HEADER, decodeConsistencyToken } from './consistency';
 import type { Logger } from './logger';
 import type { WrittenAt } from './producer';
 import { currentRequestScope, withRequestScope } from './requestScope';
+import { readBody } from './httpBody';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -263,23 +264,6 @@ function mapAsyncIterator<T, U>(source: AsyncIterator<T>, fn: (value: T) => Prom
     },
   };
   return it;
-}
-
-/** The body as text, or null when it is larger than `max`. */
-function readBody(req: http.IncomingMessage, max: number): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      // Over the limit: keep reading (and dropping) so the client gets its 413 rather than a
-      // reset connection; only a body far beyond the limit is cut off.
-      if (size > max * 64) req.destroy();
-      else if (size <= max) chunks.push(c);
-    });
-    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 /** Apollo Server answers a body that is not JSON with a clear 400; pass it the raw text then. */

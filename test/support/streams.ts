@@ -7,6 +7,7 @@ import { ensureTopics } from '../../infra/topics';
 import { createKafka, kafkaConfigFromEnv } from '../../subgraphs/runtime/kafkaConfig';
 import type { EventPosition } from '../../subgraphs/runtime/projection';
 import { createEventProducer, type EventProducer } from '../../subgraphs/runtime/producer';
+import { seededRandom } from '../../scripts/simulator/simulation';
 import { uniqueName } from './waitFor';
 
 export interface StreamsEnv {
@@ -42,17 +43,6 @@ export async function createStreamsEnv(brokers?: string[]): Promise<StreamsEnv> 
   };
 }
 
-/** A pseudo-random generator (mulberry32) so a seed always yields the same stream. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LIFECYCLE = ['PLACED', 'SHOPPER_ASSIGNED', 'PICKING', 'OUT_FOR_DELIVERY', 'DELIVERED'] as const;
 
@@ -61,7 +51,7 @@ const LIFECYCLE = ['PLACED', 'SHOPPER_ASSIGNED', 'PICKING', 'OUT_FOR_DELIVERY', 
  * then advances through its lifecycle or is canceled; orders interleave, each in its own order.
  */
 export function orderEvents(opts: { seed: number; count: number; orders: number; customers: number }): EventOf<'orders'>[] {
-  const rnd = seeded(opts.seed);
+  const rnd = seededRandom(opts.seed);
   const state = Array.from({ length: opts.orders }, (_, i) => ({
     id: `o-${opts.seed}-${i}`,
     customerId: `c-${Math.floor(rnd() * opts.customers)}`,

@@ -1,0 +1,18 @@
+// Reading single settings from the environment, the same way in every config module.
+import { ConfigError } from './configError';
+
+/** Unset and blank are the same: `FOO= npm start` must not mean "FOO is the empty string". */
+export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** true/1/yes or false/0/no; anything else is a ConfigError naming the setting. */
+export function envBool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const raw = envValue(env, name);
+  if (raw === undefined) return undefined;
+  const v = raw.toLowerCase();
+  if (v === 'true' || v === '1' || v === 'yes') return true;
+  if (v === 'false' || v === '0' || v === 'no') return false;
+  throw new ConfigError(`${name}="${raw}" is not a boolean; set it to true or false`);
+}
