@@ -165,7 +165,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
             const ext: Record<string, unknown> = { ...result.extensions };
             if (Object.keys(contextValue.freshness).length > 0) ext.freshness = contextValue.freshness;
             if (contextValue.written.length > 0) ext.consistencyToken = encodeConsistencyToken(contextValue.written);
-            result.extensions = ext;
+            if (Object.keys(ext).length > 0) result.extensions = ext;
           },
         };
       },

@@ -2,6 +2,7 @@
 // timeout, the caller's signed identity, and the subgraph's freshness and written
 // positions collected from its response.
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { Counter, Histogram } from 'prom-client';
@@ -56,6 +57,24 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (!context?.identityHeader) return;
     request.http!.headers.set(IDENTITY_HEADER, context.identityHeader);
     if (context.consistencyToken) request.http!.headers.set(CONSISTENCY_HEADER, context.consistencyToken);
+  }
+
+  /**
+   * A failed fetch, a non-2xx status or a body that is not GraphQL. @apollo/gateway passes
+   * such errors to the client as they are: without `serviceName`, and for an HTTP error with
+   * the subgraph's internal URL and raw body. This names the subgraph and says only what
+   * failed; the rest of the response still arrives.
+   */
+  override didEncounterError(error: Error & { cause?: { code?: string } }, _request: unknown, response?: { ok: boolean; status: number }): void {
+    if (response) this.metrics.errors.inc({ subgraph: this.name });
+    const message = !response
+      ? error.message.startsWith(`subgraph ${this.name}`)
+        ? error.message
+        : `subgraph ${this.name} is unreachable (${error.cause?.code ?? error.message})`
+      : !response.ok
+        ? `subgraph ${this.name} answered HTTP ${response.status}`
+        : `subgraph ${this.name} did not answer with GraphQL`;
+    throw new GraphQLError(message, { extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: this.name } });
   }
 
   override didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
