@@ -174,6 +174,9 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
+    // The process's own signal handler stops everything in order (consumer groups left
+    // cleanly); Apollo's would stop the server and re-send the signal first.
+    stopOnTerminationSignals: false,
     introspection: config.introspection,
     persistedQueries: { cache: new RedisKeyValueCache(config.redis), ttl: 7 * 24 * 3600 },
     plugins,

@@ -82,6 +82,9 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
 
   const apollo = new ApolloServer<C>({
     schema,
+    // The process's own signal handler stops everything in order (consumer groups left
+    // cleanly); Apollo's would stop the server and re-send the signal first.
+    stopOnTerminationSignals: false,
     // Subgraphs are reached only with the gateway's signature, so introspection and
     // `_service { sdl }` stay available to the gateway and tooling.
     introspection: true,

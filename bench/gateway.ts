@@ -1,0 +1,330 @@
+// Gateway benchmark: the same three subgraphs (each its own process, in a fresh namespace,
+// seeded with a fixed world) behind this gateway, Apollo Gateway and Hive Gateway, each its own
+// process; one query that spans all three subgraphs under a closed loop, gateways interleaved
+// round-robin, medians over the rounds. Writes bench/results/gateway.json.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { signDevToken } from '../gateway/token';
+import { composeSupergraph } from '../gateway/supergraph/compose';
+import { IDENTITY_HEADER, signIdentity } from '../subgraphs/runtime/identity';
+import { createKafka, kafkaConfigFromEnv } from '../subgraphs/runtime/kafkaConfig';
+import { createNamespace } from '../test/support/namespace';
+import { BENCH_ADMIN } from './gateway/adminIdentity';
+import { startChild, peakRssMb, type ChildHandle } from './gateway/childProcess';
+import { runClosedLoop, type WindowResult } from './gateway/closedLoop';
+import { produceWorld, waitForWorld, type SubgraphUrls, type WorldSize } from './gateway/seedWorld';
+import { machine, quantile, round } from './stats';
+
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+/** The first window of each gateway warms up longer: JIT, query plan caches, connection pools. */
+const FIRST_WARMUP_SECONDS = Number(process.env.BENCH_FIRST_WARMUP_SECONDS ?? 5);
+const WORLD: WorldSize = { stores: 20, products: 200, customers: 200, orders: 2000 };
+const IDENTITY_SECRET = 'bench-identity-secret-0123456789';
+const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123';
+
+const QUERY =
+  'query BenchOrder($id: ID!, $store: ID!) { order(id: $id) { id status totalCents customer { name orderCount } ' +
+  'items { quantity product { name priceCents availability(storeId: $store) { quantity status } } } } }';
+
+type GatewayName = 'streamgraph' | 'apollo-gateway' | 'hive-gateway';
+const GATEWAYS: readonly GatewayName[] = ['streamgraph', 'apollo-gateway', 'hive-gateway'];
+
+interface Contender {
+  readonly name: GatewayName;
+  readonly process: ChildHandle;
+  /** What the client sends: our gateway authenticates a JWT; the others forward a fixed admin. */
+  readonly headers: Record<string, string>;
+}
+
+interface RoundFigures {
+  readonly round: number;
+  readonly gateway: GatewayName;
+  readonly requests: number;
+  readonly errors: number;
+  readonly warmupErrors: number;
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly cpuMsPerRequest: number;
+}
+
+const children: ChildHandle[] = [];
+let namespace: string | undefined;
+let supergraphFile: string | undefined;
+
+async function main() {
+  const startedAt = Date.now();
+  const loadAverageAtStart = round(os.loadavg()[0]);
+  namespace = await createNamespace('bench-gateway');
+  const baseEnv = { ...process.env, STREAMGRAPH_NAMESPACE: namespace, GATEWAY_IDENTITY_SECRET: IDENTITY_SECRET, LOG_LEVEL: 'warn' };
+
+  // Subgraphs first, so their projections consume the world as it is produced.
+  console.log(`namespace ${namespace}: starting the subgraphs`);
+  const subgraphList = await Promise.all(
+    (['customers', 'catalog', 'orders'] as const).map(async (name) => {
+      const child = await startChild({
+        name,
+        script: path.join(__dirname, `../subgraphs/${name}/main.ts`),
+        // READY_MAX_LAG=0: /ready means the views have caught up with everything produced.
+        env: { ...baseEnv, [`${name.toUpperCase()}_PORT`]: '0', READY_MAX_LAG: '0' },
+        ready: /subgraph ready at (\S+)/,
+      });
+      children.push(child);
+      return [name, child.url] as const;
+    }),
+  );
+  const subgraphs = Object.fromEntries(subgraphList) as unknown as SubgraphUrls;
+  const world = await produceWorld(namespace, WORLD);
+  console.log(`produced ${world.events} events; waiting for the views`);
+  await waitForWorld(subgraphs, world, WORLD, IDENTITY_SECRET);
+
+  // One supergraph for all three gateways, composed from what the running subgraphs serve.
+  const sdls = await Promise.all(
+    subgraphList.map(async ([name, url]) => ({ name, url, sdl: await serviceSdl(url) })),
+  );
+  const composition = composeSupergraph(sdls);
+  if (!composition.ok) throw new Error(`composition failed: ${composition.errors.join('; ')}`);
+  supergraphFile = path.join(os.tmpdir(), `streamgraph-bench-${namespace}graphql`);
+  fs.writeFileSync(supergraphFile, composition.supergraphSdl);
+
+  console.log('starting the gateways');
+  const gatewayEnv: NodeJS.ProcessEnv = { ...baseEnv, SUPERGRAPH_FILE: supergraphFile, PORT: '0' };
+  // Apollo's libraries report to a vendor when these are present; none of the contenders may.
+  for (const key of ['APOLLO_KEY', 'APOLLO_GRAPH_REF', 'APOLLO_SCHEMA_CONFIG_DELIVERY_ENDPOINT']) delete gatewayEnv[key];
+  const contenders: Contender[] = [];
+  for (const name of GATEWAYS) {
+    const script =
+      name === 'streamgraph'
+        ? path.join(__dirname, '../gateway/main.ts')
+        : path.join(__dirname, 'gateway', name === 'apollo-gateway' ? 'apolloGateway.ts' : 'hiveGateway.ts');
+    const env =
+      name === 'streamgraph'
+        ? { ...gatewayEnv, SUPERGRAPH_SOURCE: 'file', JWT_SECRET }
+        : { ...gatewayEnv, APOLLO_TELEMETRY_DISABLED: '1' };
+    // BENCH_PROFILE_DIR=<dir> writes a CPU profile of this gateway's process there (on exit).
+    const nodeArgs = name === 'streamgraph' && process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+    const child = await startChild({ name, script, env, ready: /ready at (\S+)/, nodeArgs });
+    children.push(child);
+    const headers: Record<string, string> =
+      name === 'streamgraph' ? { authorization: `Bearer ${signDevToken({ sub: BENCH_ADMIN.sub!, roles: BENCH_ADMIN.roles, secret: JWT_SECRET })}` } : {};
+    contenders.push({ name, process: child, headers });
+  }
+  for (const c of contenders) await smokeTest(c);
+
+  const perRound: RoundFigures[] = [];
+  const firstErrors = new Map<GatewayName, string>();
+  for (let n = 1; n <= ROUNDS; n++) {
+    for (const c of contenders) {
+      const result = await runClosedLoop({
+        url: c.process.url,
+        headers: c.headers,
+        concurrency: CONCURRENCY,
+        warmupSeconds: n === 1 ? FIRST_WARMUP_SECONDS : WARMUP_SECONDS,
+        seconds: SECONDS,
+        pid: c.process.pid,
+        next: nextRequest,
+        isSuccess,
+      });
+      if (result.firstError && !firstErrors.has(c.name)) firstErrors.set(c.name, result.firstError);
+      const figures = roundFigures(n, c.name, result);
+      perRound.push(figures);
+      console.log(
+        `round ${n} ${c.name.padEnd(14)} ${figures.rps} req/s  p50 ${figures.p50} ms  p99 ${figures.p99} ms  ` +
+          `${figures.cpuMsPerRequest} CPU ms/req  errors ${figures.errors} (+${figures.warmupErrors} in warm-up)`,
+      );
+    }
+  }
+
+  const median = (name: GatewayName, key: 'rps' | 'p50' | 'p99' | 'cpuMsPerRequest') =>
+    round(quantile(perRound.filter((r) => r.gateway === name).map((r) => r[key]), 0.5), key === 'rps' ? 1 : 3);
+  const gateways = Object.fromEntries(
+    contenders.map((c) => {
+      const rounds = perRound.filter((r) => r.gateway === c.name);
+      return [
+        c.name,
+        {
+          rps: median(c.name, 'rps'),
+          p50: median(c.name, 'p50'),
+          p99: median(c.name, 'p99'),
+          cpuMsPerRequest: median(c.name, 'cpuMsPerRequest'),
+          // VmHWM only grows, so reading it after the last round gives the peak of the whole run.
+          peakRssMb: round(peakRssMb(c.process.pid), 1),
+          errors: rounds.reduce((n, r) => n + r.errors + r.warmupErrors, 0),
+        },
+      ];
+    }),
+  ) as Record<GatewayName, { rps: number; p50: number; p99: number; cpuMsPerRequest: number; peakRssMb: number; errors: number }>;
+  const ours = gateways.streamgraph;
+  const apollo = gateways['apollo-gateway'];
+  const hive = gateways['hive-gateway'];
+  const ratios = {
+    rpsVsApollo: round(ours.rps / apollo.rps),
+    rpsVsHive: round(ours.rps / hive.rps),
+    cpuVsApollo: round(ours.cpuMsPerRequest / apollo.cpuMsPerRequest),
+    cpuVsHive: round(ours.cpuMsPerRequest / hive.cpuMsPerRequest),
+    p99VsApollo: round(ours.p99 / apollo.p99),
+    p99VsHive: round(ours.p99 / hive.p99),
+  };
+  const flagged = GATEWAYS.filter((g) => gateways[g].errors > 0);
+  const result = {
+    benchmark: 'gateway',
+    measuredAt: new Date().toISOString(),
+    machine: { ...machine(), loadAverage1mAtStart: loadAverageAtStart },
+    query: QUERY,
+    variables: `order id: one of ${WORLD.orders}, store id: one of ${WORLD.stores}, random, never the same pair twice in flight`,
+    world: WORLD,
+    concurrency: CONCURRENCY,
+    secondsPerWindow: SECONDS,
+    rounds: ROUNDS,
+    gateways,
+    ratios,
+    targets: { rpsVsApollo: '>= 1.5', rpsVsHive: '>= 1', cpuVsApollo: '<= 0.6', p99: 'no worse than either' },
+    met: {
+      rpsVsApollo: ratios.rpsVsApollo >= 1.5,
+      rpsVsHive: ratios.rpsVsHive >= 1,
+      cpuVsApollo: ratios.cpuVsApollo <= 0.6,
+      p99: ratios.p99VsApollo <= 1 && ratios.p99VsHive <= 1,
+    },
+    // A gateway listed here answered some requests with errors (or wrong data); its figures are suspect.
+    flagged: Object.fromEntries(flagged.map((g) => [g, firstErrors.get(g) ?? 'errors'])),
+    perRound,
+    setup:
+      'Each gateway and subgraph is its own Node process; the load generator, Kafka and Redis share the same cores. ' +
+      'streamgraph verifies an HS256 JWT and signs the identity per request; Apollo and Hive forward a fixed admin identity signed once a minute. ' +
+      'Latencies are of successful requests finishing inside the window; CPU is the gateway process\'s utime+stime over the window divided by the requests finished in it.',
+    runSeconds: round((Date.now() - startedAt) / 1000, 0),
+  };
+  console.log(JSON.stringify(result, null, 2));
+  const out = path.join(__dirname, 'results', 'gateway.json');
+  fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  console.log(`written to ${path.relative(process.cwd(), out)}`);
+  if (flagged.length) console.log(`flagged (answered with errors): ${flagged.join(', ')}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+const inFlight = new Set<string>();
+
+/** Random variables, but never a pair already in flight: no gateway can answer two requests with one fetch. */
+function nextRequest() {
+  let key: string;
+  let id: string;
+  let store: string;
+  do {
+    id = `order-${Math.floor(Math.random() * WORLD.orders)}`;
+    store = `store-${Math.floor(Math.random() * WORLD.stores)}`;
+    key = `${id}|${store}`;
+  } while (inFlight.has(key));
+  inFlight.add(key);
+  return { body: JSON.stringify({ query: QUERY, variables: { id, store } }), release: () => inFlight.delete(key) };
+}
+
+/** No errors, and every field the seeded world has: a gateway that drops data does not look fast. */
+function isSuccess(body: unknown): boolean {
+  const b = body as { data?: { order?: OrderResult | null }; errors?: unknown[] } | undefined;
+  const order = b?.data?.order;
+  if (!b || (b.errors && b.errors.length > 0) || !order || !order.customer) return false;
+  return order.items.length > 0 && order.items.every((i) => i.product !== null && i.product.availability !== null);
+}
+
+interface OrderResult {
+  customer: { name: string } | null;
+  items: Array<{ product: { availability: unknown } | null }>;
+}
+
+/** One request through a gateway before measuring: a broken set-up fails here, loudly. */
+async function smokeTest(c: Contender): Promise<void> {
+  const req = nextRequest();
+  try {
+    const res = await fetch(c.process.url, { method: 'POST', headers: { 'content-type': 'application/json', ...c.headers }, body: req.body });
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    if (res.status !== 200 || !isSuccess(body)) console.warn(`${c.name}: the smoke-test request failed (HTTP ${res.status}): ${text.slice(0, 500)}`);
+  } finally {
+    req.release();
+  }
+}
+
+function roundFigures(n: number, gateway: GatewayName, r: WindowResult): RoundFigures {
+  return {
+    round: n,
+    gateway,
+    requests: r.requests,
+    errors: r.errors,
+    warmupErrors: r.warmupErrors,
+    rps: round(r.requests / r.seconds, 1),
+    p50: round(quantile(r.latencies, 0.5), 3),
+    p99: round(quantile(r.latencies, 0.99), 3),
+    cpuMsPerRequest: round(r.cpuMs / Math.max(1, r.requests), 3),
+  };
+}
+
+async function serviceSdl(url: string): Promise<string> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: signIdentity(BENCH_ADMIN, IDENTITY_SECRET) },
+    body: JSON.stringify({ query: '{ _service { sdl } }' }),
+  });
+  const body = (await res.json()) as { data?: { _service?: { sdl?: string } } };
+  const sdl = body.data?._service?.sdl;
+  if (!sdl) throw new Error(`${url} did not return its SDL (HTTP ${res.status})`);
+  return sdl;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clean-up: every child stopped, the namespace's topics and consumer groups deleted.
+
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  return (cleaning ??= (async () => {
+    const exits = await Promise.all(children.map(async (c) => [c.name, await c.stop().catch((e: Error) => e.message)] as const));
+    const unclean = exits.filter(([, how]) => how !== 'code 0');
+    if (unclean.length) console.warn(`not a clean exit on SIGTERM: ${unclean.map(([name, how]) => `${name} (${how})`).join(', ')}`);
+    if (supergraphFile) fs.rmSync(supergraphFile, { force: true });
+    if (!namespace) return;
+    const ns = namespace;
+    const admin = createKafka(kafkaConfigFromEnv()).admin();
+    await admin.connect();
+    try {
+      await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(ns)) }).catch(() => undefined);
+      const ours = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(ns));
+      // A process that exits without leaving its groups stays a member until its session times
+      // out (30 s), and a group with members cannot be deleted: wait for them to empty.
+      const deadline = Date.now() + 45_000;
+      while (ours.length && Date.now() < deadline) {
+        const { groups } = await admin.describeGroups(ours);
+        if (groups.every((g) => g.members.length === 0)) break;
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+      if (ours.length) await admin.deleteGroups(ours).catch((e: Error) => console.warn(`consumer groups of ${ns} not deleted: ${e.message}`));
+    } finally {
+      await admin.disconnect();
+    }
+  })());
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    console.error(`${signal}: stopping the benchmark's processes`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+
+main()
+  .then(cleanUp)
+  // Keep-alive sockets of fetch's global pool would hold the process open for a while.
+  .then(() => process.exit(0))
+  .catch(async (e: unknown) => {
+    console.error(`gateway benchmark failed: ${(e as Error).message}`);
+    await cleanUp().catch(() => undefined);
+    process.exit(1);
+  });

@@ -1,0 +1,164 @@
+// The data the gateway benchmark queries: stores, products with stock in every store,
+// customers and orders, produced as events into a namespace's topics, and a check that the
+// subgraphs' views hold all of it before any gateway is measured.
+import { createEvent, TOPICS, type Envelope, type EventOf, type EventTopicKey } from '../../schema/events';
+import { IDENTITY_HEADER, signIdentity } from '../../subgraphs/runtime/identity';
+import { createKafka, kafkaConfigFromEnv } from '../../subgraphs/runtime/kafkaConfig';
+import { createEventProducer } from '../../subgraphs/runtime/producer';
+import { waitFor } from '../../test/support/waitFor';
+import { BENCH_ADMIN } from './adminIdentity';
+
+export interface WorldSize {
+  readonly stores: number;
+  readonly products: number;
+  readonly customers: number;
+  readonly orders: number;
+}
+
+export interface World {
+  readonly orderIds: readonly string[];
+  readonly storeIds: readonly string[];
+  /** Orders per customer id, to check the customers' view folded every order. */
+  readonly orderCounts: ReadonlyMap<string, number>;
+  readonly events: number;
+}
+
+export const storeId = (i: number) => `store-${i}`;
+export const productId = (i: number) => `product-${i}`;
+export const customerId = (i: number) => `customer-${i}`;
+export const orderId = (i: number) => `order-${i}`;
+
+/** mulberry32: a seeded generator, so every run produces (and queries) the same world. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Produces the world's events into `namespace`'s topics (seeded, so every run queries the same data). */
+export async function produceWorld(namespace: string, size: WorldSize, seed = 42): Promise<World> {
+  const random = seededRandom(seed);
+  const pick = (n: number) => Math.floor(random() * n);
+  const byTopic: { [K in EventTopicKey]: EventOf<K>[] } = { customers: [], catalogProducts: [], catalogInventory: [], orders: [] };
+
+  const prices: number[] = [];
+  for (let p = 0; p < size.products; p++) {
+    prices.push(100 + pick(9_900));
+    byTopic.catalogProducts.push(
+      createEvent('catalogProducts', 'ProductUpserted', { productId: productId(p), name: `Product ${p}`, category: `category-${p % 10}`, priceCents: prices[p] }),
+    );
+  }
+  for (let s = 0; s < size.stores; s++) {
+    byTopic.catalogInventory.push(createEvent('catalogInventory', 'StoreUpserted', { storeId: storeId(s), name: `Store ${s}` }));
+    // Every product in every store, quantities spread over the three stock statuses.
+    for (let p = 0; p < size.products; p++)
+      byTopic.catalogInventory.push(createEvent('catalogInventory', 'InventoryReported', { storeId: storeId(s), productId: productId(p), quantity: pick(40) }));
+  }
+  for (let c = 0; c < size.customers; c++)
+    byTopic.customers.push(
+      createEvent('customers', 'CustomerRegistered', { customerId: customerId(c), name: `Customer ${c}`, email: `customer${c}@example.com`, tier: c % 5 === 0 ? 'PLUS' : 'STANDARD' }),
+    );
+  const orderCounts = new Map<string, number>();
+  for (let o = 0; o < size.orders; o++) {
+    const customer = customerId(pick(size.customers));
+    orderCounts.set(customer, (orderCounts.get(customer) ?? 0) + 1);
+    const chosen = new Set<number>();
+    const lines = 1 + pick(4);
+    while (chosen.size < lines) chosen.add(pick(size.products));
+    const items = [...chosen].map((p) => ({ productId: productId(p), quantity: 1 + pick(3), unitPriceCents: prices[p] }));
+    byTopic.orders.push(
+      createEvent('orders', 'OrderPlaced', {
+        orderId: orderId(o),
+        customerId: customer,
+        storeId: storeId(pick(size.stores)),
+        items,
+        totalCents: items.reduce((sum, i) => sum + i.quantity * i.unitPriceCents, 0),
+      }),
+    );
+  }
+
+  const producer = await createEventProducer(createKafka(kafkaConfigFromEnv()));
+  let events = 0;
+  try {
+    for (const key of Object.keys(byTopic) as EventTopicKey[]) {
+      // In slices, so no request comes near the broker's message size limit.
+      const all: readonly Envelope<string, unknown>[] = byTopic[key];
+      for (let i = 0; i < all.length; i += 500) await producer.publishMany(`${namespace}${TOPICS[key].name}`, all.slice(i, i + 500));
+      events += all.length;
+    }
+  } finally {
+    await producer.close();
+  }
+  return {
+    orderIds: Array.from({ length: size.orders }, (_, i) => orderId(i)),
+    storeIds: Array.from({ length: size.stores }, (_, i) => storeId(i)),
+    orderCounts,
+    events,
+  };
+}
+
+export interface SubgraphUrls {
+  readonly customers: string;
+  readonly catalog: string;
+  readonly orders: string;
+}
+
+/**
+ * Waits until every subgraph says it is ready and its views hold the whole world: every order,
+ * every customer's order count, every product, and each store's last stock report (a store's
+ * reports share a partition, so its last one applied means all of them were).
+ */
+export async function waitForWorld(urls: SubgraphUrls, world: World, size: WorldSize, secret: string): Promise<void> {
+  const query = async (url: string, text: string) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: signIdentity(BENCH_ADMIN, secret) },
+      body: JSON.stringify({ query: text }),
+    });
+    const body = (await res.json()) as { data?: Record<string, unknown>; errors?: Array<{ message: string }> };
+    if (body.errors?.length) throw new Error(`${url}: ${body.errors[0].message}`);
+    return body.data ?? {};
+  };
+  const aliased = <T>(items: readonly T[], field: (item: T) => string) => `{ ${items.map((item, i) => `a${i}: ${field(item)}`).join(' ')} }`;
+  const inChunks = async <T>(items: readonly T[], check: (chunk: readonly T[]) => Promise<boolean>) => {
+    for (let i = 0; i < items.length; i += 250) if (!(await check(items.slice(i, i + 250)))) return false;
+    return true;
+  };
+
+  for (const [name, url] of Object.entries(urls))
+    await waitFor(async () => (await fetch(url.replace(/\/graphql$/, '/ready'))).ok, { timeoutMs: 90_000, what: `${name} /ready` });
+  await waitFor(
+    () =>
+      inChunks(world.orderIds, async (ids) => {
+        const data = await query(urls.orders, aliased(ids, (id) => `order(id: "${id}") { id }`));
+        return Object.values(data).every((o) => o !== null);
+      }),
+    { timeoutMs: 90_000, intervalMs: 500, what: 'every order in the orders view' },
+  );
+  const counts = [...world.orderCounts];
+  await waitFor(
+    () =>
+      inChunks(counts, async (chunk) => {
+        const data = await query(urls.customers, aliased(chunk, ([id]) => `customer(id: "${id}") { orderCount }`));
+        return chunk.every(([, n], i) => (data[`a${i}`] as { orderCount: number } | null)?.orderCount === n);
+      }),
+    { timeoutMs: 90_000, intervalMs: 500, what: "every customer's order count in the customers views" },
+  );
+  const lastProduct = productId(size.products - 1);
+  await waitFor(
+    async () => {
+      const products = Array.from({ length: size.products }, (_, i) => productId(i));
+      const all = await inChunks(products, async (ids) => Object.values(await query(urls.catalog, aliased(ids, (id) => `product(id: "${id}") { id }`))).every((p) => p !== null));
+      if (!all) return false;
+      const data = await query(urls.catalog, `{ product(id: "${lastProduct}") ${aliased(world.storeIds, (s) => `availability(storeId: "${s}") { quantity }`)} }`);
+      const product = data.product as Record<string, unknown> | null;
+      return product !== null && Object.values(product).every((level) => level !== null);
+    },
+    { timeoutMs: 90_000, intervalMs: 500, what: 'every product and stock level in the catalog views' },
+  );
+}
