@@ -7,6 +7,7 @@ import type { Projection } from '../subgraphs/runtime/projection';
 import { startProjection, type ProjectionHandle } from '../subgraphs/runtime/projectionRunner';
 import { rebuildView, deleteMatching } from '../subgraphs/runtime/rebuildView';
 import { createViewReader } from '../subgraphs/runtime/viewReader';
+import { createEventProducer } from '../subgraphs/runtime/producer';
 import { customerCountersProjection, orderStateProjection } from './fixtures/orderViews';
 import { createStreamsEnv, orderEvents, produceAll, type StreamsEnv } from './support/streams';
 import { appliedCount, readView, truthOf } from './support/views';
@@ -222,3 +223,31 @@ async function readAll(topic: string, count: number) {
   await consumer.disconnect();
   return out;
 }
+
+describe('a topic recreated while Redis kept the view', () => {
+  it('drops the partition state that is ahead of the new log and rebuilds it from the new records', async () => {
+    const orders = orderStateProjection(uniqueName('orders'));
+    const topic = await env.topic('recreated', 1);
+    let runner = await start(orders, topic);
+    const oldLog = await produceAll(env.producer, topic, orderEvents({ seed: 8, count: 300, orders: 60, customers: 5 }));
+    await waitFor(async () => (await appliedCount(env.redis, orders.name, topic, 1)) === oldLog.length, { what: 'old log applied' });
+    await runner.stop();
+    running.splice(running.indexOf(runner), 1);
+
+    // Same topic name, new incarnation: offsets start again at 0, with different records.
+    const admin = env.kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] });
+    await waitFor(async () => !(await admin.listTopics()).includes(topic), { what: 'topic deleted' });
+    await waitFor(async () => admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true }).then(() => true, () => false), { what: 'topic recreated' });
+    await admin.disconnect();
+    // A new producer: the idempotent one keeps sequence numbers of the old incarnation.
+    const producer = await createEventProducer(env.kafka);
+    const newLog = await produceAll(producer, topic, orderEvents({ seed: 9, count: 50, orders: 10, customers: 5 }));
+    await producer.close();
+    runner = await start(orders, topic);
+    await waitFor(async () => (await appliedCount(env.redis, orders.name, topic, 1)) === newLog.length, { what: 'new log applied' });
+    const view = await readView(env.redis, orders, topic, 1, [...orderIds(oldLog), ...orderIds(newLog)]);
+    expect(view).toEqual(truthOf(orders, newLog));
+  });
+});

@@ -26,6 +26,11 @@ export function partitionKeys(view: string, gen: string, topic: string, partitio
   };
 }
 
+/** The pattern that matches every key one partition holds in a view generation. */
+export function partitionPattern(view: string, gen: string, topic: string, partition: number): string {
+  return `sg:v:{${view}:${gen}:${topic}:${partition}}:*`;
+}
+
 /** The pattern that matches every key of a view generation (for deleting an old generation). */
 export function generationPattern(view: string, gen: string): string {
   return `sg:v:{${view}:${gen}:*`;

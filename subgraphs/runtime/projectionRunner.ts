@@ -8,11 +8,12 @@ import { ContractViolation, dlqTopicName, parseEvent, TOPICS, type EventOf, type
 import { applyBatch, type KeyOp } from './applyBatch';
 import { appliedMessage, watchApplied, type AppliedWatch } from './appliedWatch';
 import { watchGeneration, type GenerationWatch } from './generation';
-import { partitionKeys, viewChannels } from './keys';
+import { partitionKeys, partitionPattern, viewChannels } from './keys';
 import { createLogger, type Logger } from './logger';
 import { PartitionStatsRecorder, type PartitionStats } from './partitionStats';
 import { createEventProducer, type EventProducer } from './producer';
 import { createSubscriber } from './subscriber';
+import { deleteMatching } from './deleteMatching';
 import type { EventPosition, Projection } from './projection';
 
 export interface ProjectionRunnerOptions<K extends EventTopicKey, S> {
@@ -310,9 +311,23 @@ export async function startProjection<K extends EventTopicKey, S>(
   let assigned: number[] = [];
   const seekToCheckpoints = async (partitions: readonly number[]) => {
     const gen = generation.current();
-    for (const partition of partitions) {
-      const cp = await redis.get(partitionKeys(view, gen, topic, partition).checkpoint);
-      const to = cp === null ? await logStart(partition) : Number(cp) + 1;
+    if (partitions.length === 0) return;
+    const cps = await Promise.all(partitions.map((p) => redis.get(partitionKeys(view, gen, topic, p).checkpoint)));
+    // Log ends read after the checkpoints: whatever any instance applied by then is below them.
+    const offsets = await admin.fetchTopicOffsets(topic);
+    for (const [i, partition] of partitions.entries()) {
+      const cpRaw = cps[i];
+      const logEnd = Number(offsets.find((o) => o.partition === partition)?.high ?? 0);
+      let cp = cpRaw === null ? null : Number(cpRaw);
+      if (cp !== null && cp >= logEnd) {
+        // The view is ahead of the log: the topic was deleted and recreated (or the broker's
+        // data wiped) while Redis kept the view. Its state belongs to records that no longer
+        // exist, so the partition's part of the view is dropped and rebuilt from the log.
+        const dropped = await deleteMatching(redis, partitionPattern(view, gen, topic, partition));
+        log.error({ partition, checkpoint: cp, logEnd, dropped }, 'view is ahead of its topic (topic recreated?); rebuilding this partition');
+        cp = null;
+      }
+      const to = cp === null ? await logStart(partition) : cp + 1;
       consumer.seek({ topic, partition, offset: String(to) });
     }
   };

@@ -9,6 +9,9 @@ import { createLogger, type Logger } from './logger';
 import type { PartitionStats } from './partitionStats';
 import type { Projection } from './projection';
 import { startProjection } from './projectionRunner';
+import { deleteMatching } from './deleteMatching';
+
+export { deleteMatching };
 
 export interface RebuildOptions<K extends EventTopicKey, S> {
   readonly kafka: Kafka;
@@ -88,25 +91,4 @@ export async function rebuildView<K extends EventTopicKey, S>(opts: RebuildOptio
     droppedKeys = await deleteMatching(redis, generationPattern(view, from));
   }
   return { view, from, to, applied, droppedKeys };
-}
-
-/** Deletes keys matching `pattern` on every master without blocking Redis (SCAN + UNLINK). */
-export async function deleteMatching(redis: Redis | Cluster, pattern: string): Promise<number> {
-  const nodes = 'nodes' in redis && typeof redis.nodes === 'function' ? (redis as Cluster).nodes('master') : [redis as Redis];
-  let deleted = 0;
-  for (const node of nodes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      // UNLINK one key at a time: keys of one scan page may sit in different cluster slots.
-      if (keys.length > 0) {
-        const pipeline = node.pipeline();
-        for (const k of keys) pipeline.unlink(k);
-        await pipeline.exec();
-        deleted += keys.length;
-      }
-    } while (cursor !== '0');
-  }
-  return deleted;
 }
