@@ -3,12 +3,15 @@
 import fs from 'node:fs';
 import { stopKafkaBroker } from '../infra/kafka';
 import { stopRedisServer } from '../infra/redis';
+import { deleteMatching } from '../subgraphs/runtime/deleteMatching';
 import { createKafka, kafkaConfigFromEnv } from '../subgraphs/runtime/kafkaConfig';
+import { redisFromEnv } from '../subgraphs/runtime/redisConfig';
 import { KAFKA_STARTED_BY_TESTS, REDIS_STARTED_BY_TESTS } from './globalSetup';
 import { testRunPrefix } from './support/waitFor';
 
 export default async function globalTeardown(): Promise<void> {
   await deleteRunTopics();
+  await deleteRunKeys();
   if (fs.existsSync(KAFKA_STARTED_BY_TESTS)) {
     await stopKafkaBroker();
     fs.rmSync(KAFKA_STARTED_BY_TESTS, { force: true });
@@ -35,5 +38,19 @@ async function deleteRunTopics(): Promise<void> {
     console.warn(`could not delete this run's test topics: ${(e as Error).message}`);
   } finally {
     await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Deletes the Redis keys of this run's views, generations and registries (names start with the run prefix). */
+async function deleteRunKeys(): Promise<void> {
+  if (process.env.STREAMGRAPH_TEST_INFRA === 'off' || !process.env.STREAMGRAPH_TEST_RUN) return;
+  const redis = redisFromEnv();
+  try {
+    const prefix = testRunPrefix();
+    for (const pattern of [`sg:v:{${prefix}*`, `sg:gen:${prefix}*`, `sg:registry:${prefix}*`]) await deleteMatching(redis, pattern);
+  } catch (e) {
+    console.warn(`could not delete this run's Redis keys: ${(e as Error).message}`);
+  } finally {
+    redis.disconnect();
   }
 }
