@@ -7,6 +7,7 @@ import { createKafka, kafkaConfigFromEnv } from '../../subgraphs/runtime/kafkaCo
 import { createEventProducer } from '../../subgraphs/runtime/producer';
 import { waitFor } from '../../test/support/waitFor';
 import { BENCH_ADMIN } from './adminIdentity';
+import { seededRandom } from '../../scripts/simulator/simulation';
 
 export interface WorldSize {
   readonly stores: number;
@@ -27,18 +28,6 @@ export const storeId = (i: number) => `store-${i}`;
 export const productId = (i: number) => `product-${i}`;
 export const customerId = (i: number) => `customer-${i}`;
 export const orderId = (i: number) => `order-${i}`;
-
-/** mulberry32: a seeded generator, so every run produces (and queries) the same world. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Produces the world's events into `namespace`'s topics (seeded, so every run queries the same data). */
 export async function produceWorld(namespace: string, size: WorldSize, seed = 42): Promise<World> {
