@@ -4,7 +4,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import type { Fetcher } from '@apollo/utils.fetcher';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { request, type Agent, type Dispatcher } from 'undici';
 import type { Counter, Histogram } from 'prom-client';
 import { CONSISTENCY_HEADER } from '../../subgraphs/runtime/consistency';
 import { IDENTITY_HEADER } from '../../subgraphs/runtime/identity';
@@ -29,21 +29,44 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   private readonly metrics: SubgraphFetchMetrics;
 
   constructor(opts: SubgraphDataSourceOptions) {
-    const fetcher = (async (url: string, init: Record<string, unknown>) => {
+    // undici's request() rather than its WHATWG fetch(): the same pooled connections at a
+    // fraction of the CPU per call, which is most of what a gateway spends. The response
+    // offers what RemoteGraphQLDataSource reads: ok, status, url, headers.get, json, text.
+    const fetcher = (async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => {
       const started = process.hrtime.bigint();
+      const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
       try {
-        const res = await undiciFetch(url, {
-          ...(init as object),
+        const res = await request(url, {
+          method: (init.method ?? 'POST') as Dispatcher.HttpMethod,
+          headers: init.headers,
+          body: init.body,
           dispatcher: opts.agent,
           // A slow subgraph costs its own fields, not the whole response.
-          signal: AbortSignal.timeout(opts.timeoutMs),
+          headersTimeout: opts.timeoutMs,
+          bodyTimeout: opts.timeoutMs,
         });
-        opts.metrics.duration.observe({ subgraph: opts.name, outcome: res.ok ? 'ok' : 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
-        return res;
+        const ok = res.statusCode >= 200 && res.statusCode < 300;
+        opts.metrics.duration.observe({ subgraph: opts.name, outcome: ok ? 'ok' : 'error' }, elapsed());
+        return {
+          ok,
+          status: res.statusCode,
+          statusText: '',
+          url,
+          headers: {
+            get: (name: string) => {
+              const v = res.headers[name.toLowerCase()];
+              return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+            },
+          },
+          json: () => res.body.json(),
+          text: () => res.body.text(),
+        };
       } catch (e) {
-        opts.metrics.duration.observe({ subgraph: opts.name, outcome: 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
+        opts.metrics.duration.observe({ subgraph: opts.name, outcome: 'error' }, elapsed());
         opts.metrics.errors.inc({ subgraph: opts.name });
-        if ((e as Error).name === 'TimeoutError') throw new Error(`subgraph ${opts.name} did not answer within ${opts.timeoutMs} ms`);
+        const code = (e as { code?: string }).code;
+        if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
+          throw new Error(`subgraph ${opts.name} did not answer within ${opts.timeoutMs} ms`);
         throw e;
       }
     }) as unknown as Fetcher;
@@ -65,12 +88,13 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
    * the subgraph's internal URL and raw body. This names the subgraph and says only what
    * failed; the rest of the response still arrives.
    */
-  override didEncounterError(error: Error & { cause?: { code?: string } }, _request: unknown, response?: { ok: boolean; status: number }): void {
+  override didEncounterError(error: Error & { code?: string; cause?: { code?: string } }, _request: unknown, response?: { ok: boolean; status: number }): void {
     if (response) this.metrics.errors.inc({ subgraph: this.name });
+    // Only an error code reaches the client: messages name internal addresses.
     const message = !response
       ? error.message.startsWith(`subgraph ${this.name}`)
         ? error.message
-        : `subgraph ${this.name} is unreachable (${error.cause?.code ?? error.message})`
+        : `subgraph ${this.name} is unreachable (${error.code ?? error.cause?.code ?? 'connection failed'})`
       : !response.ok
         ? `subgraph ${this.name} answered HTTP ${response.status}`
         : `subgraph ${this.name} did not answer with GraphQL`;

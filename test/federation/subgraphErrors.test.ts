@@ -156,6 +156,9 @@ describe('a subgraph that is down (closed port)', () => {
     });
     expect(res.errors?.length).toBeGreaterThan(0);
     expect(fromService(res.errors, 'inventory')).toHaveLength(res.errors!.length);
+    // The connection error's text names the internal address; the client sees only a code.
+    expect(JSON.stringify(res.errors)).not.toMatch(/127\.0\.0\.1|localhost/);
+    expect(res.errors![0].message).toBe('subgraph inventory is unreachable (ECONNREFUSED)');
   });
 
   it('propagates the null of a missing non-null field to the nearest nullable parent', async () => {
