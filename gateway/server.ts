@@ -28,6 +28,7 @@ import { SubgraphDataSource, type SubgraphFetchMetrics } from './execution/subgr
 import { checkLimits, type OperationLimits } from './limits';
 import { createRegistrySource, type RegistrySource, type SupergraphState } from './supergraph/registrySource';
 import { readBody } from '../subgraphs/runtime/httpBody';
+import { operationNameOf, sendGraphQLResponse } from '../subgraphs/runtime/httpGraphQL';
 
 /** Where the supergraph comes from. */
 export type SupergraphSource =
@@ -249,14 +250,8 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
         context: async () => context,
       });
-      for (const [k, v] of result.headers) res.setHeader(k, v);
-      res.statusCode = result.status ?? 200;
-      if (result.body.kind === 'complete') res.end(result.body.string);
-      else {
-        for await (const chunk of result.body.asyncIterator) res.write(chunk);
-        res.end();
-      }
-      const operation = operationName(body) ?? url.searchParams.get('operationName') ?? 'anonymous';
+      await sendGraphQLResponse(res, result);
+      const operation = operationNameOf(body) ?? url.searchParams.get('operationName') ?? 'anonymous';
       requests.observe({ operation, outcome: res.statusCode < 400 ? 'ok' : 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
       logger.debug({ requestId, operation, status: res.statusCode }, 'request');
     } catch (e) {
@@ -283,10 +278,4 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
         await agent.close();
       })()),
   };
-}
-
-function operationName(body: unknown): string | null {
-  if (body && typeof body === 'object' && 'operationName' in body && typeof body.operationName === 'string')
-    return body.operationName.slice(0, 100);
-  return null;
 }

@@ -21,6 +21,7 @@ import type { Logger } from './logger';
 import type { WrittenAt } from './producer';
 import { currentRequestScope, withRequestScope } from './requestScope';
 import { readBody } from './httpBody';
+import { operationNameOf, sendGraphQLResponse } from './httpGraphQL';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -174,15 +175,8 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
           context: async () => opts.context(identity),
         }),
       );
-      const operation = operationName(parsed);
-      for (const [k, v] of result.headers) res.setHeader(k, v);
-      res.statusCode = result.status ?? 200;
-      if (result.body.kind === 'complete') {
-        res.end(result.body.string);
-      } else {
-        for await (const chunk of result.body.asyncIterator) res.write(chunk);
-        res.end();
-      }
+      const operation = operationNameOf(parsed) ?? 'anonymous';
+      await sendGraphQLResponse(res, result);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       duration.observe({ subgraph: name, operation, outcome: res.statusCode < 400 ? 'ok' : 'error' }, seconds);
     } catch (e) {
@@ -276,10 +270,4 @@ function safeJson(text: string): unknown {
   } catch {
     return text;
   }
-}
-
-function operationName(body: unknown): string {
-  if (body && typeof body === 'object' && 'operationName' in body && typeof body.operationName === 'string')
-    return body.operationName.slice(0, 100);
-  return 'anonymous';
 }

@@ -16,6 +16,7 @@ import Redis from 'ioredis';
 import { startGateway } from '../../gateway/server';
 import { DEFAULT_LIMITS } from '../../gateway/limits';
 import { composeSupergraph } from '../../gateway/supergraph/compose';
+import { sendGraphQLResponse } from '../../subgraphs/runtime/httpGraphQL';
 
 /** The `@link` line every fixture SDL starts with (Federation 2.3: the first with @interfaceObject). */
 export function federation(...imports: string[]): string {
@@ -74,13 +75,7 @@ export async function startFixtureSubgraph(name: string, sdl: string, resolvers:
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: text === '' ? undefined : JSON.parse(text) },
       context: async () => ({}),
     });
-    for (const [k, v] of result.headers) res.setHeader(k, v);
-    res.statusCode = result.status ?? 200;
-    if (result.body.kind === 'complete') res.end(result.body.string);
-    else {
-      for await (const chunk of result.body.asyncIterator) res.write(chunk);
-      res.end();
-    }
+    await sendGraphQLResponse(res, result);
   });
   let closing: Promise<void> | undefined;
   return {
