@@ -4,6 +4,7 @@ import { ConfigError } from '../subgraphs/runtime/kafkaConfig';
 import { identitySecretFromEnv, namespaceFromEnv } from '../subgraphs/runtime/subgraphConfig';
 import { authConfigFromEnv } from './auth';
 import { limitsFromEnv } from './limits';
+import { DEFAULT_SUBSCRIPTION_LIMITS } from './subscriptions/clientServer';
 import type { GatewayConfig } from './server';
 import fs from 'node:fs';
 
@@ -37,6 +38,12 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Omit
     introspection: introspectionRaw ? introspectionRaw === 'true' : !production,
     safelist: safelistFromEnv(env),
     subgraphTimeoutMs: int('SUBGRAPH_TIMEOUT_MS', 10_000, 1),
+    subscriptionLimits: {
+      maxConnections: int('GATEWAY_WS_MAX_CONNECTIONS', DEFAULT_SUBSCRIPTION_LIMITS.maxConnections, 1),
+      maxSubscriptionsPerConnection: int('GATEWAY_WS_MAX_OPERATIONS', DEFAULT_SUBSCRIPTION_LIMITS.maxSubscriptionsPerConnection, 1),
+      maxQueuedMessages: int('GATEWAY_WS_MAX_QUEUED', DEFAULT_SUBSCRIPTION_LIMITS.maxQueuedMessages, 1),
+    },
+    subscriptionRetryMs: int('SUBSCRIPTION_RETRY_MS', 15_000),
   };
 }
 

@@ -22,6 +22,7 @@ import { CONSISTENCY_HEADER, decodeConsistencyToken, encodeConsistencyToken } fr
 import { signIdentity } from '../subgraphs/runtime/identity';
 import { createLogger, type Logger } from '../subgraphs/runtime/logger';
 import { RedisKeyValueCache } from './apqCache';
+import { serveDemo } from './demoPage';
 import { AuthError, createAuthenticator, type AuthConfig } from './auth';
 import type { GatewayContext } from './execution/context';
 import { SubgraphDataSource, type SubgraphFetchMetrics } from './execution/subgraphDataSource';
@@ -29,6 +30,12 @@ import { checkLimits, type OperationLimits } from './limits';
 import { createRegistrySource, type RegistrySource, type SupergraphState } from './supergraph/registrySource';
 import { readBody } from '../subgraphs/runtime/httpBody';
 import { operationNameOf, sendGraphQLResponse } from '../subgraphs/runtime/httpGraphQL';
+import { DEFAULT_SUBSCRIPTION_LIMITS, operationHash, startClientServer, type SubscriptionLimits } from './subscriptions/clientServer';
+import { createBatchingDataSource } from './subscriptions/entityBatcher';
+import { createSubscriptionHub, scopeOf } from './subscriptions/subscriptionHub';
+import { createSupergraphPlanner, type SupergraphPlanner } from './subscriptions/subscriptionPlanner';
+import { createUpstreamPool } from './subscriptions/upstreamPool';
+import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
 
 /** Where the supergraph comes from. */
 export type SupergraphSource =
@@ -60,6 +67,13 @@ export interface GatewayConfig {
   readonly safelist: ReadonlySet<string> | null;
   /** A subgraph call that takes longer fails (its fields become errors). @default 10000 */
   readonly subgraphTimeoutMs?: number;
+  /** graphql-ws limits for clients (connections, operations per connection, queue). */
+  readonly subscriptionLimits?: Partial<SubscriptionLimits>;
+  /**
+   * How long a subscription event whose entity fetches find a subgraph unavailable is retried
+   * before it goes out with the errors. @default 15000
+   */
+  readonly subscriptionRetryMs?: number;
   readonly logger?: Logger;
 }
 
@@ -70,6 +84,8 @@ export interface GatewayHandle {
   supergraphState(): SupergraphState | { phase: 'static' };
   /** Registry mode: re-read the registry now; resolves once any new supergraph is in use. */
   refreshSupergraph(): Promise<void>;
+  /** Shared upstream subscriptions and client connections open now. */
+  subscriptionStats(): { upstream: number; connections: number; upstreamConnections: Record<string, number> };
   close(): Promise<void>;
 }
 
@@ -153,6 +169,10 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
               });
           },
           async didResolveOperation({ document, operationName, request, schema, operation }) {
+            if (operation?.operation === 'subscription')
+              throw new GraphQLError('subscriptions are served over graphql-ws (protocol graphql-transport-ws) on this same URL', {
+                extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+              });
             // Tools' introspection queries are deep by nature; when introspection is allowed at
             // all, an operation that only introspects is not held to the data limits.
             if (config.introspection && operation && operation.selectionSet.selections.every((s) => s.kind === 'Field' && s.name.value.startsWith('__')))
@@ -183,6 +203,80 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
     plugins,
     logger: { debug: (m) => logger.debug(m), info: (m) => logger.info(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
   });
+  // Subscriptions: @apollo/gateway does not execute them, so each supergraph also gets a
+  // planner of our own. Primaries go upstream over graphql-ws; rest fetches go through the
+  // same kind of data source as queries, batched across events that arrive together.
+  let planner: SupergraphPlanner | null = null;
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    if (planner?.sdl === coreSupergraphSdl) return;
+    try {
+      planner = createSupergraphPlanner(coreSupergraphSdl);
+    } catch (e) {
+      logger.error({ err: e }, 'cannot plan subscriptions on the new supergraph; keeping the previous one for new subscriptions');
+    }
+  });
+  const subscriptionDataSources = new Map<string, GraphQLDataSource>();
+  const serviceMaps = new WeakMap<SupergraphPlanner, ServiceMap>();
+  const entityBatchSize = new Histogram({
+    name: 'streamgraph_gateway_subscription_entity_batch_size',
+    help: 'Subscription events served by one entity fetch to a subgraph.',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200],
+    registers: [registry],
+  });
+  const serviceMapFor = (p: SupergraphPlanner): ServiceMap => {
+    let map = serviceMaps.get(p);
+    if (!map) {
+      map = {};
+      for (const { name, url } of p.subgraphs) {
+        const key = `${name} ${url}`;
+        let ds = subscriptionDataSources.get(key);
+        if (!ds) {
+          const inner = new SubgraphDataSource({ name, url, timeoutMs: config.subgraphTimeoutMs ?? 10_000, agent, metrics: fetchMetrics });
+          ds = createBatchingDataSource(inner, (ctx) => scopeOf((ctx as GatewayContext).identity), (n) => entityBatchSize.observe(n));
+          subscriptionDataSources.set(key, ds);
+        }
+        map[name] = ds;
+      }
+      serviceMaps.set(p, map);
+    }
+    return map;
+  };
+  const upstreamReconnects = new Counter({
+    name: 'streamgraph_gateway_upstream_reconnects_total',
+    help: 'Reconnects of graphql-ws connections to subgraphs.',
+    labelNames: ['url'],
+    registers: [registry],
+  });
+  const pool = createUpstreamPool({ identitySecret: config.identitySecret, logger, onReconnect: (url) => upstreamReconnects.inc({ url }) });
+  const hub = createSubscriptionHub({
+    pool,
+    identitySecret: config.identitySecret,
+    logger,
+    serviceMapFor: (plan) => serviceMapFor(plan.supergraph),
+    retryUnavailableMs: config.subscriptionRetryMs,
+    metrics: {
+      upstream: new Gauge({ name: 'streamgraph_gateway_upstream_subscriptions', help: 'Upstream subscriptions open, each shared by its clients.', registers: [registry] }),
+      events: new Counter({
+        name: 'streamgraph_gateway_subscription_events_total',
+        help: 'Upstream subscription events, by outcome (delivered, unchanged, superseded).',
+        labelNames: ['outcome'],
+        registers: [registry],
+      }),
+      deliveries: new Counter({ name: 'streamgraph_gateway_subscription_deliveries_total', help: 'Subscription payloads handed to clients.', registers: [registry] }),
+      resolveSeconds: new Histogram({
+        name: 'streamgraph_gateway_subscription_resolve_seconds',
+        help: 'From an upstream event to its payload being handed to clients (entity fetches included).',
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+        registers: [registry],
+      }),
+      retries: new Counter({
+        name: 'streamgraph_gateway_subscription_retries_total',
+        help: 'Subscription events re-resolved because a subgraph was unavailable.',
+        registers: [registry],
+      }),
+    },
+  });
+
   await apollo.start();
 
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
@@ -197,6 +291,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
     res.setHeader('x-request-id', requestId);
     try {
+      if (serveDemo(req, res, url.pathname)) return;
       if (url.pathname === '/health') return json(res, 200, { status: 'ok' });
       if (url.pathname === '/ready') {
         const state = registrySource?.state() ?? { phase: 'static' as const };
@@ -261,6 +356,49 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
     }
   });
 
+  const wsLimits: SubscriptionLimits = {
+    ...DEFAULT_SUBSCRIPTION_LIMITS,
+    maxMessageBytes: config.limits.maxBodyBytes,
+    ...config.subscriptionLimits,
+  };
+  const clientServer = startClientServer({
+    server,
+    path: '/graphql',
+    authenticator,
+    planner: () => planner,
+    hub,
+    limits: wsLimits,
+    logger,
+    metrics: {
+      connections: new Gauge({ name: 'streamgraph_gateway_ws_connections', help: 'Client graphql-ws connections open.', registers: [registry] }),
+      subscriptions: new Gauge({ name: 'streamgraph_gateway_ws_operations', help: 'Client operations open over graphql-ws.', registers: [registry] }),
+      closes: new Counter({ name: 'streamgraph_gateway_ws_closes_total', help: 'Client graphql-ws connections closed, by close code.', labelNames: ['code'], registers: [registry] }),
+      conflated: new Counter({
+        name: 'streamgraph_gateway_ws_conflated_total',
+        help: 'Queued states replaced by a newer state of the same object for a lagging client.',
+        registers: [registry],
+      }),
+    },
+    checkOperation: (queryText, document, operationName, variables) => {
+      if (config.safelist && !config.safelist.has(operationHash(queryText)))
+        return [new GraphQLError('this operation is not on the safelist', { extensions: { code: 'OPERATION_NOT_SAFELISTED' } })];
+      return checkLimits(planner!.apiSchema, document, operationName, variables, config.limits);
+    },
+    executeOperation: async (request, identity) => {
+      const context: GatewayContext = {
+        requestId: randomUUID(),
+        identity,
+        identityHeader: signIdentity(identity, config.identitySecret),
+        consistencyToken: null,
+        written: [],
+        freshness: {},
+      };
+      const response = await apollo.executeOperation(request, { contextValue: context });
+      if (response.body.kind !== 'single') return { errors: [{ message: 'incremental delivery is not supported over graphql-ws' }] };
+      return response.body.singleResult;
+    },
+  });
+
   await new Promise<void>((resolve) => server.listen(config.port ?? 0, config.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   logger.info({ port }, 'gateway listening');
@@ -270,8 +408,12 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
     port,
     supergraphState: () => registrySource?.state() ?? { phase: 'static' },
     refreshSupergraph: () => registrySource?.refresh() ?? Promise.resolve(),
+    subscriptionStats: () => ({ upstream: hub.groupCount(), connections: clientServer.connectionCount(), upstreamConnections: pool.connectionCounts() }),
     close: () =>
       (closing ??= (async () => {
+        await clientServer.close();
+        hub.close();
+        await pool.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await apollo.stop();

@@ -114,6 +114,7 @@ async function main() {
   console.log(`  gateway    http://127.0.0.1:${gatewayPort}/graphql   (the public door: queries, mutations)`);
   console.log(`  dev token  (customer-1, 24 h): ${devToken}`);
   console.log(`             curl -s http://127.0.0.1:${gatewayPort}/graphql -H 'content-type: application/json' -H "authorization: Bearer <token>" -d '{"query":"{ me { name orderCount } }"}'`);
+  console.log(`  demo page  http://127.0.0.1:${gatewayPort}/demo#token=${devToken}&store=store-1   (live board and order tracker; the #fragment never leaves the browser)`);
   for (const s of SUBGRAPHS) console.log(`  ${s.name.padEnd(10)} http://127.0.0.1:${process.env[s.portVariable] ?? s.port}/graphql`);
   console.log(`  logs       ${path.relative(process.cwd(), logDir)}/<process>.log`);
   console.log('Ctrl-C stops everything that was started.\n');

@@ -16,7 +16,7 @@ export function identitySecretFromEnv(env: NodeJS.ProcessEnv = process.env): str
   return DEV_IDENTITY_SECRET;
 }
 
-/** A subgraph's options from `<NAME>_PORT`, `SUBGRAPH_HOST`, `STREAMGRAPH_NAMESPACE`, `GATEWAY_IDENTITY_SECRET`, `READY_MAX_LAG`, `WRITE_TIMEOUT_MS`. */
+/** A subgraph's options from `<NAME>_PORT`, `SUBGRAPH_HOST`, `STREAMGRAPH_NAMESPACE`, `GATEWAY_IDENTITY_SECRET`, `READY_MAX_LAG`, `WRITE_TIMEOUT_MS`, `KAFKA_SESSION_TIMEOUT_MS`. */
 export function subgraphOptionsFromEnv(portVariable: string, defaultPort: number, env: NodeJS.ProcessEnv = process.env): SubgraphOptions {
   const int = (name: string, fallback: number) => {
     const raw = env[name]?.trim();
@@ -31,6 +31,9 @@ export function subgraphOptionsFromEnv(portVariable: string, defaultPort: number
     identitySecret: identitySecretFromEnv(env),
     readyMaxLag: int('READY_MAX_LAG', 1000),
     writeTimeoutMs: int('WRITE_TIMEOUT_MS', 5000),
+    // How soon the partitions of an instance that died move to the others (the broker's
+    // group.min.session.timeout.ms, 6000 by default, is the floor).
+    sessionTimeoutMs: int('KAFKA_SESSION_TIMEOUT_MS', 30_000),
     namespace: namespaceFromEnv(env),
     advertisedUrl: env.SUBGRAPH_ADVERTISED_URL?.trim() || undefined,
   };

@@ -10,7 +10,7 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
-import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { createSourceEventStream, execute, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { Counter, Histogram, type Registry } from 'prom-client';
@@ -189,6 +189,7 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: maxBody });
   const identities = new WeakMap<object, Identity>();
   const contextIdentities = new WeakMap<object, Identity>();
+  const subscriptionIdentities = new WeakMap<object, Identity>();
   const wsServer = useServer<Record<string, unknown>>(
     {
       schema,
@@ -201,11 +202,23 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
           return false;
         }
       },
-      onSubscribe: () => {
+      // The gateway multiplexes many subscribers over one connection: each subscription may
+      // carry its own signed identity in `extensions`, checked like the HTTP header.
+      onSubscribe: (ctx, _id, payload) => {
+        const signed = (payload.extensions as Record<string, unknown> | undefined)?.[IDENTITY_HEADER];
+        if (signed !== undefined) {
+          try {
+            subscriptionIdentities.set(payload, verifyIdentity(typeof signed === 'string' ? signed : undefined, opts.identitySecret));
+          } catch (e) {
+            const message = e instanceof IdentityError ? e.message : 'identity check failed';
+            return [new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' } })];
+          }
+        }
         subscriptions.inc({ subgraph: name });
+        return undefined;
       },
-      context: (ctx) => {
-        const identity = identities.get(ctx) as Identity;
+      context: (ctx, _id, payload) => {
+        const identity = subscriptionIdentities.get(payload) ?? (identities.get(ctx) as Identity);
         const context = opts.context(identity);
         contextIdentities.set(context, identity);
         return context;

@@ -1,0 +1,62 @@
+// Entity-fetch batching across subscription events: pure logic over a recording data source.
+import type { GraphQLDataSource } from '@apollo/gateway';
+import { createBatchingDataSource } from './entityBatcher';
+
+const ENTITIES = 'query Q($representations:[_Any!]!$store:ID!){_entities(representations:$representations){...on Product{name}}}';
+
+function recordingSource(answer: (reps: Array<{ id: string }>) => { data?: unknown; errors?: unknown[] }) {
+  const calls: Array<{ reps: Array<{ id: string }>; variables: Record<string, unknown> }> = [];
+  const source: GraphQLDataSource = {
+    process: async (options) => {
+      const variables = options.request.variables as Record<string, unknown>;
+      calls.push({ reps: variables.representations as Array<{ id: string }>, variables });
+      return answer(variables.representations as Array<{ id: string }>) as never;
+    },
+  };
+  return { source, calls };
+}
+const call = (ds: GraphQLDataSource, ids: string[], scope: string, store = 's1') =>
+  ds.process({
+    request: { query: ENTITIES, variables: { representations: ids.map((id) => ({ __typename: 'Product', id })), store } },
+    context: { scope },
+  } as never);
+
+describe('createBatchingDataSource', () => {
+  it('sends the fetches of events that arrive together as one call and hands each event its slice', async () => {
+    const { source, calls } = recordingSource((reps) => ({ data: { _entities: reps.map((r) => ({ name: `n-${r.id}` })) } }));
+    const ds = createBatchingDataSource(source, (ctx) => (ctx as { scope: string }).scope);
+    const [a, b, c] = await Promise.all([call(ds, ['1', '2'], 'u'), call(ds, ['3'], 'u'), call(ds, ['4'], 'u')]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.reps.map((r) => r.id)).toEqual(['1', '2', '3', '4']);
+    expect(calls[0]!.variables.store).toBe('s1');
+    expect(a.data).toEqual({ _entities: [{ name: 'n-1' }, { name: 'n-2' }] });
+    expect(b.data).toEqual({ _entities: [{ name: 'n-3' }] });
+    expect(c.data).toEqual({ _entities: [{ name: 'n-4' }] });
+  });
+
+  it('never mixes callers or different variables in one call', async () => {
+    const { source, calls } = recordingSource((reps) => ({ data: { _entities: reps.map(() => ({ name: 'x' })) } }));
+    const ds = createBatchingDataSource(source, (ctx) => (ctx as { scope: string }).scope);
+    await Promise.all([call(ds, ['1'], 'alice'), call(ds, ['2'], 'bob'), call(ds, ['3'], 'alice', 's2')]);
+    expect(calls).toHaveLength(3);
+  });
+
+  it('routes an error about one entity to the event that asked for it, re-indexed, and whole-call errors to all', async () => {
+    const { source } = recordingSource((reps) => ({
+      data: { _entities: reps.map((r) => (r.id === '3' ? null : { name: r.id })) },
+      errors: [{ message: 'no 3', path: ['_entities', 2, 'name'] }, { message: 'whole call' }],
+    }));
+    const ds = createBatchingDataSource(source, () => 'u');
+    const [a, b] = await Promise.all([call(ds, ['1', '2'], 'u'), call(ds, ['3'], 'u')]);
+    expect(a.errors).toEqual([{ message: 'whole call' }]);
+    expect(b.errors).toEqual([{ message: 'no 3', path: ['_entities', 0, 'name'] }, { message: 'whole call' }]);
+    expect(b.data).toEqual({ _entities: [null] });
+  });
+
+  it('fails every event of a call that fails', async () => {
+    const source: GraphQLDataSource = { process: async () => Promise.reject(new Error('subgraph down')) };
+    const ds = createBatchingDataSource(source, () => 'u');
+    const results = await Promise.allSettled([call(ds, ['1'], 'u'), call(ds, ['2'], 'u')]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+});

@@ -1,0 +1,274 @@
+// Shares upstream subscriptions. Clients asking for the same operation with the same
+// variables under the same identity share one upstream subscription, and each of its events
+// is resolved (entity fetches to other subgraphs, response shaping) and serialised once for
+// all of them. Events that arrive while the previous batch is being resolved are resolved
+// together; of several states of one object only the newest is resolved.
+import { executeQueryPlan, type ServiceMap } from '@apollo/gateway';
+import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import { signIdentity, type Identity } from '../../subgraphs/runtime/identity';
+import type { Logger } from '../../subgraphs/runtime/logger';
+import type { GatewayContext } from '../execution/context';
+import { serviceMapWithEvent, type SubscriptionPlan } from './subscriptionPlanner';
+import type { UpstreamPool, UpstreamResult } from './upstreamPool';
+
+/** What a client subscription receives from the hub. */
+export interface SubscriberSink {
+  /**
+   * One event's payload, already JSON. `key` names the object it is the state of (null:
+   * not a state, deliver every one).
+   */
+  deliver(payloadJson: string, key: string | null): void;
+  error(errors: readonly GraphQLFormattedError[]): void;
+  complete(): void;
+}
+
+export interface SubscriptionRequest {
+  readonly plan: SubscriptionPlan;
+  readonly queryText: string;
+  readonly operationName?: string;
+  readonly variables: Record<string, unknown>;
+  readonly identity: Identity;
+}
+
+export interface SubscriptionHubMetrics {
+  /** Upstream subscriptions open (shared groups). */
+  readonly upstream: Gauge;
+  /** Upstream events, by outcome (delivered, unchanged, superseded). */
+  readonly events: Counter<'outcome'>;
+  /** Messages handed to clients. */
+  readonly deliveries: Counter;
+  /** Time from an upstream event to its payload being handed to clients. */
+  readonly resolveSeconds: Histogram;
+  /** Resolutions retried because a subgraph was unavailable. */
+  readonly retries: Counter;
+}
+
+export interface SubscriptionHubOptions {
+  readonly pool: UpstreamPool;
+  readonly identitySecret: string;
+  readonly logger: Logger;
+  readonly metrics: SubscriptionHubMetrics;
+  /** The data sources rest fetches go through, per plan (the plan's supergraph). */
+  readonly serviceMapFor: (plan: SubscriptionPlan) => ServiceMap;
+  /**
+   * How long an event whose entity fetches found a subgraph unavailable is retried before it
+   * is delivered with the errors. A newer state of the same object ends the retrying early.
+   * @default 15000
+   */
+  readonly retryUnavailableMs?: number;
+}
+
+export interface SubscriptionHub {
+  subscribe(request: SubscriptionRequest, sink: SubscriberSink): () => void;
+  /** Open shared upstream subscriptions (tests, metrics). */
+  groupCount(): number;
+  close(): void;
+}
+
+/** Who a subgraph answers: results are shared only among callers it cannot tell apart. */
+export const scopeOf = (identity: Identity): string => `${identity.sub ?? ''}|${[...identity.roles].sort().join(',')}`;
+
+/** How many object states a shared subscription keeps to bring joining clients up to date. */
+const MAX_LATEST = 1000;
+
+export function createSubscriptionHub(opts: SubscriptionHubOptions): SubscriptionHub {
+  const groups = new Map<string, Group>();
+  const retryMs = opts.retryUnavailableMs ?? 15_000;
+  let unshared = 0;
+  let nextGroupId = 1;
+
+  class Group {
+    readonly sinks = new Set<SubscriberSink>();
+    /** Newest payload per object key: brings joiners up to date and drops unchanged repeats. */
+    readonly latest = new Map<string, string>();
+    readonly pending = new Map<string, { result: UpstreamResult; at: bigint }>();
+    running = false;
+    ended = false;
+    ending: { errors: readonly GraphQLFormattedError[] | null } | null = null;
+    private seq = 0;
+    private signed: { header: string; at: number } | null = null;
+    private readonly stopUpstream: () => void;
+    private readonly requestId = `subscription-${nextGroupId++}`;
+
+    constructor(
+      readonly key: string,
+      readonly request: SubscriptionRequest,
+    ) {
+      const { plan, variables } = request;
+      const upstreamVariables: Record<string, unknown> = {};
+      for (const name of plan.primary.variableUsages) if (name in variables) upstreamVariables[name] = variables[name];
+      opts.metrics.upstream.inc();
+      this.stopUpstream = opts.pool.subscribe(
+        plan.supergraph.wsUrlOf(plan.primary.serviceName),
+        { query: plan.primary.operation, operationName: plan.primary.operationName, variables: upstreamVariables, identity: request.identity },
+        {
+          next: (result) => this.onEvent(result),
+          error: (errors) => this.end(errors),
+          complete: () => this.end(null),
+        },
+      );
+    }
+
+    join(sink: SubscriberSink): void {
+      this.sinks.add(sink);
+      for (const [key, json] of this.latest) sink.deliver(json, key);
+    }
+
+    leave(sink: SubscriberSink): void {
+      if (!this.sinks.delete(sink) || this.sinks.size > 0) return;
+      this.dispose();
+    }
+
+    private dispose(): void {
+      if (this.ended) return;
+      this.ended = true;
+      groups.delete(this.key);
+      opts.metrics.upstream.dec();
+      this.stopUpstream();
+    }
+
+    private onEvent(result: UpstreamResult): void {
+      if (this.ended) return;
+      const key = this.request.plan.keyOf(result.data) ?? `#${this.seq++}`;
+      if (this.pending.has(key)) opts.metrics.events.inc({ outcome: 'superseded' });
+      this.pending.set(key, { result, at: process.hrtime.bigint() });
+      if (!this.running) void this.run();
+    }
+
+    /** The subgraph ended the subscription: what is pending still goes out first. */
+    private end(errors: readonly GraphQLFormattedError[] | null): void {
+      this.ending = { errors };
+      if (!this.running) void this.run();
+    }
+
+    private async run(): Promise<void> {
+      this.running = true;
+      try {
+        while (this.pending.size > 0 && !this.ended) {
+          const batch = [...this.pending];
+          this.pending.clear();
+          const shaped = await Promise.all(batch.map(([key, e]) => this.resolve(key, e.result)));
+          batch.forEach(([key, e], i) => {
+            const payload = shaped[i];
+            if (payload !== null && payload !== undefined) this.publish(key, payload, e.at);
+          });
+        }
+      } catch (e) {
+        opts.logger.error({ err: e }, 'subscription event failed');
+        this.ending ??= { errors: [{ message: 'internal error resolving a subscription event', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
+      } finally {
+        this.running = false;
+      }
+      if (this.ending && !this.ended && this.pending.size === 0) {
+        const { errors } = this.ending;
+        const sinks = [...this.sinks];
+        this.dispose();
+        for (const s of sinks) if (errors) s.error(errors);
+        else s.complete();
+      }
+    }
+
+    private publish(key: string, payloadJson: string, at: bigint): void {
+      const keyed = !key.startsWith('#');
+      if (keyed) {
+        // A resubscription after an upstream restart repeats the current state: not news.
+        if (this.latest.get(key) === payloadJson) return void opts.metrics.events.inc({ outcome: 'unchanged' });
+        this.latest.delete(key);
+        this.latest.set(key, payloadJson);
+        if (this.latest.size > MAX_LATEST) this.latest.delete(this.latest.keys().next().value as string);
+      }
+      opts.metrics.events.inc({ outcome: 'delivered' });
+      opts.metrics.resolveSeconds.observe(Number(process.hrtime.bigint() - at) / 1e9);
+      opts.metrics.deliveries.inc(this.sinks.size);
+      for (const sink of this.sinks) sink.deliver(payloadJson, keyed ? key : null);
+    }
+
+    /** The event with every subgraph's fields, as JSON; null when a newer state superseded it. */
+    private async resolve(key: string, event: UpstreamResult): Promise<string | null> {
+      const { plan, variables, queryText, operationName } = this.request;
+      const started = Date.now();
+      for (let attempt = 0; ; attempt++) {
+        // Even with nothing to fetch, shaping (aliases, abstract types, nullability) is the
+        // executor's, so each payload is exactly what the same query would return.
+        const result = await executeQueryPlan(
+          plan.eventPlan,
+          serviceMapWithEvent(opts.serviceMapFor(plan), event),
+          {
+            request: { query: queryText, operationName, variables },
+            context: this.context(),
+            logger: opts.logger,
+            metrics: {},
+          } as never,
+          plan.operationContext,
+          plan.supergraph.supergraphSchema,
+          plan.supergraph.apiFederationSchema,
+        );
+        const unavailable = result.errors?.some((e) => e.extensions?.code === 'SUBGRAPH_UNAVAILABLE') ?? false;
+        if (!unavailable || Date.now() - started >= retryMs || this.ended) return stringifyResult(result);
+        // A subgraph is restarting: hold this state back rather than send clients an error.
+        opts.metrics.retries.inc();
+        await delay(Math.min(2000, 100 * 2 ** attempt));
+        if (this.pending.has(key) || this.ended) return null;
+      }
+    }
+
+    private context(): GatewayContext {
+      const now = Date.now();
+      // Signed identities live five minutes; re-sign well before, not per event.
+      if (!this.signed || now - this.signed.at > 60_000)
+        this.signed = { header: signIdentity(this.request.identity, opts.identitySecret), at: now };
+      return {
+        requestId: this.requestId,
+        identity: this.request.identity,
+        identityHeader: this.signed.header,
+        consistencyToken: null,
+        written: [],
+        freshness: {},
+      };
+    }
+  }
+
+  return {
+    subscribe(request, sink) {
+      // Only states can be shared: a joiner is brought up to date with the newest state of
+      // each object. A stream of other events gets an upstream subscription of its own.
+      const shareable = request.plan.stateStream;
+      const key = shareable
+        ? [request.plan.supergraph.id, scopeOf(request.identity), request.operationName ?? '', request.queryText, stableJson(request.variables)].join('\n')
+        : `unshared:${unshared++}`;
+      let group = groups.get(key);
+      if (!group) {
+        group = new Group(key, request);
+        groups.set(key, group);
+      }
+      const joined = group;
+      joined.join(sink);
+      return () => joined.leave(sink);
+    },
+    groupCount: () => groups.size,
+    close() {
+      for (const g of [...groups.values()]) for (const s of [...g.sinks]) g.leave(s);
+    },
+  };
+}
+
+function stringifyResult(result: { data?: unknown; errors?: readonly GraphQLError[]; extensions?: unknown }): string {
+  const out: Record<string, unknown> = { data: result.data ?? null };
+  if (result.errors?.length) out.errors = result.errors.map((e) => (typeof e.toJSON === 'function' ? e.toJSON() : e));
+  return JSON.stringify(out);
+}
+
+/** JSON with object keys sorted, so equal variables make equal sharing keys. */
+export function stableJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  return `{${Object.keys(obj)
+    .sort()
+    .filter((k) => obj[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${stableJson(obj[k])}`)
+    .join(',')}}`;
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
