@@ -317,9 +317,14 @@ function forCustomers(events: EventOf<'orders'>[], ids: readonly string[]): Even
   return events.map((e) => {
     const customerId = ids[Number(e.payload.customerId.slice(2))];
     const opts = { eventId: e.eventId, occurredAt: e.occurredAt };
-    return e.type === 'OrderPlaced'
-      ? createEvent('orders', 'OrderPlaced', { ...e.payload, customerId }, opts)
-      : createEvent('orders', 'OrderStatusChanged', { ...e.payload, customerId }, opts);
+    switch (e.type) {
+      case 'OrderPlaced':
+        return createEvent('orders', 'OrderPlaced', { ...e.payload, customerId }, opts);
+      case 'OrderStatusChanged':
+        return createEvent('orders', 'OrderStatusChanged', { ...e.payload, customerId }, opts);
+      case 'OrderEtaUpdated':
+        return createEvent('orders', 'OrderEtaUpdated', { ...e.payload, customerId }, opts);
+    }
   });
 }
 
@@ -333,7 +338,7 @@ function truthOf(events: readonly EventOf<'orders'>[], ids: readonly string[]): 
     const o = orders.get(e.payload.orderId);
     if (e.type === 'OrderPlaced') {
       if (!o) orders.set(e.payload.orderId, { customerId: e.payload.customerId, totalCents: e.payload.totalCents, at: e.occurredAt, canceled: false });
-    } else if (o && e.payload.to === 'CANCELED') {
+    } else if (o && e.type === 'OrderStatusChanged' && e.payload.to === 'CANCELED') {
       o.canceled = true;
     }
   }

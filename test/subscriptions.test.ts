@@ -209,6 +209,29 @@ describe('orderUpdated through the gateway', () => {
     expect(sub.state.error).toBeNull();
   });
 
+  it('delivers each new delivery estimate, and refuses one for a finished order', async () => {
+    const id = await placeOrder(customerId);
+    const sub = follow(client(token(customerId, 'customer')), `subscription($id: ID!) { orderUpdated(id: $id) { version estimatedDeliveryAt } }`, { id });
+    await waitFor(() => sub.received.length >= 1, { what: 'the current state' });
+    await advance(id, 'SHOPPER_ASSIGNED');
+    const estimate = (at: string) =>
+      gw(`mutation($id: ID!, $at: String!) { updateDeliveryEstimate(id: $id, estimatedDeliveryAt: $at) { version estimatedDeliveryAt } }`, { id, at }, shopper);
+    expect((await estimate('2030-01-01T10:00:00Z')).data.updateDeliveryEstimate).toEqual({ version: 3, estimatedDeliveryAt: '2030-01-01T10:00:00.000Z' });
+    expect((await estimate('2030-01-01T10:20:00Z')).data.updateDeliveryEstimate.version).toBe(4);
+    await waitFor(() => sub.received.at(-1)?.data.orderUpdated.version === 4, { what: 'the second estimate' });
+    expect(sub.received.map((r) => r.data.orderUpdated)).toEqual([
+      { version: 1, estimatedDeliveryAt: null },
+      { version: 2, estimatedDeliveryAt: null },
+      { version: 3, estimatedDeliveryAt: '2030-01-01T10:00:00.000Z' },
+      { version: 4, estimatedDeliveryAt: '2030-01-01T10:20:00.000Z' },
+    ]);
+    expect((await estimate('not a time')).errors![0].extensions.code).toBe('BAD_USER_INPUT');
+    const asCustomer = await gw(`mutation($id: ID!) { updateDeliveryEstimate(id: $id, estimatedDeliveryAt: "2030-01-01T10:00:00Z") { version } }`, { id }, token(customerId, 'customer'));
+    expect(asCustomer.errors![0].extensions.code).toBe('FORBIDDEN');
+    for (const status of ['PICKING', 'OUT_FOR_DELIVERY', 'DELIVERED']) await advance(id, status);
+    expect((await estimate('2030-01-01T11:00:00Z')).errors![0].extensions.code).toBe('INVALID_TRANSITION');
+  });
+
   it('refuses another customer’s order with FORBIDDEN and no data', async () => {
     const id = await placeOrder(customerId);
     const sub = follow(client(token(otherCustomerId, 'customer')), TRACK, { id, store: STORE });

@@ -42,7 +42,7 @@ describe('parseEvent', () => {
     const raw = { ...placed(), type: 'OrderTeleported' };
     const v = violation(() => parseEvent('orders', JSON.stringify(raw)));
     expect(v.path).toBe('event.type');
-    expect(v.expected).toBe('one of OrderPlaced, OrderStatusChanged');
+    expect(v.expected).toBe('one of OrderPlaced, OrderStatusChanged, OrderEtaUpdated');
     expect(v.found).toBe('the string "OrderTeleported"');
   });
 

@@ -79,6 +79,15 @@ export const PAYLOADS = {
       to: oneOf(ORDER_STATUSES),
       by: optional(str({ min: 1, max: 200 })),
     }),
+    // The shopper's latest estimate of the delivery time: while an order is under way this is
+    // its most frequent change (a courier's app updates it every few seconds).
+    OrderEtaUpdated: obj({
+      orderId: id,
+      customerId: id,
+      storeId: id,
+      estimatedDeliveryAt: isoTime(),
+      by: optional(str({ min: 1, max: 200 })),
+    }),
   },
 } as const;
 

@@ -139,6 +139,15 @@ export function* simulation(opts: SimulationOptions, now: () => string = () => n
       o.status = to;
       if (to === 'DELIVERED' || to === 'CANCELED') open.splice(i, 1);
     }
+    // Shoppers revise the delivery estimate of orders under way every few seconds.
+    for (const o of open) {
+      if (o.status === 'PLACED' || rnd() >= 1 / (5 * opts.ticksPerSecond)) continue;
+      const estimatedDeliveryAt = new Date(Date.parse(now()) + (10 + pick(50)) * 60_000).toISOString();
+      tick.push({
+        topic: 'orders',
+        event: createEvent('orders', 'OrderEtaUpdated', { orderId: o.id, customerId: o.customerId, storeId: o.storeId, estimatedDeliveryAt, by: 'simulator' }, at()),
+      });
+    }
     for (let n = perTick(opts.inventoryPerSecond); n > 0; n--) {
       const s = pick(opts.stores);
       const p = pick(opts.products);

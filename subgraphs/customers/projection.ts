@@ -157,6 +157,8 @@ export const customer360Projection: Projection<'orders', Orders360State> = {
           [cid, { ...counters, lifetimeSpendCents: counters.lifetimeSpendCents - mark.totalCents }],
         ]);
       }
+      case 'OrderEtaUpdated':
+        return new Map();
     }
   },
 };

@@ -2,7 +2,7 @@
 // one event, and answer from the view once it has applied that event.
 import { randomUUID } from 'node:crypto';
 import { createEvent, ORDER_STATUSES, type OrderStatus } from '../../schema/events';
-import { badInput, forbidden, invalidTransition, notFound, unauthenticated } from '../runtime/errors';
+import { badInput, forbidden, invalidTransition, notFound, orderFinished, unauthenticated } from '../runtime/errors';
 import { hasRole, type Identity } from '../runtime/identity';
 import type { SubgraphRuntime, View } from '../runtime/subgraphRuntime';
 import type { OrderState, ProductPrice } from './projection';
@@ -60,6 +60,25 @@ export async function advanceOrder(deps: OrdersDeps, identity: Identity, id: str
   if (!hasRole(identity, 'shopper', 'admin')) throw forbidden('only shoppers advance orders');
   if (!(ORDER_STATUSES as readonly string[]).includes(to)) throw badInput(`unknown status ${to}`, 'status');
   return transition(deps, identity, id, to);
+}
+
+/** A shopper's (or admin's) new delivery estimate for an order that is still under way. */
+export async function updateDeliveryEstimate(deps: OrdersDeps, identity: Identity, id: string, estimatedDeliveryAt: string): Promise<OrderState> {
+  if (!identity.sub && identity.roles.length === 0) throw unauthenticated();
+  if (!hasRole(identity, 'shopper', 'admin')) throw forbidden('only shoppers update delivery estimates');
+  const at = Date.parse(estimatedDeliveryAt);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(estimatedDeliveryAt) || Number.isNaN(at)) throw badInput('estimatedDeliveryAt must be an ISO-8601 time', 'estimatedDeliveryAt');
+  const order = await readOrder(deps, id);
+  if (order.status === 'DELIVERED' || order.status === 'CANCELED') throw orderFinished(order.status);
+  const event = createEvent('orders', 'OrderEtaUpdated', {
+    orderId: id,
+    customerId: order.customerId,
+    storeId: order.storeId,
+    estimatedDeliveryAt: new Date(at).toISOString(),
+    by: identity.sub ?? undefined,
+  });
+  await deps.runtime.emit('orders', event, deps.orders);
+  return readOrder(deps, id);
 }
 
 /** Cancels an order: its customer or an admin (shoppers cancel with advanceOrder). */

@@ -14,7 +14,29 @@ const placed = createEvent(
 const change = (from: string, to: string, occurredAt = '2026-01-01T00:00:05.000Z') =>
   createEvent('orders', 'OrderStatusChanged', { orderId: 'o1', customerId: 'c1', storeId: 's1', totalCents: 200, from: from as never, to: to as never }, { occurredAt });
 
+const eta = (estimatedDeliveryAt: string, occurredAt = '2026-01-01T00:00:09.000Z') =>
+  createEvent('orders', 'OrderEtaUpdated', { orderId: 'o1', customerId: 'c1', storeId: 's1', estimatedDeliveryAt }, { occurredAt });
+
 describe('ordersProjection', () => {
+  it('takes each new delivery estimate as a change while the order is under way, and none after it is over', () => {
+    const view = foldAll(ordersProjection, [
+      { event: placed, at: at(0) },
+      { event: eta('2026-01-01T01:00:00.000Z'), at: at(1) },
+      { event: eta('2026-01-01T01:00:00.000Z'), at: at(2) }, // the same estimate again: no change
+      { event: eta('2026-01-01T01:05:00.000Z'), at: at(3) },
+    ]);
+    expect(view.get('o1')).toMatchObject({ version: 3, estimatedDeliveryAt: '2026-01-01T01:05:00.000Z', updatedAt: '2026-01-01T00:00:09.000Z' });
+    const over = foldAll(ordersProjection, [
+      { event: placed, at: at(0) },
+      { event: change('PLACED', 'CANCELED'), at: at(1) },
+      { event: eta('2026-01-01T01:00:00.000Z'), at: at(2) },
+    ]);
+    expect(over.get('o1')).toMatchObject({ version: 2, status: 'CANCELED' });
+    expect(over.get('o1')!.estimatedDeliveryAt).toBeUndefined();
+    expect(() => foldAll(ordersProjection, [{ event: eta('2026-01-01T01:00:00.000Z'), at: at(0) }])).toThrow(/unknown order/);
+  });
+
+
   it('places an order at version 1 and bumps the version with each legal change', () => {
     const view = foldAll(ordersProjection, [
       { event: placed, at: at(0) },

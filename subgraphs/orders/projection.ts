@@ -22,6 +22,8 @@ export interface OrderState {
   readonly placedAt: string;
   readonly updatedAt: string;
   readonly version: number;
+  /** The latest delivery estimate; absent until the first one. */
+  readonly estimatedDeliveryAt?: string;
 }
 
 export interface ProductPrice {
@@ -78,6 +80,12 @@ export const ordersProjection: Projection<'orders', OrderState> = {
             },
           ],
         ]);
+      }
+      case 'OrderEtaUpdated': {
+        if (!cur) throw new Error(`delivery estimate for unknown order ${id}`);
+        // A finished order has no delivery ahead of it; a repeat of the same estimate is no change.
+        if (cur.status === 'DELIVERED' || cur.status === 'CANCELED' || cur.estimatedDeliveryAt === e.payload.estimatedDeliveryAt) return new Map();
+        return new Map([[id, { ...cur, estimatedDeliveryAt: e.payload.estimatedDeliveryAt, updatedAt: e.occurredAt, version: cur.version + 1 }]]);
       }
     }
   },

@@ -7,7 +7,7 @@ import { hasRole, type Identity } from '../runtime/identity';
 import { currentThenChanges } from '../runtime/noticeHub';
 import { InvalidCursorError } from '../runtime/viewReader';
 import { canReadCustomerOrders, canReadOrder } from './access';
-import { advanceOrder, cancelOrder, placeOrder, type OrdersDeps, type PlaceOrderInput } from './commands';
+import { advanceOrder, cancelOrder, placeOrder, updateDeliveryEstimate, type OrdersDeps, type PlaceOrderInput } from './commands';
 import type { OrderState } from './projection';
 
 export interface OrdersContext {
@@ -33,6 +33,8 @@ export function ordersResolvers(deps: OrdersDeps) {
       placeOrder: (_: unknown, { input }: { input: PlaceOrderInput }, ctx: OrdersContext) => placeOrder(deps, ctx.identity, input),
       advanceOrder: (_: unknown, a: { id: string; status: OrderStatus }, ctx: OrdersContext) =>
         advanceOrder(deps, ctx.identity, a.id, a.status),
+      updateDeliveryEstimate: (_: unknown, a: { id: string; estimatedDeliveryAt: string }, ctx: OrdersContext) =>
+        updateDeliveryEstimate(deps, ctx.identity, a.id, a.estimatedDeliveryAt),
       cancelOrder: (_: unknown, { id }: { id: string }, ctx: OrdersContext) => cancelOrder(deps, ctx.identity, id),
     },
     Subscription: {

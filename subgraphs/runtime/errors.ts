@@ -12,6 +12,9 @@ export const badInput = (message: string, field?: string) => err('BAD_USER_INPUT
 export const invalidTransition = (from: string, to: string) =>
   err('INVALID_TRANSITION', `an order cannot go from ${from} to ${to}`, { from, to });
 
+/** A change to an order that is over (delivered or canceled). */
+export const orderFinished = (status: string) => err('INVALID_TRANSITION', `the order is ${status}: nothing about its delivery can change`, { from: status });
+
 /**
  * The event was written (it will be applied) but the view had not applied it within the
  * wait. Retrying the mutation would write it twice; re-reading later is what helps.
