@@ -47,7 +47,7 @@ for _ = 1, n do
   i = i + 4
 end
 redis.call('SET', KEYS[1], ARGV[2])
-redis.call('SET', KEYS[2], ARGV[3])
+if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3]) end
 local m = tonumber(ARGV[i])
 i = i + 1
 for _ = 1, m do
@@ -101,7 +101,8 @@ export async function applyBatch(redis: Redis | Cluster, w: BatchWrite): Promise
     ...keys,
     w.expectedCheckpoint === null ? '' : String(w.expectedCheckpoint),
     String(w.newCheckpoint),
-    JSON.stringify(w.meta),
+    // A chunk of dead letters only applied nothing: the view's freshness stays what it was.
+    w.meta.lastEventAt === null ? '' : JSON.stringify(w.meta),
     w.noticeChannel,
     w.appliedChannel,
     w.appliedMessage,
