@@ -111,7 +111,7 @@ async function main() {
   const [cmd, args] = tsx('scripts/token.ts', ['--sub', 'customer-1', '--role', 'customer', '--expires', '86400']);
   const devToken = spawnSync(cmd, [...args], { encoding: 'utf8' }).stdout.trim();
   console.log('\nstreamgraph is running:');
-  console.log(`  gateway    http://127.0.0.1:${gatewayPort}/graphql   (the public door: queries, mutations)`);
+  console.log(`  gateway    http://127.0.0.1:${gatewayPort}/graphql   (the public door: queries, mutations; subscriptions over graphql-ws on the same URL)`);
   console.log(`  dev token  (customer-1, 24 h): ${devToken}`);
   console.log(`             curl -s http://127.0.0.1:${gatewayPort}/graphql -H 'content-type: application/json' -H "authorization: Bearer <token>" -d '{"query":"{ me { name orderCount } }"}'`);
   console.log(`  demo page  http://127.0.0.1:${gatewayPort}/demo#token=${devToken}&store=store-1   (live board and order tracker; the #fragment never leaves the browser)`);

@@ -20,6 +20,7 @@ import { Registry } from 'prom-client';
 import { TEST_IDENTITY_SECRET } from './support/graphqlClient';
 import { createNamespace } from './support/namespace';
 import { waitFor } from './support/waitFor';
+import { testGatewayConfig } from './support/gatewayConfig';
 
 const JWT_SECRET = 'gateway-test-jwt-secret-0123456789abcdef';
 let namespace: string;
@@ -45,17 +46,12 @@ beforeAll(async () => {
   redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const opts = { namespace, identitySecret: TEST_IDENTITY_SECRET, port: 0 };
   subgraphs = await Promise.all([startCustomersSubgraph(opts), startCatalogSubgraph(opts), startOrdersSubgraph(opts)]);
-  gateway = await startGateway({
-    port: 0,
-    supergraph: { kind: 'registry', namespace, pollMs: 500 },
-    redis,
-    identitySecret: TEST_IDENTITY_SECRET,
-    auth: { hs256Secret: JWT_SECRET },
-    limits: { ...DEFAULT_LIMITS, maxDepth: 8, maxAliases: 5, maxCost: 2000, maxBodyBytes: 20_000 },
-    introspection: true,
-    safelist: null,
-    logger: createLogger('gateway-test', 'warn'),
-  });
+  gateway = await startGateway(
+    testGatewayConfig(
+      { namespace, redis, jwtSecret: JWT_SECRET, label: 'gateway-test' },
+      { limits: { ...DEFAULT_LIMITS, maxDepth: 8, maxAliases: 5, maxCost: 2000, maxBodyBytes: 20_000 } },
+    ),
+  );
 });
 
 afterAll(async () => {

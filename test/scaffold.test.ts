@@ -7,16 +7,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { DEFAULT_LIMITS } from '../gateway/limits';
 import { startGateway, type GatewayHandle } from '../gateway/server';
 import { signDevToken } from '../gateway/token';
 import { parseNewSubgraphArgs, ScaffoldError, scaffoldSubgraph } from '../scripts/new-subgraph';
 import { startCatalogSubgraph } from '../subgraphs/catalog';
-import { createLogger } from '../subgraphs/runtime/logger';
 import type { SubgraphHandle } from '../subgraphs/runtime/startSubgraph';
 import { TEST_IDENTITY_SECRET } from './support/graphqlClient';
 import { createNamespace } from './support/namespace';
 import { uniqueName, waitFor } from './support/waitFor';
+import { testGatewayConfig } from './support/gatewayConfig';
 
 const ROOT = path.join(__dirname, '..');
 const NAME = 'tasting-notes';
@@ -123,17 +122,7 @@ describe('the scaffolded subgraph behind a running gateway', () => {
     redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
     // The catalog owns Store, which the new subgraph extends.
     catalog = await startCatalogSubgraph({ namespace, identitySecret: TEST_IDENTITY_SECRET, port: 0 });
-    gateway = await startGateway({
-      port: 0,
-      supergraph: { kind: 'registry', namespace, pollMs: 500 },
-      redis,
-      identitySecret: TEST_IDENTITY_SECRET,
-      auth: { hs256Secret: JWT_SECRET },
-      limits: DEFAULT_LIMITS,
-      introspection: true,
-      safelist: null,
-      logger: createLogger('scaffold-gateway', 'warn'),
-    });
+    gateway = await startGateway(testGatewayConfig({ namespace, redis, jwtSecret: JWT_SECRET, label: 'scaffold-gateway' }));
     const store = await call(`mutation { upsertStore(input: { id: "store-1", name: "Corner" }) { id } }`, signDevToken({ sub: 'admin-1', roles: ['admin'], secret: JWT_SECRET }));
     expect(store.errors).toBeUndefined();
   });

@@ -23,6 +23,7 @@ import { TEST_IDENTITY_SECRET } from './support/graphqlClient';
 import { createNamespace } from './support/namespace';
 import { startSubgraphProcess, type SubgraphProcess } from './support/subgraphProcess';
 import { waitFor } from './support/waitFor';
+import { testGatewayConfig } from './support/gatewayConfig';
 
 const JWT_SECRET = 'subscriptions-test-jwt-secret-0123456789';
 type Role = 'customer' | 'shopper' | 'store' | 'admin';
@@ -40,18 +41,11 @@ const extraGateways: GatewayHandle[] = [];
 let extraSubgraph: SubgraphServerHandle | null = null;
 let announcement: Announcement | null = null;
 
-const gatewayOptions = () => ({
-  port: 0,
-  supergraph: { kind: 'registry' as const, namespace, pollMs: 300 },
-  redis,
-  identitySecret: TEST_IDENTITY_SECRET,
-  auth: { hs256Secret: JWT_SECRET },
-  limits: { ...DEFAULT_LIMITS, maxDepth: 8 },
-  introspection: true,
-  safelist: null,
-  subscriptionLimits: { maxSubscriptionsPerConnection: 5 },
-  logger: createLogger('gateway-test', 'warn'),
-});
+const gatewayOptions = () =>
+  testGatewayConfig(
+    { namespace, redis, jwtSecret: JWT_SECRET, label: 'gateway-test' },
+    { supergraph: { kind: 'registry', namespace, pollMs: 300 }, limits: { ...DEFAULT_LIMITS, maxDepth: 8 }, subscriptionLimits: { maxSubscriptionsPerConnection: 5 } },
+  );
 
 async function call(url: string, query: string, variables: Record<string, unknown> = {}, bearer?: string) {
   const res = await fetch(url, {

@@ -5,18 +5,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { DEFAULT_LIMITS } from '../../gateway/limits';
 import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { signDevToken } from '../../gateway/token';
 import { startCatalogSubgraph } from '../../subgraphs/catalog';
 import { startCustomersSubgraph } from '../../subgraphs/customers';
 import { startOrdersSubgraph } from '../../subgraphs/orders';
-import { createLogger } from '../../subgraphs/runtime/logger';
 import type { SubgraphHandle } from '../../subgraphs/runtime/startSubgraph';
 import { TEST_IDENTITY_SECRET } from '../support/graphqlClient';
 import { createNamespace } from '../support/namespace';
 import { waitFor } from '../support/waitFor';
 import { launchChromium } from './chromium';
+import { testGatewayConfig } from '../support/gatewayConfig';
 
 const JWT_SECRET = 'demo-test-jwt-secret-0123456789abcdef';
 const OUTPUT = path.resolve(__dirname, '..', '..', 'test-output');
@@ -92,17 +91,7 @@ beforeAll(async () => {
   redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const opts = { namespace, identitySecret: TEST_IDENTITY_SECRET, port: 0 };
   subgraphs = await Promise.all([startCustomersSubgraph(opts), startCatalogSubgraph(opts), startOrdersSubgraph(opts)]);
-  gateway = await startGateway({
-    port: 0,
-    supergraph: { kind: 'registry', namespace, pollMs: 500 },
-    redis,
-    identitySecret: TEST_IDENTITY_SECRET,
-    auth: { hs256Secret: JWT_SECRET },
-    limits: DEFAULT_LIMITS,
-    introspection: true,
-    safelist: null,
-    logger: createLogger('demo-test', 'warn'),
-  });
+  gateway = await startGateway(testGatewayConfig({ namespace, redis, jwtSecret: JWT_SECRET, label: 'demo-test' }));
   // The gateway serves the page itself, on the same origin as /graphql.
   origin = `http://127.0.0.1:${gateway.port}`;
 
