@@ -99,7 +99,7 @@ export function startClientServer(opts: ClientServerOptions): ClientServer {
     handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
   });
   const connections = new Set<ClientConnection>();
-  const documents = new Map<string, DocumentNode>();
+  const documents = new WeakMap<SupergraphPlanner, Map<string, DocumentNode>>();
 
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
@@ -140,7 +140,7 @@ class ClientConnection {
   constructor(
     private readonly ws: WebSocket,
     private readonly opts: ClientServerOptions,
-    private readonly documents: Map<string, DocumentNode>,
+    private readonly documents: WeakMap<SupergraphPlanner, Map<string, DocumentNode>>,
     private readonly onClosed: () => void,
   ) {
     opts.metrics.connections.inc();
@@ -268,19 +268,22 @@ class ClientConnection {
     if (!planner) return fail([{ message: 'the gateway has no supergraph yet', extensions: { code: 'SERVICE_UNAVAILABLE' } }]);
     const operationName = payload.operationName ?? undefined;
     const variables = payload.variables ?? {};
-    let document = this.documents.get(payload.query);
+    // Parsing and validation are most of a subscribe's cost, and thousands of clients send the
+    // same few documents: a document valid against this supergraph is kept with it.
+    let valid = this.documents.get(planner);
+    if (!valid) this.documents.set(planner, (valid = new Map()));
+    let document = valid.get(payload.query);
     if (!document) {
       try {
         document = parse(payload.query);
       } catch (e) {
         return fail([{ message: (e as GraphQLError).message, extensions: { code: 'GRAPHQL_PARSE_FAILED' } }]);
       }
+      const invalid = validate(planner.apiSchema, document);
+      if (invalid.length > 0) return fail(invalid.map((e) => ({ ...e.toJSON(), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
+      if (valid.size >= 1000) valid.delete(valid.keys().next().value as string);
+      valid.set(payload.query, document);
     }
-    const invalid = validate(planner.apiSchema, document);
-    if (invalid.length > 0) return fail(invalid.map((e) => ({ ...e.toJSON(), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
-    // Parsing and validation are the costly part of a subscribe; valid documents are kept.
-    if (this.documents.size >= 1000) this.documents.delete(this.documents.keys().next().value as string);
-    this.documents.set(payload.query, document);
     const operation = getOperationAST(document, operationName);
     if (!operation) return fail([{ message: 'Unable to identify operation', extensions: { code: 'BAD_USER_INPUT' } }]);
 

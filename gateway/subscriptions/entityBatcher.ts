@@ -23,6 +23,8 @@ export function createBatchingDataSource(
   inner: GraphQLDataSource,
   scopeOf: (context: unknown) => string,
   onBatch?: (calls: number) => void,
+  /** How long the first call waits for others; 0: until the current I/O phase is over. */
+  windowMs = 2,
 ): GraphQLDataSource {
   const pending = new Map<string, Waiting[]>();
   let scheduled = false;
@@ -87,8 +89,10 @@ export function createBatchingDataSource(
         else pending.set(key, [waiting]);
         if (!scheduled) {
           scheduled = true;
-          // After the current I/O phase: every event read in it has reached its fetches by then.
-          setImmediate(flush);
+          // A short window rather than one turn of the event loop: events reach the gateway a
+          // few per read, and a busy process reads often, so one turn batches little.
+          if (windowMs > 0) setTimeout(flush, windowMs);
+          else setImmediate(flush);
         }
       });
     },

@@ -1,0 +1,36 @@
+// Removes what a benchmark namespace left on the shared broker and Redis: its topics, its
+// consumer groups (once their members have gone) and its views, generations and registry.
+import { deleteMatching } from '../../subgraphs/runtime/deleteMatching';
+import { createKafka, kafkaConfigFromEnv } from '../../subgraphs/runtime/kafkaConfig';
+import { redisFromEnv } from '../../subgraphs/runtime/redisConfig';
+
+export async function deleteNamespace(namespace: string): Promise<void> {
+  const admin = createKafka(kafkaConfigFromEnv()).admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(namespace)) }).catch(() => undefined);
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(namespace));
+    // A process that exits without leaving its groups stays a member until its session times
+    // out, and a group with members cannot be deleted: wait for them to empty.
+    const deadline = Date.now() + 45_000;
+    while (groups.length && Date.now() < deadline) {
+      const { groups: described } = await admin.describeGroups(groups);
+      if (described.every((g) => g.members.length === 0)) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    if (groups.length)
+      await admin.deleteGroups(groups).catch((e: Error & { groups?: Array<{ groupId: string; error?: { type?: string } }> }) => {
+        // The broker drops an empty group without committed offsets by itself: already gone is fine.
+        const why = e.groups?.filter((g) => g.error && g.error.type !== 'GROUP_ID_NOT_FOUND').map((g) => `${g.groupId}: ${g.error?.type}`);
+        if (why === undefined || why.length > 0) console.warn(`consumer groups of ${namespace} not deleted: ${e.message}${why?.length ? ` (${why.join(', ')})` : ''}`);
+      });
+  } finally {
+    await admin.disconnect();
+  }
+  const redis = redisFromEnv();
+  try {
+    for (const pattern of [`sg:v:{${namespace}*`, `sg:gen:${namespace}*`, `sg:registry:${namespace}*`]) await deleteMatching(redis, pattern);
+  } finally {
+    redis.disconnect();
+  }
+}
