@@ -114,6 +114,25 @@ describe('projection runtime', () => {
     expect(running[0].stats()[0].deadLetters).toBe(poison.length);
   });
 
+  it('passes over the event types a fold ignores, by their header, without parsing them', async () => {
+    const topic = await env.topic('types', 1);
+    const base = orderStateProjection(uniqueName('placed-only'));
+    const placedOnly: typeof base = { ...base, types: ['OrderPlaced'] };
+    const handle = await start(placedOnly, topic);
+    const events = orderEvents({ seed: 3, count: 60, orders: 10, customers: 4 });
+    const log = await produceAll(env.producer, topic, events);
+    // Garbage under a header naming an ignored type is never read by this view; garbage without
+    // the header is read, and dead-lettered.
+    await env.producer.publishRaw(topic, [
+      { key: 'o-skip', value: Buffer.from('{not json'), partition: 0, headers: { 'event-type': 'OrderStatusChanged' } },
+      { key: 'o-bad', value: Buffer.from('{not json'), partition: 0 },
+    ]);
+    await waitFor(async () => (await appliedCount(env.redis, placedOnly.name, topic, 1)) === log.length + 2, { what: 'every record passed' });
+    const placedLog = log.filter((e) => e.event.type === 'OrderPlaced');
+    expect(await readView(env.redis, placedOnly, topic, 1, orderIds(placedLog))).toEqual(truthOf(placedOnly, placedLog));
+    expect(handle.stats()[0].deadLetters).toBe(1);
+  });
+
   it('stays exact when one of two instances in a group leaves mid-stream', async () => {
     const topic = await env.topic('rebalance', 6);
     const counters = customerCountersProjection(uniqueName('counters'));

@@ -123,6 +123,8 @@ export const customer360Projection: Projection<'orders', Orders360State> = {
   combine: (parts) => combineCustomer360(parts as readonly Customer360[]),
   // No subscription reads this view, so a change notice per chunk would be published for no one.
   notify: false,
+  // Delivery estimates, the orders topic's most frequent events, change no counter.
+  types: ['OrderPlaced', 'OrderStatusChanged'],
   apply(view, e: EventOf<'orders'>) {
     const cid = customer360Id(e.payload.customerId);
     const mid = orderMarkId(e.payload.orderId);

@@ -1,6 +1,6 @@
 // What a view is: a pure fold of a topic's events into entity states. The runtime
 // around it (projectionRunner) does all Kafka and Redis I/O.
-import type { EventOf, EventTopicKey } from '../../schema/events';
+import type { EventOf, EventTopicKey, EventTypeOf } from '../../schema/events';
 
 /** Where an event sits on the log, handed to folds that record it (e.g. as a version). */
 export interface EventPosition {
@@ -43,6 +43,13 @@ export interface Projection<K extends EventTopicKey, S> {
   indexes?(entityId: string, state: S): readonly IndexEntry[];
   /** Whether a change to an entity publishes a notice (default: yes). */
   readonly notify?: boolean;
+  /**
+   * The event types this fold changes anything for. Records whose `event-type` header (set by
+   * the producer) names another type are passed over without being parsed or validated: a view
+   * of order totals need not pay for every delivery estimate. Records without the header are
+   * always parsed. Unset: every record is parsed and folded.
+   */
+  readonly types?: readonly EventTypeOf<K>[];
 }
 
 /**

@@ -66,6 +66,8 @@ interface Parsed<K extends EventTopicKey> {
   readonly message: KafkaMessage;
   readonly event?: EventOf<K>;
   readonly reason?: string;
+  /** A type the fold ignores, known from the record's header: nothing to parse or apply. */
+  readonly skipped?: true;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -127,8 +129,13 @@ export async function startProjection<K extends EventTopicKey, S>(
     return Number(offsets.find((o) => o.partition === partition)?.low ?? 0);
   };
 
+  const folded = projection.types ? new Set<string>(projection.types) : null;
   const parse = (m: KafkaMessage): Parsed<K> => {
     const offset = Number(m.offset);
+    if (folded) {
+      const type = m.headers?.['event-type'];
+      if (type !== undefined && !folded.has(String(type))) return { offset, message: m, skipped: true };
+    }
     try {
       const event = parseEvent(projection.topic, m.value);
       const key = m.key?.toString('utf8');
@@ -192,6 +199,7 @@ export async function startProjection<K extends EventTopicKey, S>(
     let lastEventAt: string | null = null;
     let appliedCount = 0;
     for (const p of pending) {
+      if (p.skipped) continue;
       if (!p.event) {
         poison.push(p);
         continue;
