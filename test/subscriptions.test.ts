@@ -333,6 +333,29 @@ describe('failures and reloads', () => {
     }
   }, 180_000);
 
+  it('a subgraph of the entity fetches down for a while: events wait for it instead of reaching clients with errors', async () => {
+    const id = await placeOrder(customerId);
+    const subs = Array.from({ length: 2 }, () => follow(client(token(customerId, 'customer')), TRACK, { id, store: STORE }));
+    await waitFor(() => subs.every((s) => s.received.length >= 1), { what: 'the current state' });
+    const customers = inProcess[0]!;
+    const port = customers.port;
+    await customers.close();
+    await advance(id, 'SHOPPER_ASSIGNED');
+    // The gateway keeps retrying the event's customer fetch (SUBSCRIPTION_RETRY_MS) ...
+    await waitFor(async () => metricSum(await (await fetch(gateway.url.replace('/graphql', '/metrics'))).text(), 'streamgraph_gateway_subscription_retries_total') > 0, {
+      what: 'the gateway to retry the entity fetch',
+    });
+    expect(subs.every((s) => s.received.length === 1)).toBe(true);
+    // ... until the subgraph is back on its address.
+    inProcess[0] = await startCustomersSubgraph({ namespace, identitySecret: TEST_IDENTITY_SECRET, port });
+    await waitFor(() => subs.every((s) => s.received.at(-1)?.data.orderUpdated.version === 2), { what: 'the held-back event', timeoutMs: 30_000 });
+    for (const s of subs) {
+      expect(s.received.every((r) => r.errors === undefined)).toBe(true);
+      expect(s.received.at(-1)!.data.orderUpdated.customer).toEqual({ name: 'Ada', orderCount: expect.any(Number) });
+      expect(s.state.error).toBeNull();
+    }
+  }, 90_000);
+
   it('a supergraph reload during active subscriptions drops none of them, and new ones see the new schema', async () => {
     const id = await placeOrder(customerId);
     const subs = Array.from({ length: 3 }, () => follow(client(token(customerId, 'customer')), TRACK, { id, store: STORE }));
@@ -450,6 +473,33 @@ describe('the connection', () => {
     c.send({ id: 'q', type: 'subscribe', payload: { query: `{ product(id: "prod-sub-1") { name } }` } });
     await waitFor(() => c.messages.some((m) => m.id === 'q' && m.type === 'complete'), { what: 'the query over the socket', timeoutMs: 10_000 });
     expect(c.messages.find((m) => m.id === 'q' && m.type === 'next').payload.data).toEqual({ product: { name: 'Oat milk' } });
+  });
+
+  it('refuses connections past the limit with HTTP 503, closes on an oversize message, drops a client that stops answering pings', async () => {
+    const small = await startGateway(
+      testGatewayConfig(
+        { namespace, redis, jwtSecret: JWT_SECRET, label: 'small-gateway' },
+        { limits: { ...DEFAULT_LIMITS, maxBodyBytes: 2_000 }, subscriptionLimits: { maxConnections: 2, keepAliveMs: 200 } },
+      ),
+    );
+    extraGateways.push(small);
+    const url = small.url.replace(/^http/, 'ws');
+    const first = new WebSocket(url, 'graphql-transport-ws');
+    await new Promise((resolve, reject) => first.once('open', resolve).once('error', reject));
+    // A client that stops answering pings is dropped.
+    const silent = new WebSocket(url, 'graphql-transport-ws', { autoPong: false });
+    const silentClosed = new Promise<number>((resolve) => silent.once('close', (code) => resolve(code)));
+    await new Promise((resolve, reject) => silent.once('open', resolve).once('error', reject));
+    const refused = await new Promise<number>((resolve) => {
+      const third = new WebSocket(url, 'graphql-transport-ws');
+      third.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      third.once('open', () => resolve(101));
+    });
+    expect(refused).toBe(503);
+    const closed = new Promise<number>((resolve) => first.once('close', (code) => resolve(code)));
+    first.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(5_000) } }));
+    expect(await closed).toBe(1009);
+    expect(await silentClosed).toBe(1006);
   });
 
   it('tells HTTP callers that subscriptions are served over graphql-ws', async () => {
