@@ -15,6 +15,7 @@ import { startChild, peakRssMb, type ChildHandle } from './gateway/childProcess'
 import { runClosedLoop, type WindowResult } from './gateway/closedLoop';
 import { produceWorld, waitForWorld, type SubgraphUrls, type WorldSize } from './gateway/seedWorld';
 import { machine, quantile, round } from './stats';
+import { runBenchmark } from './runBenchmark';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
@@ -313,18 +314,4 @@ function cleanUp(): Promise<void> {
   })());
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.once(signal, () => {
-    console.error(`${signal}: stopping the benchmark's processes`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-
-main()
-  .then(cleanUp)
-  // Keep-alive sockets of fetch's global pool would hold the process open for a while.
-  .then(() => process.exit(0))
-  .catch(async (e: unknown) => {
-    console.error(`gateway benchmark failed: ${(e as Error).message}`);
-    await cleanUp().catch(() => undefined);
-    process.exit(1);
-  });
+runBenchmark('gateway', main, cleanUp);

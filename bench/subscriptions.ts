@@ -20,6 +20,7 @@ import { parseBenchOptions, type BenchOptions, type RunSpec } from './subscripti
 import { deleteNamespace } from './subscriptions/namespaceCleanup';
 import { readOrders } from './subscriptions/ordersView';
 import { runWorkload, TRACK, type BenchStack, type RunResult } from './subscriptions/runWorkload';
+import { runBenchmark } from './runBenchmark';
 
 const IDENTITY_SECRET = 'bench-identity-secret-0123456789';
 const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123';
@@ -238,18 +239,4 @@ function cleanUp(): Promise<void> {
   })());
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.once(signal, () => {
-    console.error(`${signal}: stopping the benchmark's processes`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-
-main()
-  .then(cleanUp)
-  // Keep-alive sockets of fetch's global pool would hold the process open for a while.
-  .then(() => process.exit(0))
-  .catch(async (e: unknown) => {
-    console.error(`subscription benchmark failed: ${(e as Error).message}`);
-    await cleanUp().catch(() => undefined);
-    process.exit(1);
-  });
+runBenchmark('subscription', main, cleanUp);
