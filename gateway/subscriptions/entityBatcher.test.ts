@@ -34,6 +34,14 @@ describe('createBatchingDataSource', () => {
     expect(c.data).toEqual({ _entities: [{ name: 'n-4' }] });
   });
 
+  it('splits a burst into calls of bounded size', async () => {
+    const { source, calls } = recordingSource((reps) => ({ data: { _entities: reps.map((r) => ({ name: r.id })) } }));
+    const ds = createBatchingDataSource(source, () => 'u', undefined, 2, 3);
+    const results = await Promise.all(Array.from({ length: 7 }, (_, i) => call(ds, [String(i)], 'u')));
+    expect(calls.map((c) => c.reps.length)).toEqual([3, 3, 1]);
+    expect(results.map((r) => (r.data as { _entities: Array<{ name: string }> })._entities[0]!.name)).toEqual(['0', '1', '2', '3', '4', '5', '6']);
+  });
+
   it('never mixes callers or different variables in one call', async () => {
     const { source, calls } = recordingSource((reps) => ({ data: { _entities: reps.map(() => ({ name: 'x' })) } }));
     const ds = createBatchingDataSource(source, (ctx) => (ctx as { scope: string }).scope);

@@ -25,6 +25,8 @@ export function createBatchingDataSource(
   onBatch?: (calls: number) => void,
   /** How long the first call waits for others; 0: until the current I/O phase is over. */
   windowMs = 2,
+  /** Most events served by one call. */
+  maxPerCall = 50,
 ): GraphQLDataSource {
   const pending = new Map<string, Waiting[]>();
   let scheduled = false;
@@ -33,7 +35,9 @@ export function createBatchingDataSource(
     scheduled = false;
     const groups = [...pending.values()];
     pending.clear();
-    for (const group of groups) void send(group);
+    // A burst is sent as several calls of bounded size: the subgraph answers the first ones
+    // while it works on the rest, instead of the whole burst waiting for one huge answer.
+    for (const group of groups) for (let i = 0; i < group.length; i += maxPerCall) void send(group.slice(i, i + maxPerCall));
   }
 
   async function send(group: Waiting[]): Promise<void> {

@@ -70,6 +70,7 @@ export function inventoryChanges(
   const feed = currentThenChanges<InventoryEntity>({
     hub: notices,
     filter: (c) => (wantedSet ? wantedSet.has(c.id) : c.id.startsWith(prefix)),
+    ids: wanted ?? undefined,
     // Read straight from the reader: a request's DataLoader would cache for the subscription's life.
     current: async () => {
       const ids = wanted ?? (await reader.indexPage(storeIndex(storeId), { first: SUBSCRIPTION_MAX_PRODUCTS, recordKey: storeId })).ids;

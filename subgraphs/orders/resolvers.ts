@@ -46,6 +46,7 @@ export function ordersResolvers(deps: OrdersDeps) {
           return currentThenChanges<OrderState>({
             hub: deps.orders.notices,
             filter: (c) => c.id === id,
+            ids: [id],
             current: async () => {
               const now = (await deps.orders.reader.getMany([id]))[0];
               return now ? [[id, now] as const] : [];

@@ -23,9 +23,11 @@ export interface NoticeHub<S> {
   /**
    * Starts buffering the changes that pass `filter`. A listener that falls more than
    * `maxPending` changes behind keeps only the newest state per entity (conflation), so a
-   * slow reader costs bounded memory and still converges.
+   * slow reader costs bounded memory and still converges. With `ids`, only changes to those
+   * entities are offered to `filter`: a thousand listeners on one order each need not look
+   * at every change of every order.
    */
-  listen(filter: (change: Change<S>) => boolean, maxPending?: number): ChangeQueue<S>;
+  listen(filter: (change: Change<S>) => boolean, maxPending?: number, ids?: readonly string[]): ChangeQueue<S>;
   listeners(): number;
   close(): Promise<void>;
 }
@@ -39,22 +41,27 @@ export async function createNoticeHub<S>(redis: Redis | Cluster, view: string): 
   const subscriber = await createSubscriber(redis);
   const generation: GenerationWatch = await watchGeneration(redis, subscriber, view);
   const channel = viewChannels(view).notices;
+  /** Listeners that want any entity, and listeners by the entities they want. */
   const listeners = new Set<Listener<S>>();
+  const byId = new Map<string, Set<Listener<S>>>();
+  let keyed = 0;
   subscriber.on('message', (ch: string, message: string) => {
-    if (ch !== channel || listeners.size === 0) return;
+    if (ch !== channel || listeners.size + keyed === 0) return;
     const notice = JSON.parse(message) as { gen: string; partition: number; changes: Array<{ id: string; offset: number; state: S | null }> };
     // A rebuild replays history into another generation; only the live one is news.
     if (notice.gen !== generation.current()) return;
     for (const c of notice.changes) {
       const change: Change<S> = { id: c.id, partition: notice.partition, offset: c.offset, state: c.state };
       for (const l of listeners) if (l.filter(change)) l.push(change);
+      const wanting = byId.get(c.id);
+      if (wanting) for (const l of wanting) if (l.filter(change)) l.push(change);
     }
   });
   await subscriber.subscribe(channel);
 
   return {
-    listeners: () => listeners.size,
-    listen(filter, maxPending = 1000) {
+    listeners: () => listeners.size + keyed,
+    listen(filter, maxPending = 1000, ids) {
       const pending = new Map<string, Change<S>>();
       const order: Change<S>[] = [];
       let conflating = false;
@@ -80,8 +87,23 @@ export async function createNoticeHub<S>(redis: Redis | Cluster, view: string): 
           } else order.push(change);
         },
       };
-      listeners.add(listener);
+      if (ids) {
+        keyed++;
+        for (const id of ids) {
+          let set = byId.get(id);
+          if (!set) byId.set(id, (set = new Set()));
+          set.add(listener);
+        }
+      } else listeners.add(listener);
       const close = () => {
+        if (!closed && ids) {
+          keyed--;
+          for (const id of ids) {
+            const set = byId.get(id);
+            set?.delete(listener);
+            if (set?.size === 0) byId.delete(id);
+          }
+        }
         closed = true;
         listeners.delete(listener);
         if (wake) wake({ value: undefined, done: true });
@@ -112,6 +134,8 @@ export async function createNoticeHub<S>(redis: Redis | Cluster, view: string): 
     },
     async close() {
       for (const l of listeners) listeners.delete(l);
+      byId.clear();
+      keyed = 0;
       await generation.close();
       subscriber.disconnect();
     },
@@ -130,10 +154,12 @@ export async function createNoticeHub<S>(redis: Redis | Cluster, view: string): 
 export function currentThenChanges<S>(opts: {
   hub: NoticeHub<S>;
   filter: (change: Change<S>) => boolean;
+  /** The entities followed, when known up front (see NoticeHub.listen). */
+  ids?: readonly string[];
   current: () => Promise<ReadonlyArray<readonly [string, S]>>;
   versionOf: (state: S) => number;
 }): AsyncIterableIterator<S> {
-  const queue = opts.hub.listen(opts.filter);
+  const queue = opts.hub.listen(opts.filter, undefined, opts.ids);
   const sent = new Map<string, number>();
   const states = (async function* () {
     try {
