@@ -24,7 +24,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 function settingsReadByCode(): Set<string> {
-  const files = [...['gateway', 'subgraphs', 'infra', 'scripts'].flatMap((d) => sourceFiles(path.join(root, d))), path.join(root, 'test/globalSetup.ts'), path.join(root, 'test/globalTeardown.ts')];
+  const files = [...['gateway', 'subgraphs', 'infra', 'scripts'].flatMap((d) => sourceFiles(path.join(root, d))), path.join(root, 'test/globalSetup.ts'), path.join(root, 'test/globalTeardown.ts'), path.join(root, 'test/browser/chromium.ts')];
   const name = '([A-Z][A-Z0-9_]{1,})';
   const patterns = [
     new RegExp(`\\benv\\.${name}\\b`, 'g'),
