@@ -136,6 +136,7 @@ class ClientConnection {
   private readonly timers: NodeJS.Timeout[] = [];
   private awaitingPong = false;
   private closed = false;
+  private cleanedUp = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -201,7 +202,6 @@ class ClientConnection {
     this.opts.metrics.connections.dec();
     this.onClosed();
   }
-  private cleanedUp = false;
 
   private async onMessage(text: string): Promise<void> {
     let message;

@@ -7,7 +7,7 @@ export { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, parseMessage, st
 
 /**
  * Close codes a client of the gateway can see, with what to do about each (docs/subscriptions.md).
- * graphql-ws clients retry 4403, 4408 and 1013 (with fresh connection params) and give up on 4400, 4401,
+ * graphql-ws clients retry 4403, 4408, 1008 and 1001 (with fresh connection params) and give up on 4400, 4401,
  * 4406, 4409 and 4429.
  */
 export const GatewayCloseCode = {
@@ -23,8 +23,6 @@ export const GatewayCloseCode = {
   TooManyInitialisationRequests: CloseCode.TooManyInitialisationRequests,
   /** The client reads too slowly: more messages queued than allowed. Reconnecting resumes from the current state. */
   SlowConsumer: 1008,
-  /** The gateway holds its maximum of connections; try another instance or later. */
-  TryAgainLater: 1013,
   /** The gateway is shutting down. */
   GoingAway: 1001,
 } as const;
