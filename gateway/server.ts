@@ -24,7 +24,7 @@ import { createLogger, type Logger } from '../subgraphs/runtime/logger';
 import { RedisKeyValueCache } from './apqCache';
 import { serveDemo } from './demoPage';
 import { AuthError, createAuthenticator, type AuthConfig } from './auth';
-import type { GatewayContext } from './execution/context';
+import { createGatewayContext, type GatewayContext } from './execution/context';
 import { SubgraphDataSource, type SubgraphFetchMetrics } from './execution/subgraphDataSource';
 import { checkLimits, type OperationLimits } from './limits';
 import { createRegistrySource, type RegistrySource, type SupergraphState } from './supergraph/registrySource';
@@ -333,14 +333,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
       const headers = new HeaderMap();
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
       const started = process.hrtime.bigint();
-      const context: GatewayContext = {
-        requestId,
-        identity: verified.identity,
-        identityHeader: signIdentity(verified.identity, config.identitySecret),
-        consistencyToken: token,
-        written: [],
-        freshness: {},
-      };
+      const context = createGatewayContext(requestId, verified.identity, signIdentity(verified.identity, config.identitySecret), token);
       const result = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
         context: async () => context,
@@ -385,14 +378,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
       return checkLimits(planner!.apiSchema, document, operationName, variables, config.limits);
     },
     executeOperation: async (request, identity) => {
-      const context: GatewayContext = {
-        requestId: randomUUID(),
-        identity,
-        identityHeader: signIdentity(identity, config.identitySecret),
-        consistencyToken: null,
-        written: [],
-        freshness: {},
-      };
+      const context = createGatewayContext(randomUUID(), identity, signIdentity(identity, config.identitySecret));
       const response = await apollo.executeOperation(request, { contextValue: context });
       if (response.body.kind !== 'single') return { errors: [{ message: 'incremental delivery is not supported over graphql-ws' }] };
       return response.body.singleResult;

@@ -6,7 +6,7 @@ import { detachedKafkaPid, isKafkaReachable, startKafkaBroker, stopKafkaBroker }
 import { detachedRedisPid, ensureRedis, isRedisReachable, redactUrl, stopRedisServer } from '../infra/redis';
 import { ensureTopics } from '../infra/topics';
 import { allTopicSpecs } from '../schema/events/topics';
-import { createKafka, kafkaConfigFromEnv } from '../subgraphs/runtime/kafkaConfig';
+import { createKafka, kafkaConfigFromEnv, replicationFactorFromEnv } from '../subgraphs/runtime/kafkaConfig';
 import { checkRedis, parseRedisEnv, redisFromEnv } from '../subgraphs/runtime/redisConfig';
 
 const USAGE = 'usage: tsx scripts/infra.ts up | down | status';
@@ -87,17 +87,6 @@ async function status(): Promise<boolean> {
   const redisPid = detachedRedisPid();
   line('redis', `${redisUp ? 'reachable' : 'not reachable'} at ${redactUrl(redisEnv.url)}${redisPid ? ` (pid ${redisPid})` : ''}`);
   return kafkaUp && redisUp;
-}
-
-/** KAFKA_REPLICATION_FACTOR: for shared clusters; the local single-node broker can only hold 1. */
-function replicationFactorFromEnv(): number | undefined {
-  const raw = process.env.KAFKA_REPLICATION_FACTOR?.trim();
-  if (!raw) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || (n < 1 && n !== -1)) {
-    throw new Error(`KAFKA_REPLICATION_FACTOR="${raw}" is not a replica count; set a positive integer, or -1 for the broker default`);
-  }
-  return n;
 }
 
 function line(component: string, text: string): void {

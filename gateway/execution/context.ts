@@ -14,3 +14,13 @@ export interface GatewayContext {
   /** Each touched subgraph's view freshness, reported in `extensions.freshness`. */
   readonly freshness: Record<string, unknown>;
 }
+
+/** A fresh context: nothing written or read yet. */
+export function createGatewayContext(
+  requestId: string,
+  identity: Identity,
+  identityHeader: string,
+  consistencyToken: string | null = null,
+): GatewayContext {
+  return { requestId, identity, identityHeader, consistencyToken, written: [], freshness: {} };
+}

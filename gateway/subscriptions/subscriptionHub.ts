@@ -8,7 +8,7 @@ import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { signIdentity, type Identity } from '../../subgraphs/runtime/identity';
 import type { Logger } from '../../subgraphs/runtime/logger';
-import type { GatewayContext } from '../execution/context';
+import { createGatewayContext, type GatewayContext } from '../execution/context';
 import { serviceMapWithEvent, type SubscriptionPlan } from './subscriptionPlanner';
 import type { UpstreamPool, UpstreamResult } from './upstreamPool';
 
@@ -218,14 +218,7 @@ export function createSubscriptionHub(opts: SubscriptionHubOptions): Subscriptio
       // Signed identities live five minutes; re-sign well before, not per event.
       if (!this.signed || now - this.signed.at > 60_000)
         this.signed = { header: signIdentity(this.request.identity, opts.identitySecret), at: now };
-      return {
-        requestId: this.requestId,
-        identity: this.request.identity,
-        identityHeader: this.signed.header,
-        consistencyToken: null,
-        written: [],
-        freshness: {},
-      };
+      return createGatewayContext(this.requestId, this.request.identity, this.signed.header);
     }
   }
 

@@ -87,15 +87,17 @@ export function createSupergraphPlanner(coreSupergraphSdl: string): SupergraphPl
       const node = queryPlan.node;
       if (!node || node.kind !== 'Subscription') throw new Error('not a subscription plan');
       const primary = node.primary;
-      const keyFields = rootKeyFields(primary);
+      const primaryDoc = parse(primary.operation);
+      const root = rootField(primaryDoc);
+      const keyFields = rootKeyFields(primary.serviceName, root);
       const eventFetch: FetchNode = { ...primary, serviceName: PRIMARY_SERVICE };
       const eventNode: PlanNode = node.rest ? { kind: 'Sequence', nodes: [eventFetch, node.rest] } : eventFetch;
-      const rootKey = rootResponseKey(primary.operation);
+      const rootKey = root.alias?.value ?? root.name.value;
       const plan: SubscriptionPlan = {
         supergraph: self,
         primary: {
           serviceName: primary.serviceName,
-          operation: keyFields ? withKeyFields(primary.operation, keyFields) : primary.operation,
+          operation: keyFields ? withKeyFields(primaryDoc, rootKey, keyFields) : primary.operation,
           operationName: primary.operationName,
           variableUsages: primary.variableUsages ?? [],
         },
@@ -124,10 +126,9 @@ export function createSupergraphPlanner(coreSupergraphSdl: string): SupergraphPl
   };
 
   /** Scalar key fields of the root field's type in the subgraph that serves it, if any. */
-  function rootKeyFields(primary: FetchNode): string[] | null {
-    const subgraph = subgraphs.get(primary.serviceName);
+  function rootKeyFields(serviceName: string, root: FieldNode): string[] | null {
+    const subgraph = subgraphs.get(serviceName);
     if (!subgraph) return null;
-    const root = rootField(primary.operation);
     const field = subgraph.schema.schemaDefinition.root('subscription')?.type.field(root.name.value);
     if (!field?.type) return null;
     const type = baseType(field.type);
@@ -155,30 +156,23 @@ export function serviceMapWithEvent(base: ServiceMap, event: { data?: unknown; e
   };
 }
 
-function rootField(operationText: string): FieldNode {
-  const op = parse(operationText).definitions[0] as OperationDefinitionNode;
+function rootField(doc: DocumentNode): FieldNode {
+  const op = doc.definitions[0] as OperationDefinitionNode;
   const field = op.selectionSet.selections.find((s): s is FieldNode => s.kind === Kind.FIELD);
   if (!field) throw new Error('subscription without a root field');
   return field;
 }
 
-function rootResponseKey(operationText: string): string {
-  const f = rootField(operationText);
-  return f.alias?.value ?? f.name.value;
-}
-
 /** The primary operation with the root object's key fields added under reserved aliases. */
-function withKeyFields(operationText: string, keyFields: readonly string[]): string {
-  const doc = parse(operationText);
+function withKeyFields(doc: DocumentNode, rootKey: string, keyFields: readonly string[]): string {
   const op = doc.definitions[0] as OperationDefinitionNode;
-  const root = rootField(operationText);
   const extra: FieldNode[] = keyFields.map((f) => ({
     kind: Kind.FIELD,
     alias: { kind: Kind.NAME, value: KEY_ALIAS_PREFIX + f },
     name: { kind: Kind.NAME, value: f },
   }));
   const selections = op.selectionSet.selections.map((s) =>
-    s.kind === Kind.FIELD && (s.alias?.value ?? s.name.value) === (root.alias?.value ?? root.name.value) && s.selectionSet
+    s.kind === Kind.FIELD && (s.alias?.value ?? s.name.value) === rootKey && s.selectionSet
       ? { ...s, selectionSet: { ...s.selectionSet, selections: [...s.selectionSet.selections, ...extra] } }
       : s,
   );

@@ -154,7 +154,7 @@ function ownTopic({ n, imports }: TemplateInput): string {
 // Plumbing, not domain code: it goes away when the contract moves into schema/events.
 import { createEvent, dlqSpec, PAYLOADS, TOPICS, type EventTopicKey, type TopicSpec } from '${imports.events}';
 import type { Check } from '${imports.validate}';
-import { ConfigError } from '${imports.runtime}/kafkaConfig';
+import { ConfigError, replicationFactorFromEnv } from '${imports.runtime}/kafkaConfig';
 import type { WrittenAt } from '${imports.runtime}/producer';
 import type { EventPosition, Projection, ViewSnapshot } from '${imports.runtime}/projection';
 import type { SubgraphRuntime, View } from '${imports.runtime}/subgraphRuntime';
@@ -199,15 +199,6 @@ export function create${P}Event<T extends ${P}EventType>(
   return createEvent(KEY, type as never, payload as never, opts) as unknown as Extract<${P}Event, { type: T }>;
 }
 
-/** KAFKA_REPLICATION_FACTOR, as \`npm run topics\` reads it: 1 suits the local single-node broker. */
-function replicationFactor(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.KAFKA_REPLICATION_FACTOR?.trim();
-  if (!raw) return 1;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(\`KAFKA_REPLICATION_FACTOR="\${raw}" is not a positive whole number of replicas\`);
-  return n;
-}
-
 /**
  * Creates the topic and its dead-letter topic when missing (\`npm run topics\` only knows the
  * topics of schema/events). Existing topics are never altered. Where this subgraph may not
@@ -228,7 +219,7 @@ export async function ensure${P}Topics(runtime: SubgraphRuntime): Promise<void> 
       topics: missing.map((s) => ({
         topic: s.name,
         numPartitions: s.partitions,
-        replicationFactor: replicationFactor(),
+        replicationFactor: replicationFactorFromEnv(),
         configEntries: [
           { name: 'cleanup.policy', value: s.cleanupPolicy },
           { name: 'retention.ms', value: String(s.retentionMs) },

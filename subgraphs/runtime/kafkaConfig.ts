@@ -35,6 +35,19 @@ export function kafkaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaC
 }
 
 /** A kafkajs client that logs warnings and errors as one JSON line each on stderr. */
+/**
+ * KAFKA_REPLICATION_FACTOR for topics the project creates: unset means 1 (the local
+ * single-node broker can hold no more); -1 asks for the broker's default.
+ */
+export function replicationFactorFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.KAFKA_REPLICATION_FACTOR?.trim();
+  if (!raw) return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || (n < 1 && n !== -1))
+    throw new ConfigError(`KAFKA_REPLICATION_FACTOR="${raw}" is not a replica count; set a positive integer, or -1 for the broker default`);
+  return n;
+}
+
 export function createKafka(config: KafkaConfig, level: logLevel.WARN | logLevel.ERROR = logLevel.WARN): Kafka {
   return new Kafka({ ...config, logLevel: level, logCreator: jsonLogCreator });
 }
