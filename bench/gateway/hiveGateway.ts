@@ -5,21 +5,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGatewayRuntime } from '@graphql-hive/gateway';
-import { IDENTITY_HEADER } from '../../subgraphs/runtime/identity';
 import { createAdminIdentity, identitySecretOrExit } from './adminIdentity';
+import { hiveBaseOptions } from './hiveOptions';
 
 async function main() {
   const identity = createAdminIdentity(identitySecretOrExit());
-  const runtime = createGatewayRuntime({
-    supergraph: process.env.SUPERGRAPH_FILE!,
-    logging: 'warn',
-    // As for the other two: no landing page or GraphiQL, nothing but GraphQL on /graphql.
-    landingPage: false,
-    graphiql: false,
-    propagateHeaders: {
-      fromClientToSubgraphs: () => ({ [IDENTITY_HEADER]: identity() }),
-    },
-  });
+  const runtime = createGatewayRuntime(hiveBaseOptions(identity));
   const server = http.createServer(runtime);
   await new Promise<void>((resolve) => server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -11,6 +11,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { IDENTITY_HEADER } from '../../subgraphs/runtime/identity';
 import { createAdminIdentity, identitySecretOrExit } from '../gateway/adminIdentity';
+import { hiveBaseOptions } from '../gateway/hiveOptions';
 
 /** Where the signed identity sits in each operation's context, for the WS transport to interpolate. */
 const CONTEXT_KEY = 'streamgraphIdentity';
@@ -18,13 +19,7 @@ const CONTEXT_KEY = 'streamgraphIdentity';
 async function main() {
   const identity = createAdminIdentity(identitySecretOrExit());
   const runtime = createGatewayRuntime({
-    supergraph: process.env.SUPERGRAPH_FILE!,
-    logging: 'warn',
-    landingPage: false,
-    graphiql: false,
-    propagateHeaders: {
-      fromClientToSubgraphs: () => ({ [IDENTITY_HEADER]: identity() }),
-    },
+    ...hiveBaseOptions(identity),
     transportEntries: {
       '*.http': {
         options: {
