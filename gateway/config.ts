@@ -1,7 +1,7 @@
 // Every gateway setting, read from the environment and checked at start.
 import path from 'node:path';
 import { ConfigError } from '../subgraphs/runtime/kafkaConfig';
-import { identitySecretFromEnv, namespaceFromEnv } from '../subgraphs/runtime/subgraphConfig';
+import { debugErrorsFromEnv, identitySecretFromEnv, namespaceFromEnv } from '../subgraphs/runtime/subgraphConfig';
 import { authConfigFromEnv } from './auth';
 import { limitsFromEnv } from './limits';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from './subscriptions/clientServer';
@@ -44,6 +44,7 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Omit
       maxQueuedMessages: int('GATEWAY_WS_MAX_QUEUED', DEFAULT_SUBSCRIPTION_LIMITS.maxQueuedMessages, 1),
     },
     subscriptionRetryMs: int('SUBSCRIPTION_RETRY_MS', 15_000),
+    debugErrors: debugErrorsFromEnv(env),
   };
 }
 

@@ -34,6 +34,8 @@ function doc(source: string): DocumentNode {
   return document;
 }
 
+const NO_INTROSPECTION = { introspectionFields: 0, introspectionDepth: 0 };
+
 function measure(source: string, variables?: Record<string, unknown>, limits: OperationLimits = DEFAULT_LIMITS, operationName?: string) {
   return measureOperation(schema, doc(source), operationName, variables, limits);
 }
@@ -53,14 +55,14 @@ const aliasedProducts = (n: number) => `{ ${Array.from({ length: n }, (_, i) => 
 describe('measureOperation', () => {
   it('counts a connection page once: fields cost 1, the connection multiplies by first', () => {
     // node = 1 + (id + name) = 3; edges inside the connection are not multiplied again = 4; customers = 1 + 10 x 4.
-    expect(measure('{ customers(first: 10) { edges { node { id name } } } }')).toEqual({ depth: 4, aliases: 0, cost: 41 });
+    expect(measure('{ customers(first: 10) { edges { node { id name } } } }')).toEqual({ depth: 4, aliases: 0, cost: 41, ...NO_INTROSPECTION });
   });
 
   it('multiplies lists inside lists', () => {
     // items (no argument) = 1 + 20 x 1; order node = 22; edges = 23; orders = 1 + 5 x 23 = 116; node 117; edges 118;
     // customers = 1 + 10 x 118.
     const m = measure('{ customers(first: 10) { edges { node { orders(first: 5) { edges { node { items { quantity } } } } } } } }');
-    expect(m).toEqual({ depth: 8, aliases: 0, cost: 1181 });
+    expect(m).toEqual({ depth: 8, aliases: 0, cost: 1181, ...NO_INTROSPECTION });
   });
 
   it('takes the page size from a variable, including the variable default', () => {
@@ -87,7 +89,7 @@ describe('measureOperation', () => {
     const query = `
       fragment Contact on Customer { display: name mail: email }
       { customer(id: "c1") { ...Contact } other: customer(id: "c2") { ...Contact } }`;
-    expect(measure(query)).toEqual({ depth: 2, aliases: 5, cost: 3 + 3 });
+    expect(measure(query)).toEqual({ depth: 2, aliases: 5, cost: 3 + 3, ...NO_INTROSPECTION });
   });
 
   it('measures a fragment the same as the selection written out', () => {
@@ -101,15 +103,22 @@ describe('measureOperation', () => {
 
   it('sums inline fragments over the type conditions of a union', () => {
     // search has no size argument: 20 x (Customer: id + name, Product: id).
-    expect(measure('{ search(text: "milk") { ... on Customer { id name } ... on Product { id } } }')).toEqual({ depth: 2, aliases: 0, cost: 1 + 20 * 3 });
+    expect(measure('{ search(text: "milk") { ... on Customer { id name } ... on Product { id } } }')).toEqual({ depth: 2, aliases: 0, cost: 1 + 20 * 3, ...NO_INTROSPECTION });
     // An inline fragment without a type condition is just more fields.
     expect(measure('{ customer(id: "c1") { ... { id } ... @include(if: true) { name } } }').cost).toBe(3);
   });
 
-  it('counts __typename and introspection meta fields as fields', () => {
-    expect(measure('{ __typename customer(id: "c1") { __typename } }')).toEqual({ depth: 2, aliases: 0, cost: 3 });
-    // __schema(1) types (a list, 20)(2) name(2).
-    expect(measure('{ __schema { types { name } } }')).toEqual({ depth: 3, aliases: 0, cost: 1 + (1 + 20 * 1) });
+  it('counts __typename as a field, and introspection apart: its selections, its depth, its lists at 1', () => {
+    expect(measure('{ __typename customer(id: "c1") { __typename } }')).toEqual({ depth: 2, aliases: 0, cost: 3, ...NO_INTROSPECTION });
+    // __schema(1) types(2) name(3); the schema's own lists are not the client's to size.
+    expect(measure('{ __schema { types { name } } }')).toEqual({ depth: 0, aliases: 0, cost: 3, introspectionFields: 1, introspectionDepth: 3 });
+    expect(measure('{ customer(id: "c1") { id } a: __type(name: "Query") { name } b: __schema { queryType { name } } }')).toEqual({
+      depth: 2,
+      aliases: 2,
+      cost: 2 + 2 + 3,
+      introspectionFields: 2,
+      introspectionDepth: 3,
+    });
   });
 
   it('measures the named operation of a document with several', () => {
@@ -117,7 +126,7 @@ describe('measureOperation', () => {
     expect(measure(source, undefined, DEFAULT_LIMITS, 'Small').cost).toBe(2);
     expect(measure(source, undefined, DEFAULT_LIMITS, 'Big').cost).toBe(1 + 50 * 3);
     // No such operation: execution reports it, so the limits have nothing to say.
-    expect(measure(source, undefined, DEFAULT_LIMITS, 'Missing')).toEqual({ depth: 0, aliases: 0, cost: 0 });
+    expect(measure(source, undefined, DEFAULT_LIMITS, 'Missing')).toEqual({ depth: 0, aliases: 0, cost: 0, ...NO_INTROSPECTION });
   });
 
   it('terminates on fragment cycles (which validation would have rejected)', () => {
@@ -125,14 +134,14 @@ describe('measureOperation', () => {
       fragment A on Customer { name ...B }
       fragment B on Customer { email ...A }
       { customer(id: "c1") { ...A } }`);
-    expect(measureOperation(schema, cyclic, undefined, undefined, DEFAULT_LIMITS)).toEqual({ depth: 2, aliases: 0, cost: 3 });
+    expect(measureOperation(schema, cyclic, undefined, undefined, DEFAULT_LIMITS)).toEqual({ depth: 2, aliases: 0, cost: 3, ...NO_INTROSPECTION });
   });
 
   it('measures each fragment once, so doubling fragments cost time linear in the document', () => {
     // F40 spreads F39 twice, ... : 2^40 uses of `name`, which a naive walk would visit one by one.
     const fragments = Array.from({ length: 40 }, (_, i) => `fragment F${i + 1} on Customer { ...F${i} ...F${i} }`).join('\n');
     const m = measure(`fragment F0 on Customer { name }\n${fragments}\n{ customer(id: "c1") { ...F40 } }`);
-    expect(m).toEqual({ depth: 2, aliases: 0, cost: 1 + 2 ** 40 });
+    expect(m).toEqual({ depth: 2, aliases: 0, cost: 1 + 2 ** 40, ...NO_INTROSPECTION });
     expect(check(`fragment F0 on Customer { name }\n${fragments}\n{ customer(id: "c1") { ...F40 } }`).map((e) => e.extensions.limit)).toEqual(['cost']);
   });
 });
@@ -189,15 +198,37 @@ describe('checkLimits', () => {
     ]);
   });
 
-  it('refuses the standard introspection query under the default limits (a gateway lets it through only on purpose)', () => {
-    const limits = checkLimits(schema, parse(getIntrospectionQuery()), undefined, undefined, DEFAULT_LIMITS).map((e) => e.extensions.limit);
-    expect(limits).toContain('cost');
+  it('lets the standard introspection query through the default limits', () => {
+    const m = measureOperation(schema, parse(getIntrospectionQuery()), undefined, undefined, DEFAULT_LIMITS);
+    expect(m).toMatchObject({ depth: 0, introspectionFields: 1, introspectionDepth: 15 });
+    expect(checkLimits(schema, parse(getIntrospectionQuery()), undefined, undefined, DEFAULT_LIMITS)).toEqual([]);
+  });
+
+  it('holds schema-only operations to limits: many __schema selections, deep __type nesting', () => {
+    const many = `{ ${Array.from({ length: 100 }, (_, i) => `s${i}: __schema { types { name } }`).join(' ')} }`;
+    expect(check(many).map((e) => e.extensions.limit)).toEqual(['aliases', 'introspection']);
+    expect(check(`{ a: __schema { queryType { name } } b: __schema { queryType { name } } c: __type(name: "Query") { name } }`)).toEqual([]);
+    expect(check(`{ a: __schema { queryType { name } } b: __schema { queryType { name } } c: __type(name: "Query") { name } d: __typename __type(name: "Query") { name } }`).map((e) => e.extensions.limit)).toEqual(['introspection']);
+    const ofTypes = (n: number): string => (n === 0 ? 'name' : `ofType { ${ofTypes(n - 1)} }`);
+    const deep = `{ __type(name: "Query") { fields { type { ${ofTypes(20)} } } } }`;
+    expect(check(deep).map((e) => e.extensions)).toEqual([{ code: 'OPERATION_LIMIT', limit: 'introspectionDepth', max: 20, measured: 24 }]);
+    // Fragments count per use, so spreading one __schema fragment many times counts each time.
+    const spread = `fragment S on Query { __schema { queryType { name } } } { ...S ...S ... on Query { ...S ...S } }`;
+    expect(check(spread).map((e) => e.extensions.limit)).toEqual(['introspection']);
   });
 });
 
 describe('limitsFromEnv', () => {
   it('defaults to DEFAULT_LIMITS', () => {
-    expect(limitsFromEnv({})).toEqual({ maxDepth: 12, maxAliases: 30, maxCost: 5000, maxBodyBytes: 102400, defaultListSize: 20 });
+    expect(limitsFromEnv({})).toEqual({
+      maxDepth: 12,
+      maxAliases: 30,
+      maxCost: 5000,
+      maxBodyBytes: 102400,
+      defaultListSize: 20,
+      maxIntrospectionFields: 3,
+      maxIntrospectionDepth: 20,
+    });
     expect(limitsFromEnv({})).toEqual(DEFAULT_LIMITS);
   });
 
@@ -210,7 +241,7 @@ describe('limitsFromEnv', () => {
         GATEWAY_MAX_BODY_BYTES: '1048576',
         GATEWAY_DEFAULT_LIST_SIZE: '',
       }),
-    ).toEqual({ maxDepth: 8, maxAliases: 0, maxCost: 20000, maxBodyBytes: 1048576, defaultListSize: 20 });
+    ).toEqual({ ...DEFAULT_LIMITS, maxDepth: 8, maxAliases: 0, maxCost: 20000, maxBodyBytes: 1048576, defaultListSize: 20 });
   });
 
   it('rejects a bad value with one line saying what and how to fix it', () => {

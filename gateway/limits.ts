@@ -4,8 +4,11 @@
 // is still a document, before the gateway spends subgraph calls on it.
 //
 // What is measured, for the one operation that will run (fragments expanded per use):
-// - depth: field nesting levels; a top-level field is depth 1. `__typename`, `__schema` and `__type`
-//   are fields like any other, so introspection counts too.
+// - depth: field nesting levels; a top-level field is depth 1. `__typename` is a field like any other.
+// - introspection: `__schema` and `__type` selections (counted per use, like aliases), and the depth
+//   of the paths through them. Introspection is held to limits of its own rather than exempt:
+//   tools' standard introspection query is 15 levels deep (deeper than data queries need), while
+//   a hundred aliased `__schema` selections in one small request would answer megabytes.
 // - aliases: fields written with an alias (`a: name`), counted each time a fragment is used.
 // - cost: an upper-bound estimate of the work:
 //     cost(field)     = 1 + size(field) x cost(its selection set)     (a leaf field costs 1)
@@ -15,7 +18,8 @@
 //                       the schema default), else `defaultListSize`
 //     `edges`/`nodes` directly inside a connection cost no second multiplication: the connection
 //     field already applied the page size to everything below it (pageInfo included, which only
-//     overestimates).
+//     overestimates). Lists of the introspection types (`__Type.fields` ...) count 1: their length
+//     is the schema's, not the client's to choose, and the introspection limits bound them.
 //   Fragments and inline fragments are expanded and SUMMED, also across the type conditions of an
 //   abstract type (`... on A { } ... on B { }` costs A + B, not max(A, B)): a sum never underestimates,
 //   and a document can only name so many type conditions. A field selected twice counts twice, for
@@ -63,6 +67,10 @@ export interface OperationLimits {
   readonly maxBodyBytes: number;
   /** Assumed size of a list field without a `first`/`last`/`limit` argument. @default 20 */
   readonly defaultListSize: number;
+  /** Most `__schema` and `__type` selections in one operation (fragments expanded). @default 3 */
+  readonly maxIntrospectionFields: number;
+  /** Deepest nesting of a path through `__schema` or `__type` (the standard introspection query is 15). @default 20 */
+  readonly maxIntrospectionDepth: number;
 }
 
 export const DEFAULT_LIMITS: OperationLimits = Object.freeze({
@@ -71,10 +79,12 @@ export const DEFAULT_LIMITS: OperationLimits = Object.freeze({
   maxCost: 5000,
   maxBodyBytes: 102_400,
   defaultListSize: 20,
+  maxIntrospectionFields: 3,
+  maxIntrospectionDepth: 20,
 });
 
 /** Each setting, its variable and its smallest sensible value (0 aliases is a real policy; a 0 list size would make lists free). */
-const ENV_SETTINGS: ReadonlyArray<{ key: keyof OperationLimits; variable: string; min: number }> = [
+const ENV_SETTINGS: ReadonlyArray<{ key: 'maxDepth' | 'maxAliases' | 'maxCost' | 'maxBodyBytes' | 'defaultListSize'; variable: string; min: number }> = [
   { key: 'maxDepth', variable: 'GATEWAY_MAX_DEPTH', min: 1 },
   { key: 'maxAliases', variable: 'GATEWAY_MAX_ALIASES', min: 0 },
   { key: 'maxCost', variable: 'GATEWAY_MAX_COST', min: 1 },
@@ -113,9 +123,14 @@ export interface OperationMeasure {
   depth: number;
   aliases: number;
   cost: number;
+  /** `__schema` and `__type` selections. */
+  introspectionFields: number;
+  /** Deepest path through an introspection field (0 without one). */
+  introspectionDepth: number;
 }
 
-const EMPTY: OperationMeasure = Object.freeze({ depth: 0, aliases: 0, cost: 0 });
+const EMPTY: OperationMeasure = Object.freeze({ depth: 0, aliases: 0, cost: 0, introspectionFields: 0, introspectionDepth: 0 });
+const INTROSPECTION_ROOTS: ReadonlySet<string> = new Set([SchemaMetaFieldDef.name, TypeMetaFieldDef.name]);
 
 /**
  * Measures an operation (the one named operationName, or the only one) of a validated document
@@ -144,7 +159,7 @@ export function measureOperation(
 }
 
 /**
- * GraphQLErrors (extensions.code 'OPERATION_LIMIT', extensions.limit: 'depth'|'aliases'|'cost',
+ * GraphQLErrors (extensions.code 'OPERATION_LIMIT', extensions.limit: 'depth'|'aliases'|'cost'|'introspection'|'introspectionDepth',
  * extensions.max, extensions.measured) for each limit exceeded; [] when within.
  */
 export function checkLimits(
@@ -160,6 +175,18 @@ export function checkLimits(
     { limit: 'depth', label: 'depth', measured: measure.depth, max: limits.maxDepth },
     { limit: 'aliases', label: 'alias count', measured: measure.aliases, max: limits.maxAliases },
     { limit: 'cost', label: 'estimated cost', measured: measure.cost, max: limits.maxCost },
+    {
+      limit: 'introspection',
+      label: 'count of __schema and __type selections',
+      measured: measure.introspectionFields,
+      max: limits.maxIntrospectionFields,
+    },
+    {
+      limit: 'introspectionDepth',
+      label: 'introspection depth',
+      measured: measure.introspectionDepth,
+      max: limits.maxIntrospectionDepth,
+    },
   ] as const;
   return checks
     .filter((c) => c.measured > c.max)
@@ -205,6 +232,8 @@ function measureSelectionSet(walk: Walk, selectionSet: SelectionSetNode, parentT
   let depth = 0;
   let aliases = 0;
   let cost = 0;
+  let introspectionFields = 0;
+  let introspectionDepth = 0;
   for (const selection of selectionSet.selections) {
     const m =
       selection.kind === Kind.FIELD
@@ -215,8 +244,10 @@ function measureSelectionSet(walk: Walk, selectionSet: SelectionSetNode, parentT
     depth = Math.max(depth, m.depth);
     aliases += m.aliases;
     cost += m.cost;
+    introspectionFields += m.introspectionFields;
+    introspectionDepth = Math.max(introspectionDepth, m.introspectionDepth);
   }
-  return { depth, aliases, cost };
+  return { depth, aliases, cost, introspectionFields, introspectionDepth };
 }
 
 function measureFragment(walk: Walk, name: string): OperationMeasure {
@@ -237,16 +268,24 @@ function measureField(walk: Walk, node: FieldNode, parentType: GraphQLCompositeT
   const below = node.selectionSet
     ? measureSelectionSet(walk, node.selectionSet, childType && isCompositeType(childType) ? childType : undefined)
     : EMPTY;
+  const aliases = (node.alias ? 1 : 0) + below.aliases;
+  const cost = 1 + fieldSize(walk, node, field, parentType) * below.cost;
+  // Below `__schema`/`__type` everything is introspection: its depth is measured apart.
+  if (field && INTROSPECTION_ROOTS.has(field.name))
+    return { depth: 0, aliases, cost, introspectionFields: 1 + below.introspectionFields, introspectionDepth: 1 + Math.max(below.depth, below.introspectionDepth) };
   return {
     depth: 1 + below.depth,
-    aliases: (node.alias ? 1 : 0) + below.aliases,
-    cost: 1 + fieldSize(walk, node, field, parentType) * below.cost,
+    aliases,
+    cost,
+    introspectionFields: below.introspectionFields,
+    introspectionDepth: below.introspectionDepth > 0 ? 1 + below.introspectionDepth : 0,
   };
 }
 
 /** How many times the field's selection set is resolved: 1, or the page size of a list or connection. */
 function fieldSize(walk: Walk, node: FieldNode, field: GraphQLField<unknown, unknown> | undefined, parentType: GraphQLCompositeType | undefined): number {
   if (!field) return 1;
+  if (parentType?.name.startsWith('__')) return 1;
   const returnsList = isListType(getNullableType(field.type));
   if (!returnsList && !isConnection(getNamedType(field.type))) return 1;
   // The connection field above already multiplied by its page size.

@@ -14,7 +14,7 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import type { Cluster, Redis } from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Agent } from 'undici';
@@ -22,6 +22,9 @@ import { CONSISTENCY_HEADER, decodeConsistencyToken, encodeConsistencyToken } fr
 import { signIdentity } from '../subgraphs/runtime/identity';
 import { createLogger, type Logger } from '../subgraphs/runtime/logger';
 import { RedisKeyValueCache } from './apqCache';
+import { createBoundedCache, estimateDocumentBytes, type BoundedCache } from './boundedCache';
+import { createAdmittedDocumentStore } from './documentStore';
+import { createOperationLabels } from './operationLabels';
 import { serveDemo } from './demoPage';
 import { AuthError, createAuthenticator, type AuthConfig } from './auth';
 import { createGatewayContext, type GatewayContext } from './execution/context';
@@ -29,11 +32,11 @@ import { SubgraphDataSource, type SubgraphFetchMetrics } from './execution/subgr
 import { checkLimits, type OperationLimits } from './limits';
 import { createRegistrySource, type RegistrySource, type SupergraphState } from './supergraph/registrySource';
 import { readBody } from '../subgraphs/runtime/httpBody';
-import { operationNameOf, sendGraphQLResponse } from '../subgraphs/runtime/httpGraphQL';
+import { sendGraphQLResponse } from '../subgraphs/runtime/httpGraphQL';
 import { DEFAULT_SUBSCRIPTION_LIMITS, operationHash, startClientServer, type SubscriptionLimits } from './subscriptions/clientServer';
 import { createBatchingDataSource } from './subscriptions/entityBatcher';
 import { createSubscriptionHub, scopeOf } from './subscriptions/subscriptionHub';
-import { createSupergraphPlanner, type SupergraphPlanner } from './subscriptions/subscriptionPlanner';
+import { createPlanCache, createSupergraphPlanner, type SupergraphPlanner } from './subscriptions/subscriptionPlanner';
 import { createUpstreamPool } from './subscriptions/upstreamPool';
 import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
 
@@ -74,8 +77,34 @@ export interface GatewayConfig {
    * before it goes out with the errors. @default 15000
    */
   readonly subscriptionRetryMs?: number;
+  /** Stack traces and internal messages in error responses (GATEWAY_DEBUG_ERRORS). @default false */
+  readonly debugErrors?: boolean;
+  /** Byte budgets of the caches keyed by client input. @default DEFAULT_CACHE_BUDGETS */
+  readonly cacheBudgets?: Partial<CacheBudgets>;
   readonly logger?: Logger;
 }
+
+/** Estimated bytes each cache keyed by client input may hold; together they bound what clients can make the gateway keep. */
+export interface CacheBudgets {
+  /** Parsed documents of queries and mutations that passed validation and every limit (HTTP and graphql-ws). */
+  readonly documents: number;
+  /** Parsed subscription documents that passed validation and every limit. */
+  readonly subscriptionDocuments: number;
+  /** Subscription plans. */
+  readonly subscriptionPlans: number;
+  /** @apollo/gateway's query plans, by its own estimate (the JSON size of a plan), in MiB. */
+  readonly queryPlansMiB: number;
+  /** Automatic persisted queries in Redis (shared by every gateway instance), in bytes of query text. */
+  readonly persistedQueries: number;
+}
+
+export const DEFAULT_CACHE_BUDGETS: CacheBudgets = Object.freeze({
+  documents: 32 * 2 ** 20,
+  subscriptionDocuments: 16 * 2 ** 20,
+  subscriptionPlans: 16 * 2 ** 20,
+  queryPlansMiB: 16,
+  persistedQueries: 64 * 2 ** 20,
+});
 
 export interface GatewayHandle {
   readonly url: string;
@@ -119,6 +148,55 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
     registers: [registry],
   });
   const subgraphCount = new Gauge({ name: 'streamgraph_gateway_subgraphs', help: 'Subgraphs in the supergraph being served.', registers: [registry] });
+  const operationLabels = createOperationLabels();
+
+  // Everything kept that is keyed by client input is bounded in bytes, and reported.
+  const budgets: CacheBudgets = { ...DEFAULT_CACHE_BUDGETS, ...config.cacheBudgets };
+  const documentCache = createBoundedCache<DocumentNode>({
+    name: 'documents',
+    maxBytes: budgets.documents,
+    sizeOf: (key, doc) => estimateDocumentBytes(doc.loc?.end ?? key.length),
+  });
+  const documents = createAdmittedDocumentStore(documentCache);
+  const subscriptionDocuments = createBoundedCache<DocumentNode>({
+    name: 'subscription_documents',
+    maxBytes: budgets.subscriptionDocuments,
+    sizeOf: (key) => estimateDocumentBytes(key.length),
+  });
+  const planCache = createPlanCache(budgets.subscriptionPlans);
+  const apq = new RedisKeyValueCache(config.redis, { maxBytes: budgets.persistedQueries });
+  const localCaches: BoundedCache<unknown>[] = [documentCache, subscriptionDocuments, planCache] as BoundedCache<unknown>[];
+  new Gauge({
+    name: 'streamgraph_gateway_cache_bytes',
+    help: 'Estimated bytes held by each cache keyed by client input (query_plans: @apollo/gateway\'s own estimate; persisted_queries: query text in Redis).',
+    labelNames: ['cache'],
+    registers: [registry],
+    async collect() {
+      for (const c of localCaches) this.set({ cache: c.name }, c.bytes());
+      this.set({ cache: 'query_plans' }, queryPlanStoreBytes(gateway));
+      this.set({ cache: 'persisted_queries' }, await apq.bytes().catch(() => 0));
+    },
+  });
+  new Gauge({
+    name: 'streamgraph_gateway_cache_max_bytes',
+    help: 'The byte budget of each cache keyed by client input.',
+    labelNames: ['cache'],
+    registers: [registry],
+    collect() {
+      for (const c of localCaches) this.set({ cache: c.name }, c.maxBytes);
+      this.set({ cache: 'query_plans' }, budgets.queryPlansMiB * 2 ** 20);
+      this.set({ cache: 'persisted_queries' }, budgets.persistedQueries);
+    },
+  });
+  new Gauge({
+    name: 'streamgraph_gateway_cache_entries',
+    help: 'Entries held by each in-process cache keyed by client input.',
+    labelNames: ['cache'],
+    registers: [registry],
+    collect() {
+      for (const c of localCaches) this.set({ cache: c.name }, c.entries());
+    },
+  });
 
   // One keep-alive pool for all subgraph calls; connections are reused across requests.
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 });
@@ -151,6 +229,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
     buildService: ({ name, url }) =>
       new SubgraphDataSource({ name, url: url!, timeoutMs: config.subgraphTimeoutMs ?? 10_000, agent, metrics: fetchMetrics }),
     serviceHealthCheck: false,
+    experimental_approximateQueryPlanStoreMiB: budgets.queryPlansMiB,
     logger: { debug: (m) => logger.debug(m), info: (m) => logger.info(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
   });
 
@@ -168,17 +247,27 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
                 extensions: { code: 'OPERATION_NOT_SAFELISTED', http: { status: 403 } },
               });
           },
-          async didResolveOperation({ document, operationName, request, schema, operation }) {
-            if (operation?.operation === 'subscription')
+          async didResolveOperation({ document, operationName, request, schema, operation, contextValue }) {
+            if (!operation)
+              throw new GraphQLError(
+                request.operationName
+                  ? `Unknown operation named "${request.operationName.slice(0, 100)}".`
+                  : 'Must provide operation name if query contains multiple operations.',
+                { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } },
+              );
+            if (operation.operation === 'subscription')
               throw new GraphQLError('subscriptions are served over graphql-ws (protocol graphql-transport-ws) on this same URL', {
                 extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
               });
-            // Tools' introspection queries are deep by nature; when introspection is allowed at
-            // all, an operation that only introspects is not held to the data limits.
-            if (config.introspection && operation && operation.selectionSet.selections.every((s) => s.kind === 'Field' && s.name.value.startsWith('__')))
-              return;
+            // Introspection is held to limits of its own (see limits.ts), never exempt.
             const errors = checkLimits(schema, document, operationName, request.variables, config.limits);
-            if (errors.length > 0) throw errors[0];
+            if (errors.length > 0) {
+              const [first] = errors;
+              throw new GraphQLError(first!.message, { nodes: first!.nodes, extensions: { ...first!.extensions, http: { status: 400 } } });
+            }
+            // Only now is the document known to be within every limit: keep it.
+            documents.admit(document);
+            contextValue.operationLabel = operationLabels.labelOf(operationName);
           },
           async willSendResponse({ response, contextValue }) {
             if (response.body.kind !== 'single') return;
@@ -199,7 +288,11 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
     // cleanly); Apollo's would stop the server and re-send the signal first.
     stopOnTerminationSignals: false,
     introspection: config.introspection,
-    persistedQueries: { cache: new RedisKeyValueCache(config.redis), ttl: 7 * 24 * 3600 },
+    persistedQueries: { cache: apq, ttl: 7 * 24 * 3600 },
+    documentStore: documents.store,
+    includeStacktraceInErrorResponses: config.debugErrors ?? false,
+    // Subgraphs' errors pass through the gateway: their stack traces go too unless debugging.
+    formatError: (formatted) => (config.debugErrors ? formatted : withoutStacktrace(formatted)),
     plugins,
     logger: { debug: (m) => logger.debug(m), info: (m) => logger.info(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
   });
@@ -210,7 +303,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
     if (planner?.sdl === coreSupergraphSdl) return;
     try {
-      planner = createSupergraphPlanner(coreSupergraphSdl);
+      planner = createSupergraphPlanner(coreSupergraphSdl, planCache);
     } catch (e) {
       logger.error({ err: e }, 'cannot plan subscriptions on the new supergraph; keeping the previous one for new subscriptions');
     }
@@ -322,8 +415,11 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
       let body: unknown;
       if (req.method === 'POST') {
         const text = await readBody(req, config.limits.maxBodyBytes);
-        if (text === null)
+        if (text === null) {
+          // The rest of the body is not read: the connection cannot be reused.
+          res.setHeader('connection', 'close');
           return gqlError(res, 413, 'REQUEST_TOO_LARGE', `request body is over the limit of ${config.limits.maxBodyBytes} bytes`);
+        }
         try {
           body = text === '' ? undefined : JSON.parse(text);
         } catch {
@@ -339,7 +435,8 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
         context: async () => context,
       });
       await sendGraphQLResponse(res, result);
-      const operation = operationNameOf(body) ?? url.searchParams.get('operationName') ?? 'anonymous';
+      // Named only when the operation resolved in a valid document; refused requests are `invalid`.
+      const operation = context.operationLabel ?? 'invalid';
       requests.observe({ operation, outcome: res.statusCode < 400 ? 'ok' : 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
       logger.debug({ requestId, operation, status: res.statusCode }, 'request');
     } catch (e) {
@@ -362,6 +459,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
     hub,
     limits: wsLimits,
     logger,
+    documentCache: subscriptionDocuments,
     metrics: {
       connections: new Gauge({ name: 'streamgraph_gateway_ws_connections', help: 'Client graphql-ws connections open.', registers: [registry] }),
       subscriptions: new Gauge({ name: 'streamgraph_gateway_ws_operations', help: 'Client operations open over graphql-ws.', registers: [registry] }),
@@ -406,4 +504,21 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
         await agent.close();
       })()),
   };
+}
+
+/** A formatted error without the stack traces Apollo Server or a subgraph put in its extensions. */
+function withoutStacktrace(error: GraphQLFormattedError): GraphQLFormattedError {
+  const extensions = error.extensions;
+  if (!extensions || (!('stacktrace' in extensions) && !('exception' in extensions))) return error;
+  const { stacktrace: _s, exception: _e, ...rest } = extensions as Record<string, unknown>;
+  return { ...error, extensions: rest };
+}
+
+/**
+ * Bytes @apollo/gateway's query plan store holds by its own estimate. The store is private to
+ * ApolloGateway; read defensively so a change of its insides shows as 0 rather than a crash.
+ */
+function queryPlanStoreBytes(gateway: ApolloGateway): number {
+  const store = (gateway as unknown as { queryPlanStore?: { cache?: { calculatedSize?: number } } }).queryPlanStore;
+  return store?.cache?.calculatedSize ?? 0;
 }

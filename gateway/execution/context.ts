@@ -13,6 +13,8 @@ export interface GatewayContext {
   readonly written: WrittenAt[];
   /** Each touched subgraph's view freshness, reported in `extensions.freshness`. */
   readonly freshness: Record<string, unknown>;
+  /** The operation's metric label, set once it resolved within the limits (bounded, see operationLabels.ts). */
+  operationLabel?: string;
 }
 
 /** A fresh context: nothing written or read yet. */

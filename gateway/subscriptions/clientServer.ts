@@ -21,6 +21,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { Identity } from '../../subgraphs/runtime/identity';
 import type { Logger } from '../../subgraphs/runtime/logger';
 import { AuthError, type Authenticator } from '../auth';
+import type { BoundedCache } from '../boundedCache';
 import { GatewayCloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, nextMessageText, parseMessage, stringifyMessage } from './protocol';
 import type { SubscriptionHub } from './subscriptionHub';
 import type { SupergraphPlanner } from './subscriptionPlanner';
@@ -79,6 +80,11 @@ export interface ClientServerOptions {
   readonly limits: SubscriptionLimits;
   readonly logger: Logger;
   readonly metrics: ClientServerMetrics;
+  /**
+   * Subscription documents that passed validation and every limit, keyed by supergraph id and
+   * text: thousands of clients send the same few, and parsing is most of a subscribe's cost.
+   */
+  readonly documentCache: BoundedCache<DocumentNode>;
 }
 
 export interface ClientServer {
@@ -99,15 +105,20 @@ export function startClientServer(opts: ClientServerOptions): ClientServer {
     handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
   });
   const connections = new Set<ClientConnection>();
-  const documents = new WeakMap<SupergraphPlanner, Map<string, DocumentNode>>();
 
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
     if (path !== opts.path) return rejectUpgrade(socket, 404, `WebSocket connections are served on ${opts.path}`);
     if (connections.size >= opts.limits.maxConnections) return rejectUpgrade(socket, 503, 'this gateway holds its maximum of connections; retry or use another instance');
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new ClientConnection(ws, opts, documents, () => connections.delete(conn));
-      connections.add(conn);
+      // No subprotocol we speak: refuse before any per-connection state exists.
+      if (ws.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
+        opts.metrics.closes.inc({ code: closeCodeLabel(GatewayCloseCode.SubprotocolNotAcceptable) });
+        ws.close(GatewayCloseCode.SubprotocolNotAcceptable, `Subprotocol not acceptable: use ${GRAPHQL_TRANSPORT_WS_PROTOCOL}`);
+        setTimeout(() => ws.terminate(), 3000).unref();
+        return;
+      }
+      connections.add(new ClientConnection(ws, opts, (closed) => connections.delete(closed)));
     });
   };
   opts.server.on('upgrade', onUpgrade);
@@ -121,6 +132,10 @@ export function startClientServer(opts: ClientServerOptions): ClientServer {
     },
   };
 }
+
+/** Close codes the gateway or the protocol defines; a client may send any number 1000-4999, so others share one label. */
+const KNOWN_CLOSE_CODES: ReadonlySet<number> = new Set([...Object.values(GatewayCloseCode), 1000, 1005, 1006, 1009, 1011, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4499, 4500]);
+const closeCodeLabel = (code: number): string => (KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other');
 
 function rejectUpgrade(socket: Duplex, status: number, message: string): void {
   const reason = status === 404 ? 'Not Found' : 'Service Unavailable';
@@ -141,8 +156,7 @@ class ClientConnection {
   constructor(
     private readonly ws: WebSocket,
     private readonly opts: ClientServerOptions,
-    private readonly documents: WeakMap<SupergraphPlanner, Map<string, DocumentNode>>,
-    private readonly onClosed: () => void,
+    private readonly onClosed: (connection: ClientConnection) => void,
   ) {
     opts.metrics.connections.inc();
     this.queue = createSendQueue({
@@ -152,11 +166,6 @@ class ClientConnection {
       onOverflow: (n) => this.close(GatewayCloseCode.SlowConsumer, `client too slow: ${n} messages waiting`),
       onConflate: () => opts.metrics.conflated.inc(),
     });
-    if (ws.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
-      this.close(GatewayCloseCode.SubprotocolNotAcceptable, `Subprotocol not acceptable: use ${GRAPHQL_TRANSPORT_WS_PROTOCOL}`);
-      this.cleanup();
-      return;
-    }
     this.timers.push(
       setTimeout(() => {
         if (!this.identity) this.close(GatewayCloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
@@ -177,7 +186,7 @@ class ClientConnection {
     // ws reports an oversize message (maxPayload) as an error and closes with 1009.
     ws.on('error', (err) => opts.logger.debug({ err: err.message }, 'client socket error'));
     ws.on('close', (code) => {
-      opts.metrics.closes.inc({ code: String(code) });
+      opts.metrics.closes.inc({ code: closeCodeLabel(code) });
       this.cleanup();
     });
   }
@@ -200,7 +209,7 @@ class ClientConnection {
     this.operations.clear();
     this.queue.clear();
     this.opts.metrics.connections.dec();
-    this.onClosed();
+    this.onClosed(this);
   }
 
   private async onMessage(text: string): Promise<void> {
@@ -268,11 +277,10 @@ class ClientConnection {
     if (!planner) return fail([{ message: 'the gateway has no supergraph yet', extensions: { code: 'SERVICE_UNAVAILABLE' } }]);
     const operationName = payload.operationName ?? undefined;
     const variables = payload.variables ?? {};
-    // Parsing and validation are most of a subscribe's cost, and thousands of clients send the
-    // same few documents: a document valid against this supergraph is kept with it.
-    let valid = this.documents.get(planner);
-    if (!valid) this.documents.set(planner, (valid = new Map()));
-    let document = valid.get(payload.query);
+    // Only documents that passed every check are cached (below), so nothing refused is kept.
+    const cacheKey = `${planner.id}\n${payload.query}`;
+    const cached = this.opts.documentCache.get(cacheKey);
+    let document = cached;
     if (!document) {
       try {
         document = parse(payload.query);
@@ -281,13 +289,18 @@ class ClientConnection {
       }
       const invalid = validate(planner.apiSchema, document);
       if (invalid.length > 0) return fail(invalid.map((e) => ({ ...e.toJSON(), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
-      if (valid.size >= 1000) valid.delete(valid.keys().next().value as string);
-      valid.set(payload.query, document);
     }
     const operation = getOperationAST(document, operationName);
-    if (!operation) return fail([{ message: 'Unable to identify operation', extensions: { code: 'BAD_USER_INPUT' } }]);
+    if (!operation)
+      return fail([
+        {
+          message: operationName ? `Unknown operation named "${operationName.slice(0, 100)}".` : 'Must provide operation name if query contains multiple operations.',
+          extensions: { code: 'OPERATION_RESOLUTION_FAILURE' },
+        },
+      ]);
 
     if (operation.operation !== 'subscription') {
+      // Queries and mutations go through Apollo Server, which caches their documents itself.
       const result = await this.opts.executeOperation({ query: payload.query, operationName, variables, extensions: payload.extensions ?? undefined }, identity);
       if (!this.operations.delete(id)) return;
       this.opts.metrics.subscriptions.dec();
@@ -297,6 +310,7 @@ class ClientConnection {
 
     const refused = this.opts.checkOperation(payload.query, document, operationName, variables);
     if (refused.length > 0) return fail(refused.map((e) => e.toJSON()));
+    if (!cached) this.opts.documentCache.set(cacheKey, document);
     const coerced = getVariableValues(planner.apiSchema, operation.variableDefinitions ?? [], variables, { maxErrors: 10 });
     if (coerced.errors) return fail(coerced.errors.map((e) => ({ ...e.toJSON(), extensions: { code: 'BAD_USER_INPUT' } })));
     let plan;

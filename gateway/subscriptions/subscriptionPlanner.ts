@@ -14,6 +14,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
+import { createBoundedCache, estimateDocumentBytes, type BoundedCache } from '../boundedCache';
 
 /** The service name the event's own data is "fetched" from when `rest` runs. */
 export const PRIMARY_SERVICE = '__subscription_event__';
@@ -56,7 +57,19 @@ export interface SupergraphPlanner {
 
 let nextSupergraphId = 1;
 
-export function createSupergraphPlanner(coreSupergraphSdl: string): SupergraphPlanner {
+/**
+ * Plans of one gateway, shared by its successive supergraphs (keys carry the supergraph's id,
+ * so a replaced supergraph's plans age out). A plan holds its document's AST and the planner's
+ * output, about twice the document's own estimate.
+ */
+export function createPlanCache(maxBytes: number): BoundedCache<SubscriptionPlan> {
+  return createBoundedCache<SubscriptionPlan>({ name: 'subscription_plans', maxBytes, sizeOf: (key) => 2 * estimateDocumentBytes(key.length) });
+}
+
+/** Plans cached per supergraph when no shared cache is given (tests, tools). */
+const DEFAULT_PLAN_CACHE_BYTES = 16 * 2 ** 20;
+
+export function createSupergraphPlanner(coreSupergraphSdl: string, planCache: BoundedCache<SubscriptionPlan> = createPlanCache(DEFAULT_PLAN_CACHE_BYTES)): SupergraphPlanner {
   const supergraph = Supergraph.build(coreSupergraphSdl);
   const apiFederationSchema = supergraph.apiSchema();
   const apiSchema = apiFederationSchema.toGraphQLJSSchema();
@@ -64,10 +77,10 @@ export function createSupergraphPlanner(coreSupergraphSdl: string): SupergraphPl
   const planner = new QueryPlanner(supergraph);
   const subgraphs = supergraph.subgraphs();
   const urls = new Map(supergraph.subgraphsMetadata().map((s) => [s.name, s.url]));
-  const cache = new Map<string, SubscriptionPlan>();
+  const id = nextSupergraphId++;
 
   const self: SupergraphPlanner = {
-    id: nextSupergraphId++,
+    id,
     sdl: coreSupergraphSdl,
     subgraphs: supergraph.subgraphsMetadata(),
     apiSchema,
@@ -79,8 +92,8 @@ export function createSupergraphPlanner(coreSupergraphSdl: string): SupergraphPl
       return url.replace(/^http(s?):/, 'ws$1:');
     },
     plan(queryText, document, operationName) {
-      const cacheKey = `${operationName ?? ''}\n${queryText}`;
-      const cached = cache.get(cacheKey);
+      const cacheKey = `${id}\n${operationName ?? ''}\n${queryText}`;
+      const cached = planCache.get(cacheKey);
       if (cached) return cached;
       const operation = operationFromDocument(apiFederationSchema, document, { operationName });
       const queryPlan = planner.buildQueryPlan(operation);
@@ -118,9 +131,8 @@ export function createSupergraphPlanner(coreSupergraphSdl: string): SupergraphPl
           return JSON.stringify(parts);
         },
       };
-      // Bounded: a client sending endless distinct documents must not grow the cache forever.
-      if (cache.size >= 1000) cache.delete(cache.keys().next().value as string);
-      cache.set(cacheKey, plan);
+      // Bounded in bytes: a client sending endless distinct documents must not grow it forever.
+      planCache.set(cacheKey, plan);
       return plan;
     },
   };
