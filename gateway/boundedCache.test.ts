@@ -1,5 +1,5 @@
 // Unit tests of the byte-bounded LRU, the admitted document store and the bounded operation labels.
-import { parse } from 'graphql';
+import { parse, type DocumentNode } from 'graphql';
 import { createBoundedCache, estimateDocumentBytes } from './boundedCache';
 import { createAdmittedDocumentStore } from './documentStore';
 import { createOperationLabels } from './operationLabels';
@@ -49,7 +49,7 @@ describe('createBoundedCache', () => {
 
 describe('createAdmittedDocumentStore', () => {
   it('keeps a document Apollo offered only once it is admitted', async () => {
-    const cache = createBoundedCache({ name: 'documents', maxBytes: 2 ** 24, sizeOf: (k) => estimateDocumentBytes(k.length) });
+    const cache = createBoundedCache<DocumentNode>({ name: 'documents', maxBytes: 2 ** 24, sizeOf: (k) => estimateDocumentBytes(k.length) });
     const documents = createAdmittedDocumentStore(cache);
     const refused = parse('{ a }');
     const accepted = parse('{ b }');
