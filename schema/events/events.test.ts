@@ -65,6 +65,17 @@ describe('parseEvent', () => {
     );
   });
 
+  it('refuses text with a lone UTF-16 surrogate (JSON.parse accepts "\\ud800"), naming the field', () => {
+    const e = placed();
+    const raw = `{"eventId":"e-1","type":"OrderPlaced","version":1,"occurredAt":"${e.occurredAt}","key":"o-1","payload":{"orderId":"o-1","customerId":"c-\\ud800","storeId":"s-1","items":[{"productId":"p-1","quantity":1,"unitPriceCents":1}],"totalCents":1}}`;
+    const v = violation(() => parseEvent('orders', raw));
+    expect(v.message).toBe('event.payload.customerId: expected well-formed text, found a lone UTF-16 surrogate at character 2');
+    const low = violation(() => createEvent('catalogInventory', 'StoreUpserted', { storeId: 's-1', name: 'Corner \udc00' }));
+    expect(low.path).toBe('event.payload.name');
+    // A proper pair (an emoji) is text.
+    expect(createEvent('catalogInventory', 'StoreUpserted', { storeId: 's-1', name: 'Corner \ud83c\udf4e' }).payload.name).toBe('Corner 🍎');
+  });
+
   it('refuses to create an event that breaks its contract', () => {
     expect(() =>
       createEvent('catalogInventory', 'InventoryReported', { storeId: 's', productId: 'p', quantity: 1.5 }),

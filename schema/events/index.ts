@@ -3,4 +3,4 @@ export * from './topics';
 export * from './payloads';
 export * from './envelope';
 export * from './partition';
-export { ContractViolation } from './validate';
+export { ContractViolation, loneSurrogateAt } from './validate';

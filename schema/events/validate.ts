@@ -38,6 +38,16 @@ export function describe(value: unknown): string {
   }
 }
 
+// A lone surrogate is not text: UTF-8 encoders replace it with U+FFFD, so it would not
+// survive the trip through Kafka and Redis as the value a client sent.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The index of the first unpaired UTF-16 surrogate in `s`, or -1 when `s` is well-formed text. */
+export function loneSurrogateAt(s: string): number {
+  const m = LONE_SURROGATE.exec(s);
+  return m ? m.index : -1;
+}
+
 export const str =
   (opts: { min?: number; max?: number } = {}): Check<string> =>
   (v, path) => {
@@ -46,6 +56,8 @@ export const str =
     if (typeof v !== 'string') throw new ContractViolation(path, 'a string', describe(v));
     if (v.length < min || v.length > max)
       throw new ContractViolation(path, `a string of ${min} to ${max} characters`, `${v.length} characters`);
+    const at = loneSurrogateAt(v);
+    if (at >= 0) throw new ContractViolation(path, 'well-formed text', `a lone UTF-16 surrogate at character ${at}`);
     return v;
   };
 

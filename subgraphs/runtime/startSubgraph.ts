@@ -15,6 +15,8 @@ export interface SubgraphOptions extends Omit<SubgraphRuntimeConfig, 'name'> {
   readonly host?: string;
   /** The secret the gateway signs forwarded identities with (GATEWAY_IDENTITY_SECRET). */
   readonly identitySecret: string;
+  /** Stack traces in error responses (GATEWAY_DEBUG_ERRORS). @default false */
+  readonly debugErrors?: boolean;
   /** Announce in the registry for the gateway's registry mode. @default true */
   readonly register?: boolean;
   /** The URL the gateway should use, when it is not the one listened on (SUBGRAPH_ADVERTISED_URL). */
@@ -50,6 +52,7 @@ export async function startSubgraph<C extends BaseContext>(
       port: opts.port,
       host: opts.host,
       identitySecret: opts.identitySecret,
+      debugErrors: opts.debugErrors,
       context: parts.context,
       readiness: () => runtime.readiness(),
       registry: runtime.registry,

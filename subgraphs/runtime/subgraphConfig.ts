@@ -16,7 +16,20 @@ export function identitySecretFromEnv(env: NodeJS.ProcessEnv = process.env): str
   return DEV_IDENTITY_SECRET;
 }
 
-/** A subgraph's options from `<NAME>_PORT`, `SUBGRAPH_HOST`, `STREAMGRAPH_NAMESPACE`, `GATEWAY_IDENTITY_SECRET`, `READY_MAX_LAG`, `WRITE_TIMEOUT_MS`, `KAFKA_SESSION_TIMEOUT_MS`. */
+/**
+ * GATEWAY_DEBUG_ERRORS: whether error responses carry stack traces (`extensions.stacktrace`).
+ * Off unless asked for, whatever NODE_ENV says: a stack trace shows clients the server's file
+ * paths and code. The gateway and the subgraphs read it here, so both agree. @default false
+ */
+export function debugErrorsFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  const raw = env.GATEWAY_DEBUG_ERRORS?.trim() ?? '';
+  const v = raw.toLowerCase();
+  if (v === '' || v === 'false' || v === '0') return false;
+  if (v === 'true' || v === '1') return true;
+  throw new ConfigError(`GATEWAY_DEBUG_ERRORS="${raw}" is not a boolean; set it to true or false (or leave it unset)`);
+}
+
+/** A subgraph's options from `<NAME>_PORT`, `SUBGRAPH_HOST`, `STREAMGRAPH_NAMESPACE`, `GATEWAY_IDENTITY_SECRET`, `GATEWAY_DEBUG_ERRORS`, `READY_MAX_LAG`, `WRITE_TIMEOUT_MS`, `KAFKA_SESSION_TIMEOUT_MS`. */
 export function subgraphOptionsFromEnv(portVariable: string, defaultPort: number, env: NodeJS.ProcessEnv = process.env): SubgraphOptions {
   const int = (name: string, fallback: number) => {
     const raw = env[name]?.trim();
@@ -29,6 +42,7 @@ export function subgraphOptionsFromEnv(portVariable: string, defaultPort: number
     port: int(portVariable, defaultPort),
     host: env.SUBGRAPH_HOST?.trim() || '127.0.0.1',
     identitySecret: identitySecretFromEnv(env),
+    debugErrors: debugErrorsFromEnv(env),
     readyMaxLag: int('READY_MAX_LAG', 1000),
     writeTimeoutMs: int('WRITE_TIMEOUT_MS', 5000),
     // How soon the partitions of an instance that died move to the others (the broker's

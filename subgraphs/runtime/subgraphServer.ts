@@ -15,6 +15,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
+import { guardMutationInput } from './inputChecks';
 import { IDENTITY_HEADER, IdentityError, verifyIdentity, type Identity } from './identity';
 import { CONSISTENCY_HEADER, decodeConsistencyToken } from './consistency';
 import type { Logger } from './logger';
@@ -38,6 +39,11 @@ export interface SubgraphServerOptions<C extends BaseContext> {
   readonly host?: string;
   /** The secret the gateway signs identities with. */
   readonly identitySecret: string;
+  /**
+   * Stack traces (`extensions.stacktrace`) in error responses: they show the server's file
+   * paths and code, so only for debugging (GATEWAY_DEBUG_ERRORS). @default false
+   */
+  readonly debugErrors?: boolean;
   /** Builds a request's context (fresh DataLoaders) for a verified caller. */
   readonly context: (identity: Identity) => C;
   /** What /ready reports; 503 unless ready. */
@@ -81,8 +87,12 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
     registers: [registry],
   });
 
+  guardMutationInput(schema);
   const apollo = new ApolloServer<C>({
     schema,
+    // Apollo's default follows NODE_ENV (traces unless "production" or "test"), and a
+    // deployment that leaves NODE_ENV unset would show every client the server's file paths.
+    includeStacktraceInErrorResponses: opts.debugErrors ?? false,
     // The process's own signal handler stops everything in order (consumer groups left
     // cleanly); Apollo's would stop the server and re-send the signal first.
     stopOnTerminationSignals: false,
