@@ -16,12 +16,16 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const SECRET = 'bench-identity-secret-0123456789';
 const PRODUCTS = 50;
+const STORES = 20;
 
 async function main() {
   const namespace = await createNamespace('bench-mutations');
   const producer = await createEventProducer(createKafka(kafkaConfigFromEnv()));
   const products = Array.from({ length: PRODUCTS }, (_, i) => createEvent('catalogProducts', 'ProductUpserted', { productId: `p${i}`, name: `Product ${i}`, category: 'bench', priceCents: 100 + i }));
   await producer.publishMany(`${namespace}catalog.products`, products);
+  // Orders are only placed at stores the catalog published.
+  const stores = Array.from({ length: STORES }, (_, i) => createEvent('catalogInventory', 'StoreUpserted', { storeId: `store-${i}`, name: `Store ${i}` }));
+  await producer.publishMany(`${namespace}catalog.inventory`, stores);
   await producer.close();
 
   // BENCH_PROFILE_DIR=<dir> writes a CPU profile of the subgraph process there.
@@ -47,7 +51,7 @@ async function main() {
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: identity },
-      body: JSON.stringify({ query: 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status version totalCents } }', variables: { input: { storeId: `store-${i % 20}`, items } } }),
+      body: JSON.stringify({ query: 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status version totalCents } }', variables: { input: { storeId: `store-${i % STORES}`, items } } }),
     });
     const body = (await res.json()) as { data?: { placeOrder?: { version: number } }; errors?: unknown[] };
     const ms = performance.now() - started;

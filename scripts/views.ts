@@ -2,7 +2,7 @@
 import type { EventTopicKey } from '../schema/events';
 import { inventoryProjection, productsProjection } from '../subgraphs/catalog/projection';
 import { customer360Projection, customersProjection } from '../subgraphs/customers/projection';
-import { ordersProjection, productPricesProjection } from '../subgraphs/orders/projection';
+import { knownStoresProjection, ordersProjection, productPricesProjection } from '../subgraphs/orders/projection';
 import type { Projection } from '../subgraphs/runtime/projection';
 
 export interface ViewEntry {
@@ -22,6 +22,7 @@ export const VIEWS: readonly ViewEntry[] = [
   entry('catalog', inventoryProjection),
   entry('orders', ordersProjection),
   entry('orders', productPricesProjection),
+  entry('orders', knownStoresProjection),
 ];
 
 export function findView(name: string): ViewEntry | undefined {

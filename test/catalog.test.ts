@@ -254,6 +254,30 @@ describe('inventory', () => {
     denied(await report('no-such-store', products[0], 1), 'NOT_FOUND');
   });
 
+  it('refuses text with a lone UTF-16 surrogate and over-long fields in every mutation, naming the field, writing nothing', async () => {
+    const [eggs] = products;
+    const productsBefore = await logEnd('catalogProducts');
+    const inventoryBefore = await logEnd('catalogInventory');
+    // JSON.stringify sends each lone surrogate as the escape "\ud800", which JSON.parse accepts.
+    const cases: Array<[GraphQLResult & { status: number }, string, string]> = [
+      [await upsertProduct({ name: 'Fig \ud800', category: 'Fruit', priceCents: 5 }), 'input.name', 'input.name is not valid text: it holds a lone UTF-16 surrogate'],
+      [await upsertProduct({ name: 'Fig', brand: '\udc00', category: 'Fruit', priceCents: 5 }), 'input.brand', 'input.brand is not valid text: it holds a lone UTF-16 surrogate'],
+      [await upsertProduct({ id: 'p-\ud800', name: 'Fig', category: 'Fruit', priceCents: 5 }), 'input.id', 'input.id is not valid text: it holds a lone UTF-16 surrogate'],
+      [await upsertProduct({ name: 'F'.repeat(301), category: 'Fruit', priceCents: 5 }), 'input.name', 'input.name must be at most 300 characters'],
+      [await upsertStore(storeA, 'A Street \ud800'), 'input.name', 'input.name is not valid text: it holds a lone UTF-16 surrogate'],
+      [await upsertStore('s'.repeat(129), 'Long'), 'input.id', 'input.id must be 1 to 128 characters'],
+      [await report(`${storeA}\ud800`, eggs, 1), 'storeId', 'storeId is not valid text: it holds a lone UTF-16 surrogate'],
+      [await report(storeA, `\ud800${eggs}`, 1, as(storeA, 'store')), 'productId', 'productId is not valid text: it holds a lone UTF-16 surrogate'],
+    ];
+    for (const [res, field, message] of cases) {
+      const e = denied(res, 'BAD_USER_INPUT');
+      expect({ field: e.extensions?.field, message: e.message }).toEqual({ field, message });
+    }
+    expect(await logEnd('catalogProducts')).toBe(productsBefore);
+    expect(await logEnd('catalogInventory')).toBe(inventoryBefore);
+    expect(ok(await inventory(storeA)).store.name).toBe('A Street');
+  });
+
   it('refuses a negative quantity with BAD_USER_INPUT and leaves the view and the log as they were', async () => {
     const [, milk] = products;
     const before = ok(await productById(milk, storeA)).product.availability;

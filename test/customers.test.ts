@@ -160,17 +160,26 @@ describe('customers subgraph', () => {
     for (const email of ['not-an-email', 'a@b', 'two words@example.com', '', `${'x'.repeat(320)}@example.com`]) {
       const r = await call(REGISTER, { input: { name: 'Bad Email', email } }, anonymous);
       expect(codes(r)).toEqual(['BAD_USER_INPUT']);
-      expect(r.errors![0].extensions?.field).toBe('email');
+      expect(r.errors![0].extensions?.field).toBe('input.email');
     }
     const n = await call(REGISTER, { input: { name: '   ', email: 'ok@example.com' } }, anonymous);
     expect(codes(n)).toEqual(['BAD_USER_INPUT']);
-    expect(n.errors![0].extensions?.field).toBe('name');
+    expect(n.errors![0].extensions?.field).toBe('input.name');
+    // JSON.stringify sends a lone surrogate as the escape "\ud800", which JSON.parse accepts.
+    for (const input of [{ name: 'Ada \ud800', email: 'ok@example.com' }, { name: 'Ada', email: 'ada\udc00@example.com' }]) {
+      const r = await call(REGISTER, { input }, anonymous);
+      expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+      const field = input.name === 'Ada' ? 'input.email' : 'input.name';
+      expect(r.errors![0]).toMatchObject({ message: `${field} is not valid text: it holds a lone UTF-16 surrogate`, extensions: { field } });
+    }
 
     const c = await register('Valid', 'valid@example.com');
     const afterRegister = await customerRecords();
     const u = await call(UPDATE, { id: c.id, input: { email: 'broken' } }, as(c.id, 'customer'));
     expect(codes(u)).toEqual(['BAD_USER_INPUT']);
-    expect(u.errors![0].extensions?.field).toBe('email');
+    expect(u.errors![0].extensions?.field).toBe('input.email');
+    const s = await call(UPDATE, { id: c.id, input: { name: '\ud800' } }, as(c.id, 'customer'));
+    expect(s.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
     expect(await customerRecords()).toBe(afterRegister);
     expect(afterRegister).toBe(before + 1);
     expect((await call<{ customer: Customer }>(CUSTOMER, { id: c.id }, admin)).data!.customer.email).toBe('valid@example.com');

@@ -1,9 +1,11 @@
 // The orders subgraph against the real broker and Redis: mutations with read-your-writes,
-// validation and authorization, the lifecycle, live subscriptions and batched reads.
+// validation and authorization, hostile input, the lifecycle, live subscriptions and batched reads.
 import { createEvent } from '../schema/events';
+import type { Admin } from 'kafkajs';
 import { startOrdersSubgraph } from '../subgraphs/orders';
+import type { Identity } from '../subgraphs/runtime/identity';
 import type { SubgraphHandle } from '../subgraphs/runtime/startSubgraph';
-import { as, collect, gql, TEST_IDENTITY_SECRET, wsClient } from './support/graphqlClient';
+import { as, collect, gql, TEST_IDENTITY_SECRET, wsClient, type GraphQLResult } from './support/graphqlClient';
 import { createNamespace } from './support/namespace';
 import { waitFor } from './support/waitFor';
 
@@ -16,25 +18,64 @@ const ORDER_FIELDS = 'id status version totalCents customer { id } store { id } 
 const PLACE = `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { ${ORDER_FIELDS} } }`;
 const ADVANCE = `mutation($id: ID!, $status: OrderStatus!) { advanceOrder(id: $id, status: $status) { id status version } }`;
 
-const view = (name: string) => orders.runtime.views().find((v) => v.name.endsWith(name))!;
+const view = (name: string, handle = orders) => handle.runtime.views().find((v) => v.name.endsWith(name))!;
+
+/** Publishes stores as the catalog does and waits until `handle`'s store view knows them. */
+async function publishStores(handle: SubgraphHandle, namespace: string, ...storeIds: string[]) {
+  for (const storeId of storeIds) {
+    const at = await handle.runtime.producer.publish(`${namespace}catalog.inventory`, createEvent('catalogInventory', 'StoreUpserted', { storeId, name: `Store ${storeId}` }));
+    await view('orders.stores', handle).handle.waitFor(at.partition, at.offset, 10_000);
+  }
+}
 
 beforeAll(async () => {
   const namespace = await createNamespace('orders');
   orders = await startOrdersSubgraph({ namespace, identitySecret: TEST_IDENTITY_SECRET, port: 0, readyMaxLag: 0 });
-  // The catalog publishes products; orders keeps its own copy of their prices.
+  // The catalog publishes products and stores; orders keeps its own copy of prices and store ids.
   const products = [
     { productId: 'p-apple', name: 'Apple', category: 'fruit', priceCents: 50 },
     { productId: 'p-bread', name: 'Bread', category: 'bakery', priceCents: 300 },
+    // The contract's largest price: two of them are over the largest order total.
+    { productId: 'p-gold', name: 'Gold bar', category: 'luxury', priceCents: 1_000_000_000 },
   ];
   const prices = view('productPrices');
   for (const p of products) {
     const at = await orders.runtime.producer.publish(`${namespace}catalog.products`, createEvent('catalogProducts', 'ProductUpserted', p));
     await prices.handle.waitFor(at.partition, at.offset, 10_000);
   }
+  await publishStores(orders, namespace, 'store-1', 's');
 });
 afterAll(async () => {
   await orders.close();
 });
+
+/** The end offsets of the orders topic: unchanged means nothing was written. */
+async function ordersLogEnds(admin: Admin): Promise<string> {
+  return (await admin.fetchTopicOffsets(orders.runtime.topic('orders'))).map((o) => `${o.partition}:${o.high}`).join(',');
+}
+
+/** Runs `fn` and checks it wrote nothing to the orders topic. */
+async function writesNothing(fn: () => Promise<void>): Promise<void> {
+  const admin = orders.runtime.kafka.admin();
+  await admin.connect();
+  try {
+    const before = await ordersLogEnds(admin);
+    await fn();
+    expect(await ordersLogEnds(admin)).toBe(before);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The one error of a refused mutation: its code, field and message, with no data and nothing internal. */
+function refused(res: GraphQLResult & { status: number }) {
+  expect(res.errors).toHaveLength(1);
+  expect(res.data ?? null).toBeNull();
+  const e = res.errors![0];
+  expect(e.extensions!.code).not.toBe('INTERNAL_SERVER_ERROR');
+  expect(e.message).not.toMatch(/event\.|payload|expected .*, found/);
+  return { code: e.extensions!.code as string, field: e.extensions!.field as string | undefined, message: e.message };
+}
 
 async function place(who = alice) {
   const res = await gql(orders.url, PLACE, { input: { storeId: 'store-1', items: [{ productId: 'p-apple', quantity: 3 }, { productId: 'p-bread', quantity: 1, unitPriceCents: 300 }] } }, who);
@@ -78,9 +119,9 @@ describe('orders subgraph', () => {
     const before = await ends();
     const cases: Array<[unknown, string, string?]> = [
       [{ storeId: 's', items: [{ productId: 'p-nope', quantity: 1 }] }, 'NOT_FOUND'],
-      [{ storeId: 's', items: [{ productId: 'p-apple', quantity: 1, unitPriceCents: 45 }] }, 'BAD_USER_INPUT', 'items[0].unitPriceCents'],
-      [{ storeId: 's', items: [{ productId: 'p-apple', quantity: 0 }] }, 'BAD_USER_INPUT', 'items[0].quantity'],
-      [{ storeId: 's', items: [] }, 'BAD_USER_INPUT', 'items'],
+      [{ storeId: 's', items: [{ productId: 'p-apple', quantity: 1, unitPriceCents: 45 }] }, 'BAD_USER_INPUT', 'input.items[0].unitPriceCents'],
+      [{ storeId: 's', items: [{ productId: 'p-apple', quantity: 0 }] }, 'BAD_USER_INPUT', 'input.items[0].quantity'],
+      [{ storeId: 's', items: [] }, 'BAD_USER_INPUT', 'input.items'],
     ];
     for (const [input, code, field] of cases) {
       const res = await gql(orders.url, PLACE, { input }, alice);
@@ -94,6 +135,56 @@ describe('orders subgraph', () => {
     expect(await ends()).toBe(afterPlace);
     expect(before).not.toBe(afterPlace); // the one valid placement did write
     await admin.disconnect();
+  });
+
+  it('refuses an order at a store or for a product the catalog never published, naming it, before writing anything', async () => {
+    await writesNothing(async () => {
+      const store = refused(await gql(orders.url, PLACE, { input: { storeId: 'store-nowhere', items: [{ productId: 'p-apple', quantity: 1 }] } }, alice));
+      expect(store).toEqual({ code: 'NOT_FOUND', field: undefined, message: 'store store-nowhere does not exist' });
+      const product = refused(await gql(orders.url, PLACE, { input: { storeId: 'store-1', items: [{ productId: 'p-apple', quantity: 1 }, { productId: 'p-nope', quantity: 1 }] } }, alice));
+      expect(product).toEqual({ code: 'NOT_FOUND', field: undefined, message: 'product p-nope does not exist' });
+    });
+  });
+
+  it('refuses text with a lone UTF-16 surrogate in every mutation, naming the field, before writing anything', async () => {
+    const { id } = await place();
+    // JSON.stringify sends each lone surrogate as the escape "\ud800", which JSON.parse accepts.
+    const cases: Array<[string, Record<string, unknown>, Identity, string]> = [
+      [PLACE, { input: { storeId: 'store-1\ud800', items: [{ productId: 'p-apple', quantity: 1 }] } }, alice, 'input.storeId'],
+      [PLACE, { input: { storeId: 'store-1', items: [{ productId: 'p-apple', quantity: 1 }, { productId: '\udc00p', quantity: 1 }] } }, alice, 'input.items[1].productId'],
+      [ADVANCE, { id: `${id}\ud800`, status: 'SHOPPER_ASSIGNED' }, shopper, 'id'],
+      [`mutation($id: ID!) { cancelOrder(id: $id) { id } }`, { id: `\ud800${id}` }, alice, 'id'],
+      [`mutation($id: ID!, $at: String!) { updateDeliveryEstimate(id: $id, estimatedDeliveryAt: $at) { id } }`, { id, at: '2030-01-01T00:00:00Z\ud800' }, shopper, 'estimatedDeliveryAt'],
+    ];
+    await writesNothing(async () => {
+      for (const [query, variables, who, field] of cases)
+        expect(refused(await gql(orders.url, query, variables, who))).toEqual({
+          code: 'BAD_USER_INPUT',
+          field,
+          message: `${field} is not valid text: it holds a lone UTF-16 surrogate`,
+        });
+    });
+  });
+
+  it('answers input only the event contract would catch with BAD_USER_INPUT naming the field and the limit, never an internal error', async () => {
+    const { id } = await place();
+    await writesNothing(async () => {
+      const longStore = refused(await gql(orders.url, PLACE, { input: { storeId: 's'.repeat(129), items: [{ productId: 'p-apple', quantity: 1 }] } }, alice));
+      expect(longStore).toEqual({ code: 'BAD_USER_INPUT', field: 'input.storeId', message: 'input.storeId must be 1 to 128 characters' });
+      const longProduct = refused(await gql(orders.url, PLACE, { input: { storeId: 'store-1', items: [{ productId: 'p'.repeat(129), quantity: 1 }] } }, alice));
+      expect(longProduct.field).toBe('input.items[0].productId');
+      // Two items within their limits can add up to more than an order may total.
+      const total = refused(await gql(orders.url, PLACE, { input: { storeId: 'store-1', items: [{ productId: 'p-gold', quantity: 2 }] } }, alice));
+      expect(total).toEqual({ code: 'BAD_USER_INPUT', field: 'input.items', message: 'the order would total 2000000000 cents; an order totals at most 1000000000 cents' });
+      // A valid time whose offset carries it past year 9999, which has no four-digit ISO form.
+      const eta = refused(await gql(orders.url, `mutation($id: ID!, $at: String!) { updateDeliveryEstimate(id: $id, estimatedDeliveryAt: $at) { id } }`, { id, at: '9999-12-31T23:59:59-14:00' }, shopper));
+      expect(eta).toEqual({ code: 'BAD_USER_INPUT', field: 'estimatedDeliveryAt', message: 'estimatedDeliveryAt must be an ISO-8601 time' });
+      // The caller's id comes from the token, and becomes the order's customer id.
+      const longSub = refused(await gql(orders.url, PLACE, { input: { storeId: 'store-1', items: [{ productId: 'p-apple', quantity: 1 }] } }, as('c'.repeat(129), 'customer')));
+      expect(longSub).toEqual({ code: 'BAD_USER_INPUT', field: 'token.sub', message: 'token.sub must be a string of 1 to 128 characters' });
+      const longShopper = refused(await gql(orders.url, ADVANCE, { id, status: 'SHOPPER_ASSIGNED' }, as('s'.repeat(201), 'shopper')));
+      expect(longShopper).toEqual({ code: 'BAD_USER_INPUT', field: 'token.sub', message: 'token.sub must be a string of 1 to 200 characters' });
+    });
   });
 
   it("refuses another customer's order in queries, mutations and subscriptions, with no data", async () => {
@@ -199,7 +290,8 @@ describe('a write the view has not applied within the wait', () => {
     const namespace = await createNamespace('orders-timeout');
     // A 0 ms wait: the answer always comes before the projection has applied the event.
     slow = await startOrdersSubgraph({ namespace, identitySecret: TEST_IDENTITY_SECRET, port: 0, writeTimeoutMs: 0 });
-    const prices = slow.runtime.views().find((v) => v.name.endsWith('productPrices'))!;
+    await publishStores(slow, namespace, 's');
+    const prices = view('productPrices', slow);
     const at = await slow.runtime.producer.publish(`${namespace}catalog.products`, createEvent('catalogProducts', 'ProductUpserted', { productId: 'p-1', name: 'Tea', category: 'drinks', priceCents: 250 }));
     await prices.handle.waitFor(at.partition, at.offset, 10_000);
     const res = await gql(slow.url, `mutation { placeOrder(input: { storeId: "s", items: [{ productId: "p-1", quantity: 2 }] }) { id } }`, {}, alice);

@@ -29,6 +29,10 @@ it('rebuilds the orders view of a running subgraph and switches to it without lo
     createEvent('catalogProducts', 'ProductUpserted', { productId: 'p-1', name: 'Milk', category: 'dairy', priceCents: 99 }),
   );
   await prices.handle.waitFor(at.partition, at.offset, 10_000);
+  // Orders are only placed at stores the catalog published.
+  const stores = orders.runtime.views().find((v) => v.name.endsWith('orders.stores'))!;
+  const store = await orders.runtime.producer.publish(`${namespace}catalog.inventory`, createEvent('catalogInventory', 'StoreUpserted', { storeId: 's', name: 'Corner' }));
+  await stores.handle.waitFor(store.partition, store.offset, 10_000);
   const alice = as('c-alice', 'customer');
   const ids: string[] = [];
   for (let i = 0; i < 10; i++) {

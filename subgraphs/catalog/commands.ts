@@ -1,12 +1,11 @@
 // The catalog's mutations: check who is calling, validate the input, emit the event and
 // return the entity as the view holds it once that event is applied (read-your-writes).
 import { randomUUID } from 'node:crypto';
-import { ContractViolation, createEvent } from '../../schema/events';
 import { badInput, forbidden, notFound, unauthenticated } from '../runtime/errors';
 import { hasRole, type Identity } from '../runtime/identity';
+import { checkId, eventFromInput } from '../runtime/inputChecks';
 import type { CatalogContext } from './context';
 import {
-  isEncodableId,
   isLevel,
   isStore,
   levelEntityId,
@@ -30,7 +29,6 @@ export interface StoreInput {
 }
 
 // The event contract's limits, checked here first so the caller hears about its own field names.
-const MAX_ID = 128;
 const MAX_QUANTITY = 10_000_000;
 const MAX_PRICE_CENTS = 1_000_000_000;
 
@@ -48,25 +46,9 @@ function text(value: string, field: string, max: number): string {
   return v;
 }
 
-function id(value: string, field: string): string {
-  if (value.length === 0 || value.length > MAX_ID) throw badInput(`${field} must be 1 to ${MAX_ID} characters`, field);
-  if (!isEncodableId(value)) throw badInput(`${field} is not valid text (it holds a lone surrogate)`, field);
-  return value;
-}
-
 function integer(value: number, field: string, max: number): number {
   if (!Number.isInteger(value) || value < 0 || value > max) throw badInput(`${field} must be a whole number from 0 to ${max}`, field);
   return value;
-}
-
-/** The contract should never refuse what passed the checks above; if it does, it is still the caller's input. */
-function asInput<T>(build: () => T, fieldOf: (path: string) => string): T {
-  try {
-    return build();
-  } catch (e) {
-    if (e instanceof ContractViolation) throw badInput(e.message, fieldOf(e.path.replace(/^event\.payload\.?/, '')));
-    throw e;
-  }
 }
 
 /** Reads an entity again after its write, bypassing the request's cache. */
@@ -83,7 +65,7 @@ async function readBack<S, T extends S>(
 /** upsertProduct: admins only; a new id is generated when none is given. */
 export async function upsertProduct(ctx: CatalogContext, input: ProductInput): Promise<ProductState> {
   allow(ctx.identity, hasRole(ctx.identity, 'admin'), 'change products');
-  const productId = input.id == null ? randomUUID() : id(input.id, 'input.id');
+  const productId = input.id == null ? randomUUID() : checkId(input.id, 'input.id');
   const brand = input.brand?.trim() ? text(input.brand, 'input.brand', 200) : undefined;
   const payload = {
     productId,
@@ -92,10 +74,14 @@ export async function upsertProduct(ctx: CatalogContext, input: ProductInput): P
     category: text(input.category, 'input.category', 100),
     priceCents: integer(input.priceCents, 'input.priceCents', MAX_PRICE_CENTS),
   };
-  const event = asInput(
-    () => createEvent('catalogProducts', 'ProductUpserted', payload),
-    (f) => `input.${f === 'productId' ? 'id' : f}`,
-  );
+  // The contract should never refuse what passed the checks above; if it does, it is still the caller's input.
+  const event = eventFromInput('catalogProducts', 'ProductUpserted', payload, {
+    productId: 'input.id',
+    name: 'input.name',
+    brand: 'input.brand',
+    category: 'input.category',
+    priceCents: 'input.priceCents',
+  });
   await ctx.runtime.emit('catalogProducts', event, ctx.views.products);
   return readBack(ctx.products, productId, (s): s is ProductState => s !== undefined);
 }
@@ -103,12 +89,9 @@ export async function upsertProduct(ctx: CatalogContext, input: ProductInput): P
 /** upsertStore: admins only; stores must exist before inventory can be reported for them. */
 export async function upsertStore(ctx: CatalogContext, input: StoreInput): Promise<StoreState> {
   allow(ctx.identity, hasRole(ctx.identity, 'admin'), 'change stores');
-  const storeId = input.id == null ? randomUUID() : id(input.id, 'input.id');
+  const storeId = input.id == null ? randomUUID() : checkId(input.id, 'input.id');
   const payload = { storeId, name: text(input.name, 'input.name', 200) };
-  const event = asInput(
-    () => createEvent('catalogInventory', 'StoreUpserted', payload),
-    (f) => `input.${f === 'storeId' ? 'id' : f}`,
-  );
+  const event = eventFromInput('catalogInventory', 'StoreUpserted', payload, { storeId: 'input.id', name: 'input.name' });
   await ctx.runtime.emit('catalogInventory', event, ctx.views.inventory);
   return readBack(ctx.inventory, storeEntityId(storeId), isStore);
 }
@@ -121,13 +104,17 @@ export async function reportInventory(
   const { identity } = ctx;
   const own = hasRole(identity, 'store') && identity.sub === args.storeId;
   allow(identity, own || hasRole(identity, 'admin'), "report this store's inventory");
-  const storeId = id(args.storeId, 'storeId');
-  const productId = id(args.productId, 'productId');
+  const storeId = checkId(args.storeId, 'storeId');
+  const productId = checkId(args.productId, 'productId');
   const quantity = integer(args.quantity, 'quantity', MAX_QUANTITY);
   const [product, store] = await Promise.all([ctx.products.load(productId), ctx.inventory.load(storeEntityId(storeId))]);
   if (!product) throw notFound('product', productId);
   if (!isStore(store)) throw notFound('store', storeId);
-  const event = asInput(() => createEvent('catalogInventory', 'InventoryReported', { storeId, productId, quantity }), (f) => f);
+  const event = eventFromInput('catalogInventory', 'InventoryReported', { storeId, productId, quantity }, {
+    storeId: 'storeId',
+    productId: 'productId',
+    quantity: 'quantity',
+  });
   await ctx.runtime.emit('catalogInventory', event, ctx.views.inventory);
   return readBack(ctx.inventory, levelEntityId(storeId, productId), isLevel);
 }

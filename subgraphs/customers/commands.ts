@@ -7,8 +7,9 @@
 // cannot replace, because two sign-ups with one email can both pass any check before either
 // is applied. If uniqueness is wanted later it belongs in such a reservation, not here.
 import { randomUUID } from 'node:crypto';
-import { createEvent, type CustomerTier } from '../../schema/events';
+import type { CustomerTier } from '../../schema/events';
 import { badInput, notFound } from '../runtime/errors';
+import { eventFromInput } from '../runtime/inputChecks';
 import { assertMayAccessCustomer, assertMayRegister } from './access';
 import type { CustomersContext } from './context';
 import type { CustomerProfile } from './projection';
@@ -32,17 +33,22 @@ const EMAIL_MAX = 320;
 // Deliberately simple: one @, no spaces, a dot in the domain. Only a sent mail proves more.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+// Errors name the GraphQL path of the field (`input.name`), like every mutation's.
 function checkName(raw: string): string {
   const name = raw.trim();
-  if (name.length === 0 || name.length > NAME_MAX) throw badInput(`name must be 1 to ${NAME_MAX} characters`, 'name');
+  if (name.length === 0 || name.length > NAME_MAX) throw badInput(`input.name must be 1 to ${NAME_MAX} characters`, 'input.name');
   return name;
 }
 
 function checkEmail(raw: string): string {
   const email = raw.trim();
-  if (email.length > EMAIL_MAX || !EMAIL.test(email)) throw badInput('email must look like name@example.com', 'email');
+  if (email.length > EMAIL_MAX) throw badInput(`input.email must be at most ${EMAIL_MAX} characters`, 'input.email');
+  if (!EMAIL.test(email)) throw badInput('input.email must look like name@example.com', 'input.email');
   return email;
 }
+
+/** Where each payload field came from in the request, for the contract's refusals (a register's id is generated). */
+const INPUT_FIELDS = { name: 'input.name', email: 'input.email', tier: 'input.tier' } as const;
 
 /** The record the view holds after our own write; missing means the event never applied. */
 async function readBack(ctx: CustomersContext, id: string): Promise<CustomerProfile> {
@@ -59,7 +65,7 @@ export async function registerCustomer(ctx: CustomersContext, input: RegisterCus
   const name = checkName(input.name);
   const email = checkEmail(input.email);
   const customerId = randomUUID();
-  const event = createEvent('customers', 'CustomerRegistered', { customerId, name, email, tier: input.tier ?? 'STANDARD' });
+  const event = eventFromInput('customers', 'CustomerRegistered', { customerId, name, email, tier: input.tier ?? 'STANDARD' }, INPUT_FIELDS);
   await ctx.runtime.emit('customers', event, ctx.views.profiles);
   return readBack(ctx, customerId);
 }
@@ -80,6 +86,7 @@ export async function updateCustomer(ctx: CustomersContext, id: string, input: U
   };
   // Nothing to change writes nothing: no event, no version bump.
   if (Object.keys(changes).length === 0) return current;
-  await ctx.runtime.emit('customers', createEvent('customers', 'CustomerUpdated', { customerId: id, ...changes }), ctx.views.profiles);
+  const event = eventFromInput('customers', 'CustomerUpdated', { customerId: id, ...changes }, { ...INPUT_FIELDS, customerId: 'id' });
+  await ctx.runtime.emit('customers', event, ctx.views.profiles);
   return readBack(ctx, id);
 }

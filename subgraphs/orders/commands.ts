@@ -1,17 +1,19 @@
 // The orders team's mutations: check the caller and the input against the views, emit
 // one event, and answer from the view once it has applied that event.
 import { randomUUID } from 'node:crypto';
-import { createEvent, ORDER_STATUSES, type OrderStatus } from '../../schema/events';
+import { ORDER_STATUSES, type OrderStatus } from '../../schema/events';
 import { badInput, forbidden, invalidTransition, notFound, orderFinished, unauthenticated } from '../runtime/errors';
 import { hasRole, type Identity } from '../runtime/identity';
+import { checkId, eventFromInput, TOKEN_SUB } from '../runtime/inputChecks';
 import type { SubgraphRuntime, View } from '../runtime/subgraphRuntime';
-import type { OrderState, ProductPrice } from './projection';
+import type { KnownStore, OrderState, ProductPrice } from './projection';
 import { isLegalTransition } from './transitions';
 
 export interface OrdersDeps {
   readonly runtime: SubgraphRuntime;
   readonly orders: View<OrderState>;
   readonly prices: View<ProductPrice>;
+  readonly stores: View<KnownStore>;
 }
 
 export interface PlaceOrderInput {
@@ -19,37 +21,53 @@ export interface PlaceOrderInput {
   readonly items: ReadonlyArray<{ productId: string; quantity: number; unitPriceCents?: number | null }>;
 }
 
+// The event contract's limits, checked here first so the caller hears about its own field names.
 const MAX_ITEMS = 200;
 const MAX_QUANTITY = 1000;
+const MAX_TOTAL_CENTS = 1_000_000_000;
 
-/** Places an order for the calling customer after checking products, quantities and prices. */
+/**
+ * Places an order for the calling customer after checking the input, that the store and every
+ * product exist (as the catalog last published them), the prices and the total. Nothing is
+ * written unless all of that holds.
+ */
 export async function placeOrder(deps: OrdersDeps, identity: Identity, input: PlaceOrderInput): Promise<OrderState> {
   if (!identity.sub) throw unauthenticated('sign in to place an order');
   if (!hasRole(identity, 'customer', 'admin')) throw forbidden('only customers place orders');
-  if (!input.storeId.trim()) throw badInput('storeId is empty', 'storeId');
-  if (input.items.length === 0) throw badInput('an order needs at least one item', 'items');
-  if (input.items.length > MAX_ITEMS) throw badInput(`an order has at most ${MAX_ITEMS} items`, 'items');
-  const prices = await deps.prices.reader.getMany(input.items.map((i) => i.productId));
-  const items = input.items.map((item, n) => {
+  if (!input.storeId.trim()) throw badInput('input.storeId must not be blank', 'input.storeId');
+  const storeId = checkId(input.storeId, 'input.storeId');
+  if (input.items.length === 0) throw badInput('an order needs at least one item', 'input.items');
+  if (input.items.length > MAX_ITEMS) throw badInput(`an order has at most ${MAX_ITEMS} items`, 'input.items');
+  input.items.forEach((item, n) => {
+    checkId(item.productId, `input.items[${n}].productId`);
     if (!Number.isInteger(item.quantity) || item.quantity < 1 || item.quantity > MAX_QUANTITY)
-      throw badInput(`quantity must be 1 to ${MAX_QUANTITY}`, `items[${n}].quantity`);
+      throw badInput(`input.items[${n}].quantity must be 1 to ${MAX_QUANTITY}`, `input.items[${n}].quantity`);
+  });
+  const [[store], prices] = await Promise.all([
+    deps.stores.reader.getMany([storeId]),
+    deps.prices.reader.getMany(input.items.map((i) => i.productId)),
+  ]);
+  if (!store) throw notFound('store', storeId);
+  const items = input.items.map((item, n) => {
     const product = prices[n];
     if (!product) throw notFound('product', item.productId);
     if (item.unitPriceCents != null && item.unitPriceCents !== product.priceCents)
       throw badInput(
         `the price of ${product.name} is now ${product.priceCents} cents, not ${item.unitPriceCents}`,
-        `items[${n}].unitPriceCents`,
+        `input.items[${n}].unitPriceCents`,
       );
     return { productId: item.productId, quantity: item.quantity, unitPriceCents: product.priceCents };
   });
+  const totalCents = items.reduce((a, i) => a + i.quantity * i.unitPriceCents, 0);
+  if (totalCents > MAX_TOTAL_CENTS)
+    throw badInput(`the order would total ${totalCents} cents; an order totals at most ${MAX_TOTAL_CENTS} cents`, 'input.items');
   const orderId = randomUUID();
-  const event = createEvent('orders', 'OrderPlaced', {
-    orderId,
-    customerId: identity.sub,
-    storeId: input.storeId,
-    items,
-    totalCents: items.reduce((a, i) => a + i.quantity * i.unitPriceCents, 0),
-  });
+  const event = eventFromInput(
+    'orders',
+    'OrderPlaced',
+    { orderId, customerId: identity.sub, storeId, items, totalCents },
+    { customerId: TOKEN_SUB, storeId: 'input.storeId', items: 'input.items' },
+  );
   await deps.runtime.emit('orders', event, deps.orders);
   return readOrder(deps, orderId);
 }
@@ -70,13 +88,19 @@ export async function updateDeliveryEstimate(deps: OrdersDeps, identity: Identit
   if (!/^\d{4}-\d{2}-\d{2}T/.test(estimatedDeliveryAt) || Number.isNaN(at)) throw badInput('estimatedDeliveryAt must be an ISO-8601 time', 'estimatedDeliveryAt');
   const order = await readOrder(deps, id);
   if (order.status === 'DELIVERED' || order.status === 'CANCELED') throw orderFinished(order.status);
-  const event = createEvent('orders', 'OrderEtaUpdated', {
-    orderId: id,
-    customerId: order.customerId,
-    storeId: order.storeId,
-    estimatedDeliveryAt: new Date(at).toISOString(),
-    by: identity.sub ?? undefined,
-  });
+  // An offset can carry a time past year 9999, which has no four-digit ISO form: the contract refuses it.
+  const event = eventFromInput(
+    'orders',
+    'OrderEtaUpdated',
+    {
+      orderId: id,
+      customerId: order.customerId,
+      storeId: order.storeId,
+      estimatedDeliveryAt: new Date(at).toISOString(),
+      by: identity.sub ?? undefined,
+    },
+    { orderId: 'id', estimatedDeliveryAt: 'estimatedDeliveryAt', by: TOKEN_SUB },
+  );
   await deps.runtime.emit('orders', event, deps.orders);
   return readOrder(deps, id);
 }
@@ -94,15 +118,20 @@ async function transition(deps: OrdersDeps, identity: Identity, id: string, to: 
   const order = (await deps.orders.reader.getMany([id]))[0];
   if (!order) throw notFound('order', id);
   if (!isLegalTransition(order.status, to)) throw invalidTransition(order.status, to);
-  const event = createEvent('orders', 'OrderStatusChanged', {
-    orderId: id,
-    customerId: order.customerId,
-    storeId: order.storeId,
-    totalCents: order.totalCents,
-    from: order.status,
-    to,
-    by: identity.sub ?? undefined,
-  });
+  const event = eventFromInput(
+    'orders',
+    'OrderStatusChanged',
+    {
+      orderId: id,
+      customerId: order.customerId,
+      storeId: order.storeId,
+      totalCents: order.totalCents,
+      from: order.status,
+      to,
+      by: identity.sub ?? undefined,
+    },
+    { orderId: 'id', to: 'status', by: TOKEN_SUB },
+  );
   await deps.runtime.emit('orders', event, deps.orders);
   const after = await readOrder(deps, id);
   // The fold ignores a transition that lost a race with a concurrent one.

@@ -1,7 +1,7 @@
 // The orders folds with plain objects: no Kafka, no Redis.
 import { createEvent } from '../../schema/events';
 import { foldAll } from '../runtime/projection';
-import { ordersProjection, productPricesProjection } from './projection';
+import { knownStoresProjection, ordersProjection, productPricesProjection } from './projection';
 import { isLegalTransition } from './transitions';
 
 const at = (offset: number) => ({ partition: 0, offset, occurredAt: `2026-01-01T00:00:0${offset}.000Z` });
@@ -72,6 +72,20 @@ it('keeps the latest published price of each product', () => {
   const up = (priceCents: number) => createEvent('catalogProducts', 'ProductUpserted', { productId: 'p', name: 'Pear', category: 'fruit', priceCents });
   const view = foldAll(productPricesProjection, [{ event: up(100), at: at(0) }, { event: up(120), at: at(1) }]);
   expect(view.get('p')).toEqual({ id: 'p', name: 'Pear', priceCents: 120 });
+});
+
+it('knows each store the catalog published, once, and learns nothing from stock reports', () => {
+  const store = (storeId: string, name: string) => createEvent('catalogInventory', 'StoreUpserted', { storeId, name });
+  const stock = createEvent('catalogInventory', 'InventoryReported', { storeId: 's-9', productId: 'p', quantity: 3 });
+  const view = foldAll(knownStoresProjection, [
+    { event: store('s-1', 'Corner'), at: at(0) },
+    { event: stock, at: at(1) },
+    { event: store('s-1', 'Corner renamed'), at: at(2) },
+    { event: store('s-2', 'Market'), at: at(3) },
+  ]);
+  expect([...view]).toEqual([['s-1', { id: 's-1' }], ['s-2', { id: 's-2' }]]);
+  expect(knownStoresProjection.reads(stock)).toEqual([]);
+  expect(knownStoresProjection.apply(new Map([['s-1', { id: 's-1' }]]), store('s-1', 'Again'), at(4)).size).toBe(0);
 });
 
 it('allows exactly the lifecycle transitions of the contract', () => {

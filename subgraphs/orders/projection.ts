@@ -1,5 +1,5 @@
 // The orders domain's views, as pure folds: orders by id (with a per-customer index), and
-// the orders team's own copy of the catalog's published product prices.
+// the orders team's own copies of what the catalog publishes: product prices and store ids.
 import type { EventOf, OrderStatus } from '../../schema/events';
 import type { Projection } from '../runtime/projection';
 import { isLegalTransition } from './transitions';
@@ -24,6 +24,11 @@ export interface OrderState {
   readonly version: number;
   /** The latest delivery estimate; absent until the first one. */
   readonly estimatedDeliveryAt?: string;
+}
+
+/** A store the catalog has published: orders are only placed at stores that exist. */
+export interface KnownStore {
+  readonly id: string;
 }
 
 export interface ProductPrice {
@@ -102,5 +107,25 @@ export const productPricesProjection: Projection<'catalogProducts', ProductPrice
   apply(_view, e) {
     const p = e.payload;
     return new Map([[p.productId, { id: p.productId, name: p.name, priceCents: p.priceCents }]]);
+  },
+};
+
+/**
+ * The ids of the stores the catalog has published (StoreUpserted on catalog.inventory), so
+ * placeOrder can refuse an unknown store without asking the catalog. Stock reports, the
+ * topic's most frequent events, change nothing here and are passed over unparsed.
+ */
+export const knownStoresProjection: Projection<'catalogInventory', KnownStore> = {
+  name: 'orders.stores',
+  topic: 'catalogInventory',
+  reads: (e) => (e.type === 'StoreUpserted' ? [e.payload.storeId] : []),
+  recordKeyOf: (id) => id,
+  notify: false,
+  types: ['StoreUpserted'],
+  apply(view, e) {
+    // A rename is no change to a store's existence; a stock report (a record without the
+    // event-type header) names no store to learn.
+    if (e.type !== 'StoreUpserted' || view.get(e.payload.storeId)) return new Map();
+    return new Map([[e.payload.storeId, { id: e.payload.storeId }]]);
   },
 };
