@@ -24,7 +24,7 @@ import { createLogger, type Logger } from '../subgraphs/runtime/logger';
 import { RedisKeyValueCache } from './apqCache';
 import { createBoundedCache, estimateDocumentBytes, type BoundedCache } from './boundedCache';
 import { createAdmittedDocumentStore } from './documentStore';
-import { createOperationLabels } from './operationLabels';
+import { createOperationLabels } from '../subgraphs/runtime/operationLabels';
 import { serveDemo } from './demoPage';
 import { AuthError, createAuthenticator, type AuthConfig } from './auth';
 import { createGatewayContext, type GatewayContext } from './execution/context';

@@ -23,6 +23,7 @@ import type { WrittenAt } from './producer';
 import { currentRequestScope, withRequestScope } from './requestScope';
 import { readBody } from './httpBody';
 import { operationNameOf, sendGraphQLResponse } from './httpGraphQL';
+import { createOperationLabels } from './operationLabels';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -73,6 +74,7 @@ export interface SubgraphServerHandle {
 export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphServerOptions<C>): Promise<SubgraphServerHandle> {
   const { name, schema, logger, registry } = opts;
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
+  const operationLabels = createOperationLabels();
   const duration = new Histogram({
     name: 'streamgraph_subgraph_request_duration_seconds',
     help: 'GraphQL HTTP requests served, by operation name and outcome.',
@@ -185,7 +187,8 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
           context: async () => opts.context(identity),
         }),
       );
-      const operation = operationNameOf(parsed) ?? 'anonymous';
+      // The name comes from the request: a bounded set of labels, whatever callers send.
+      const operation = operationLabels.labelOf(operationNameOf(parsed));
       await sendGraphQLResponse(res, result);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       duration.observe({ subgraph: name, operation, outcome: res.statusCode < 400 ? 'ok' : 'error' }, seconds);
