@@ -267,7 +267,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
             }
             // Only now is the document known to be within every limit: keep it.
             documents.admit(document);
-            contextValue.operationLabel = operationLabels.labelOf(operationName);
+            contextValue.metricLabels.operation = operationLabels.labelOf(operationName);
           },
           async willSendResponse({ response, contextValue }) {
             if (response.body.kind !== 'single') return;
@@ -292,7 +292,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
     documentStore: documents.store,
     includeStacktraceInErrorResponses: config.debugErrors ?? false,
     // Subgraphs' errors pass through the gateway: their stack traces go too unless debugging.
-    formatError: (formatted) => (config.debugErrors ? formatted : withoutStacktrace(formatted)),
+    formatError: (formatted, error) => withClientCode(config.debugErrors ? formatted : withoutStacktrace(formatted), error),
     plugins,
     logger: { debug: (m) => logger.debug(m), info: (m) => logger.info(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
   });
@@ -416,8 +416,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
       if (req.method === 'POST') {
         const text = await readBody(req, config.limits.maxBodyBytes);
         if (text === null) {
-          // The rest of the body is not read: the connection cannot be reused.
-          res.setHeader('connection', 'close');
+          // readBody drops the rest of the body (bounded) so the client reads this answer.
           return gqlError(res, 413, 'REQUEST_TOO_LARGE', `request body is over the limit of ${config.limits.maxBodyBytes} bytes`);
         }
         try {
@@ -436,7 +435,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
       });
       await sendGraphQLResponse(res, result);
       // Named only when the operation resolved in a valid document; refused requests are `invalid`.
-      const operation = context.operationLabel ?? 'invalid';
+      const operation = context.metricLabels.operation ?? 'invalid';
       requests.observe({ operation, outcome: res.statusCode < 400 ? 'ok' : 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
       logger.debug({ requestId, operation, status: res.statusCode }, 'request');
     } catch (e) {
@@ -512,6 +511,18 @@ function withoutStacktrace(error: GraphQLFormattedError): GraphQLFormattedError 
   if (!extensions || (!('stacktrace' in extensions) && !('exception' in extensions))) return error;
   const { stacktrace: _s, exception: _e, ...rest } = extensions as Record<string, unknown>;
   return { ...error, extensions: rest };
+}
+
+/**
+ * Apollo Server refuses some requests with a GraphQLError that has an HTTP 4xx status but no
+ * code (a persisted-query hash that does not match, an unknown persisted-query version), which
+ * it then formats as INTERNAL_SERVER_ERROR. Such refusals are the client's: BAD_REQUEST.
+ */
+function withClientCode(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  if (formatted.extensions?.code !== 'INTERNAL_SERVER_ERROR') return formatted;
+  const status = (error as { extensions?: { http?: { status?: number } } } | null)?.extensions?.http?.status;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return formatted;
+  return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_REQUEST' } };
 }
 
 /**

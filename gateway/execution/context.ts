@@ -13,8 +13,12 @@ export interface GatewayContext {
   readonly written: WrittenAt[];
   /** Each touched subgraph's view freshness, reported in `extensions.freshness`. */
   readonly freshness: Record<string, unknown>;
-  /** The operation's metric label, set once it resolved within the limits (bounded, see operationLabels.ts). */
-  operationLabel?: string;
+  /**
+   * The operation's metric label, set once it resolved within the limits (bounded, see
+   * operationLabels.ts). A holder object: Apollo Server runs each operation on a shallow copy
+   * of the context, so only what nested objects hold reaches the code that made it.
+   */
+  readonly metricLabels: { operation?: string };
 }
 
 /** A fresh context: nothing written or read yet. */
@@ -24,5 +28,5 @@ export function createGatewayContext(
   identityHeader: string,
   consistencyToken: string | null = null,
 ): GatewayContext {
-  return { requestId, identity, identityHeader, consistencyToken, written: [], freshness: {} };
+  return { requestId, identity, identityHeader, consistencyToken, written: [], freshness: {}, metricLabels: {} };
 }

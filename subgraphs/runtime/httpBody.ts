@@ -1,14 +1,19 @@
 // Reads an HTTP request body with a size limit, for the gateway and the subgraph servers.
 import type http from 'node:http';
 
-/** How much of an oversize body is read (and dropped) after the limit, so the client sees its 413 rather than a reset. */
-const DRAIN_FACTOR = 16;
+/**
+ * How much of an oversize body is read and dropped after the answer, and for how long. A socket
+ * closed while the client still sends is reset, and a reset discards the 413 already waiting
+ * at the client: so the rest is drained, within a bound, before the socket is cut.
+ */
+const DRAIN_MAX_BYTES = 64 * 2 ** 20;
+const DRAIN_MAX_MS = 5_000;
 
 /**
  * The body as text, or null when it is (or declares to be) larger than `max`. Resolves as soon
- * as the answer is known: a body over the limit is not waited for. The caller answers 413 with
- * `connection: close`; the rest of the body is read and dropped up to a bound, then the socket
- * is cut, so a client streaming gigabytes can neither hang the request nor hold the socket.
+ * as the answer is known: a body over the limit is not waited for, and the caller answers 413.
+ * The rest of the body is drained up to a bound in bytes and time, then the socket is cut, so a
+ * client streaming gigabytes can neither hang the request nor hold the socket.
  */
 export function readBody(req: http.IncomingMessage, max: number): Promise<string | null> {
   return new Promise((resolve, reject) => {
@@ -16,12 +21,18 @@ export function readBody(req: http.IncomingMessage, max: number): Promise<string
     const tooLarge = () => {
       resolve(null);
       let dropped = 0;
+      const cut = () => req.socket?.destroy();
+      const timer = setTimeout(cut, DRAIN_MAX_MS);
+      timer.unref();
       req.removeAllListeners('data');
       req.on('data', (c: Buffer) => {
         dropped += c.length;
-        if (dropped > max * DRAIN_FACTOR) req.socket.destroy();
+        if (dropped > DRAIN_MAX_BYTES) cut();
       });
+      req.on('end', () => clearTimeout(timer));
+      req.on('close', () => clearTimeout(timer));
       req.on('error', () => undefined);
+      req.resume();
     };
     if (Number.isFinite(declared) && declared > max) return tooLarge();
     const chunks: Buffer[] = [];
