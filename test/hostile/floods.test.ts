@@ -360,4 +360,16 @@ describe('floods', () => {
       s.close();
     }
   });
+  it('after the floods, every cache keyed by client input reports its bytes on /metrics, within its budget', async () => {
+    const text = (await request(gw(), '/metrics')).text;
+    const gauge = (name: string) =>
+      new Map([...text.matchAll(new RegExp(`^${name}\\{[^}]*cache="([^"]+)"[^}]*\\} (\\S+)$`, 'gm'))].map((m) => [m[1]!, Number(m[2])]));
+    const bytes = gauge('streamgraph_gateway_cache_bytes');
+    const max = gauge('streamgraph_gateway_cache_max_bytes');
+    expect([...bytes.keys()].sort()).toEqual(['documents', 'persisted_queries', 'query_plans', 'subscription_documents', 'subscription_plans']);
+    for (const [cache, held] of bytes) expect({ cache, within: held <= max.get(cache)! }).toEqual({ cache, within: true });
+    // The floods sent valid documents: something was cached, and bounded.
+    expect(bytes.get('documents')).toBeGreaterThan(0);
+    expect(bytes.get('persisted_queries')).toBeGreaterThan(0);
+  });
 });
