@@ -299,7 +299,7 @@ describe('floods', () => {
     await expectAlive(g);
   });
 
-  it('300 distinct ~90 KB documents over HTTP grow RSS by less than 150 MB', async () => {
+  it('300 distinct ~90 KB documents over HTTP grow RSS by less than 200 MB (the graphql-ws acceptance bound)', async () => {
     const g = gw();
     const send = async (i: number) => {
       const variant = i % 3 === 0 ? 'refused' : i % 3 === 1 ? 'argument' : 'comments';
@@ -323,9 +323,9 @@ describe('floods', () => {
       guard(g, before, 450 * MB),
     );
     expect(failures.slice(0, 5)).toEqual([]);
-    const growth = await settledGrowth(g, before, 150 * MB);
+    const growth = await settledGrowth(g, before, 200 * MB);
     report(`300 documents of ~90 KB over HTTP: ${describeGrowth(before, growth)}`);
-    expect(growth.settled / MB).toBeLessThan(150);
+    expect(growth.settled / MB).toBeLessThan(200);
     await expectAlive(g);
   });
 
