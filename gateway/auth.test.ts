@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
-import { ConfigError } from '../subgraphs/runtime/kafkaConfig';
+import { ConfigError } from '../platform/configError';
 import { AuthError, authConfigFromEnv, createAuthenticator, DEV_JWT_SECRET, type AuthConfig } from './auth';
 import { devTokenSigningFromEnv, signDevToken } from './token';
 

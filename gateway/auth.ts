@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import { createPublicKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { ANONYMOUS, ROLES, type Identity, type Role } from '../subgraphs/runtime/identity';
-import { ConfigError } from '../subgraphs/runtime/kafkaConfig';
+import { ANONYMOUS, ROLES, type Identity, type Role } from '../platform/identity';
+import { ConfigError } from '../platform/configError';
 
 /**
  * The secret `npm start` and `npm run token` use when no key is configured, so the stack works

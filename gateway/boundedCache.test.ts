@@ -2,7 +2,7 @@
 import { parse, type DocumentNode } from 'graphql';
 import { createBoundedCache, estimateDocumentBytes } from './boundedCache';
 import { createAdmittedDocumentStore } from './documentStore';
-import { createOperationLabels } from '../subgraphs/runtime/operationLabels';
+import { createOperationLabels } from '../platform/operationLabels';
 
 const bytesOf = (_key: string, value: string) => value.length;
 

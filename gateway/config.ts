@@ -1,7 +1,8 @@
 // Every gateway setting, read from the environment and checked at start.
 import path from 'node:path';
-import { ConfigError } from '../subgraphs/runtime/kafkaConfig';
-import { debugErrorsFromEnv, identitySecretFromEnv, namespaceFromEnv } from '../subgraphs/runtime/subgraphConfig';
+import { ConfigError } from '../platform/configError';
+import { envWholeNumber } from '../platform/envValues';
+import { debugErrorsFromEnv, identitySecretFromEnv, namespaceFromEnv } from '../platform/settings';
 import { authConfigFromEnv } from './auth';
 import { limitsFromEnv } from './limits';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from './subscriptions/clientServer';
@@ -12,12 +13,7 @@ export const DEFAULT_SUPERGRAPH_FILE = path.join(__dirname, '../schema/supergrap
 
 /** The gateway's configuration from the environment, without the Redis client (main makes it). */
 export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Omit<GatewayConfig, 'redis' | 'logger'> {
-  const int = (name: string, fallback: number, min = 0) => {
-    const raw = env[name]?.trim();
-    if (!raw) return fallback;
-    if (!/^\d+$/.test(raw) || Number(raw) < min) throw new ConfigError(`${name}="${raw}" is not a whole number of at least ${min}`);
-    return Number(raw);
-  };
+  const int = (name: string, fallback: number, min = 0) => envWholeNumber(env, name, fallback, min);
   const production = env.NODE_ENV === 'production';
   const source = (env.SUPERGRAPH_SOURCE?.trim() || 'registry').toLowerCase();
   let supergraph: GatewayConfig['supergraph'];

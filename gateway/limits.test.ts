@@ -1,7 +1,7 @@
 // Unit tests of the operation limits: measuring depth, aliases and cost, the errors, and GATEWAY_* parsing.
 
 import { buildSchema, getIntrospectionQuery, parse, validate, type DocumentNode } from 'graphql';
-import { ConfigError } from '../subgraphs/runtime/kafkaConfig';
+import { ConfigError } from '../platform/configError';
 import { checkLimits, DEFAULT_LIMITS, limitsFromEnv, measureOperation, type OperationLimits } from './limits';
 
 // Shaped like the public schema in API.md, plus a union (abstract types) and a `limit` argument.

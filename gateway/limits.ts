@@ -54,7 +54,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { ConfigError } from '../subgraphs/runtime/kafkaConfig';
+import { envWholeNumber } from '../platform/envValues';
 
 export interface OperationLimits {
   /** Deepest field nesting allowed (fragments expanded; __typename and introspection meta fields count too). @default 12 */
@@ -100,23 +100,9 @@ const ENV_SETTINGS: ReadonlyArray<{ key: 'maxDepth' | 'maxAliases' | 'maxCost' |
 export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): OperationLimits {
   const limits: Record<keyof OperationLimits, number> = { ...DEFAULT_LIMITS };
   for (const { key, variable, min } of ENV_SETTINGS) {
-    const raw = env[variable]?.trim();
-    // Unset and blank are the same: `GATEWAY_MAX_COST= npm start` must not mean "zero".
-    if (raw === undefined || raw === '') continue;
-    limits[key] = parseWholeNumber(variable, raw, min, DEFAULT_LIMITS[key]);
+    limits[key] = envWholeNumber(env, variable, DEFAULT_LIMITS[key], min);
   }
   return Object.freeze(limits);
-}
-
-function parseWholeNumber(variable: string, raw: string, min: number, fallback: number): number {
-  // Digits only: Number() would accept "1e3", "0x10" and "12.0", which nobody means in a limit.
-  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) {
-    throw new ConfigError(
-      `${variable}="${raw}" is not a whole number of at least ${min}; set it like ${variable}=${fallback} or unset it for the default (${fallback})`,
-    );
-  }
-  return n;
 }
 
 export interface OperationMeasure {

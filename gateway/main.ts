@@ -1,8 +1,7 @@
 // Entry point of the gateway process: settings from the environment, start, stop on signals.
-import { ConfigError } from '../subgraphs/runtime/kafkaConfig';
-import { createLogger } from '../subgraphs/runtime/logger';
-import { RedisUnavailableError } from '../subgraphs/runtime/redisConfig';
-import { connectRedis } from '../subgraphs/runtime/runSubgraphMain';
+import { ConfigError } from '../platform/configError';
+import { createLogger } from '../platform/logger';
+import { connectRedis, RedisUnavailableError } from '../platform/redisConfig';
 import { gatewayConfigFromEnv } from './config';
 import { startGateway, type GatewayHandle } from './server';
 

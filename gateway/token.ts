@@ -1,8 +1,8 @@
 // Development tokens: HS256 JWTs signed with the gateway's shared secret, for `npm run token`
 // and tests. With RS256 keys only the identity provider holds the private key, so none are made here.
 import jwt from 'jsonwebtoken';
-import { ROLES, type Role } from '../subgraphs/runtime/identity';
-import { ConfigError } from '../subgraphs/runtime/kafkaConfig';
+import { ROLES, type Role } from '../platform/identity';
+import { ConfigError } from '../platform/configError';
 import { authConfigFromEnv, DEV_JWT_SECRET } from './auth';
 
 export interface DevTokenOptions {

@@ -1,5 +1,6 @@
-// Holds the architecture's import direction: gateway | subgraphs/<name> -> subgraphs/runtime
-// -> schema. Subgraphs never import each other. Prints each violation; exits 1 if any.
+// Holds the architecture's import direction: gateway -> platform -> schema, and
+// subgraphs/<name> -> subgraphs/runtime -> platform -> schema. The gateway never imports the
+// subgraphs' runtime; subgraphs never import each other. Prints each violation; exits 1 if any.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -7,16 +8,17 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const layers = [
   // [folder, what it may import besides itself and packages]
   ['schema', []],
-  ['subgraphs/runtime', ['schema']],
-  ['infra', ['schema', 'subgraphs/runtime']],
-  ['gateway', ['schema', 'subgraphs/runtime']],
+  ['platform', ['schema']],
+  ['subgraphs/runtime', ['schema', 'platform']],
+  ['infra', ['schema', 'platform', 'subgraphs/runtime']],
+  ['gateway', ['schema', 'platform']],
 ];
 
 function areaOf(file) {
   const rel = path.relative(root, file).split(path.sep).join('/');
   if (rel.startsWith('subgraphs/') && !rel.startsWith('subgraphs/runtime/')) {
     const name = rel.split('/')[1];
-    return { area: `subgraphs/${name}`, allowed: ['schema', 'subgraphs/runtime'] };
+    return { area: `subgraphs/${name}`, allowed: ['schema', 'platform', 'subgraphs/runtime'] };
   }
   for (const [folder, allowed] of layers) if (rel === folder || rel.startsWith(`${folder}/`)) return { area: folder, allowed };
   return null; // test, bench, scripts: top of the graph, may import anything
@@ -32,7 +34,7 @@ function* tsFiles(dir) {
 }
 
 const violations = [];
-for (const top of ['schema', 'subgraphs', 'infra', 'gateway']) {
+for (const top of ['schema', 'platform', 'subgraphs', 'infra', 'gateway']) {
   const dir = path.join(root, top);
   if (!fs.existsSync(dir)) continue;
   for (const file of tsFiles(dir)) {

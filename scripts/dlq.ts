@@ -6,10 +6,10 @@ import type { Admin, Kafka } from 'kafkajs';
 import { TOPICS } from '../schema/events';
 import { describeDeadLetterTopic, inspectDeadLetters, listDeadLetters, replayDeadLetters } from '../subgraphs/runtime/deadLetterTopic';
 import { deadLetterTopicFor, formatPosition, snippet, type DeadLetter, type DeadLetterEntry } from '../subgraphs/runtime/deadLetters';
-import { createKafka, kafkaConfigFromEnv } from '../subgraphs/runtime/kafkaConfig';
-import { createLogger } from '../subgraphs/runtime/logger';
-import { connectRedis as connectCheckedRedis } from '../subgraphs/runtime/runSubgraphMain';
-import { namespaceFromEnv } from '../subgraphs/runtime/subgraphConfig';
+import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
+import { createLogger } from '../platform/logger';
+import { connectRedis as connectCheckedRedis } from '../platform/redisConfig';
+import { namespaceFromEnv } from '../platform/settings';
 import { formatAge } from '../subgraphs/runtime/viewLag';
 import { VIEWS } from './views';
 

@@ -6,8 +6,8 @@ import { detachedKafkaPid, isKafkaReachable, startKafkaBroker, stopKafkaBroker }
 import { detachedRedisPid, ensureRedis, isRedisReachable, redactUrl, stopRedisServer } from '../infra/redis';
 import { ensureTopics } from '../infra/topics';
 import { allTopicSpecs } from '../schema/events/topics';
-import { createKafka, kafkaConfigFromEnv, replicationFactorFromEnv } from '../subgraphs/runtime/kafkaConfig';
-import { checkRedis, parseRedisEnv, redisFromEnv } from '../subgraphs/runtime/redisConfig';
+import { createKafka, kafkaConfigFromEnv, replicationFactorFromEnv } from '../platform/kafkaConfig';
+import { checkRedis, parseRedisEnv, redisFromEnv } from '../platform/redisConfig';
 
 const USAGE = 'usage: tsx scripts/infra.ts up | down | status';
 const RUN_DIR = path.resolve(__dirname, '..', '.run');

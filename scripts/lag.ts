@@ -2,10 +2,10 @@
 // partition, the offset applied in Redis against the topic's log end, the lag between them
 // and how fresh the view is. With --max-lag it exits 1 when a partition is over, for scripts.
 import { TOPICS } from '../schema/events';
-import { createKafka, kafkaConfigFromEnv } from '../subgraphs/runtime/kafkaConfig';
-import { createLogger } from '../subgraphs/runtime/logger';
-import { connectRedis } from '../subgraphs/runtime/runSubgraphMain';
-import { namespaceFromEnv } from '../subgraphs/runtime/subgraphConfig';
+import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
+import { createLogger } from '../platform/logger';
+import { connectRedis } from '../platform/redisConfig';
+import { namespaceFromEnv } from '../platform/settings';
 import { formatViewLag, measureViewLag, overMaxLag, type ViewLag, type ViewTarget } from '../subgraphs/runtime/viewLag';
 import { findView, VIEWS, type ViewEntry } from './views';
 

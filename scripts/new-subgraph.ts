@@ -201,7 +201,7 @@ function importPaths(dir: string): ImportPaths {
     const rel = path.relative(dir, path.join(ROOT, target)).split(path.sep).join('/');
     return rel.startsWith('.') ? rel : `./${rel}`;
   };
-  return { events: from('schema/events'), validate: from('schema/events/validate'), runtime: from('subgraphs/runtime'), testSupport: from('test/support') };
+  return { events: from('schema/events'), validate: from('schema/events/validate'), runtime: from('subgraphs/runtime'), platform: from('platform'), testSupport: from('test/support') };
 }
 
 /** What to do after scaffolding, with the commands spelled out for this subgraph. */

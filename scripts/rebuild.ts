@@ -1,11 +1,11 @@
 // `npm run rebuild -- <view> [--keep-old]`: replays a view from the start of its topic into a
 // new key generation while the live one keeps serving, then switches to it atomically.
 import { TOPICS } from '../schema/events';
-import { createKafka, kafkaConfigFromEnv } from '../subgraphs/runtime/kafkaConfig';
-import { createLogger } from '../subgraphs/runtime/logger';
+import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
+import { createLogger } from '../platform/logger';
 import { rebuildView } from '../subgraphs/runtime/rebuildView';
-import { namespaceFromEnv } from '../subgraphs/runtime/subgraphConfig';
-import { redisFromEnv } from '../subgraphs/runtime/redisConfig';
+import { namespaceFromEnv } from '../platform/settings';
+import { redisFromEnv } from '../platform/redisConfig';
 import { findView, VIEWS } from './views';
 
 async function main() {

@@ -2,9 +2,9 @@
 // [--stores N] [--products N] [--customers N] [--lifecycle-seconds N] [--duration S] [--run-id ID]`:
 // publishes the simulated world's events to Kafka at the given rates so the graph is alive.
 import { TOPICS, type EventTopicKey } from '../schema/events';
-import { createKafka, kafkaConfigFromEnv } from '../subgraphs/runtime/kafkaConfig';
+import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { createEventProducer } from '../subgraphs/runtime/producer';
-import { namespaceFromEnv } from '../subgraphs/runtime/subgraphConfig';
+import { namespaceFromEnv } from '../platform/settings';
 import { DEFAULT_SIMULATION, simulation, type SimEvent, type SimulationOptions } from './simulator/simulation';
 
 const FLAGS: Record<string, keyof SimulationOptions> = {

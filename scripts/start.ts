@@ -8,7 +8,7 @@ import path from 'node:path';
 import { isKafkaReachable } from '../infra/kafka';
 import { isRedisReachable } from '../infra/redis';
 import { SUBGRAPHS } from '../schema/subgraphs';
-import { kafkaConfigFromEnv } from '../subgraphs/runtime/kafkaConfig';
+import { kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { superviseProcess, type SupervisedProcess } from './supervisor/supervise';
 
 const root = path.resolve(__dirname, '..');

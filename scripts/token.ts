@@ -1,7 +1,7 @@
 // `npm run token -- --sub <id> --role <role> [--role <role>] [--expires 3600]`: prints a dev JWT
 // (HS256, JWT_SECRET or the development secret) and nothing else, so `$(npm run -s token ...)` works.
 import { parseArgs } from 'node:util';
-import { ROLES, type Role } from '../subgraphs/runtime/identity';
+import { ROLES, type Role } from '../platform/identity';
 import { devTokenSigningFromEnv, isRole, signDevToken } from '../gateway/token';
 
 const USAGE = `usage: npm run token -- --sub <id> --role <role> [--role <role>] [--expires <seconds>]\nroles: ${ROLES.join(', ')}`;

@@ -1,7 +1,7 @@
 // `npm run topics`: creates the declared topics (and their dead-letter topics) on KAFKA_BROKERS.
 import { ensureTopics } from '../infra/topics';
 import { allTopicSpecs } from '../schema/events';
-import { createKafka, kafkaConfigFromEnv, replicationFactorFromEnv } from '../subgraphs/runtime/kafkaConfig';
+import { createKafka, kafkaConfigFromEnv, replicationFactorFromEnv } from '../platform/kafkaConfig';
 
 async function main() {
   const admin = createKafka(kafkaConfigFromEnv()).admin();

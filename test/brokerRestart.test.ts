@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import { startKafkaBroker, type KafkaBrokerHandle } from '../infra/kafka';
-import { createLogger } from '../subgraphs/runtime/logger';
+import { createLogger } from '../platform/logger';
 import { startProjection, type ProjectionHandle } from '../subgraphs/runtime/projectionRunner';
 import { orderStateProjection } from './fixtures/orderViews';
 import { createStreamsEnv, orderEvents, produceAll, type StreamsEnv } from './support/streams';

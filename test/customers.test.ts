@@ -3,8 +3,8 @@
 // customer-360 counters that stay exact across a restart.
 import { createEvent, type EventOf } from '../schema/events';
 import { startCustomersSubgraph, type CustomersSubgraphHandle } from '../subgraphs/customers';
-import { createLogger } from '../subgraphs/runtime/logger';
-import type { Identity } from '../subgraphs/runtime/identity';
+import { createLogger } from '../platform/logger';
+import type { Identity } from '../platform/identity';
 import { anonymous, as, gql, TEST_IDENTITY_SECRET, type GraphQLResult } from './support/graphqlClient';
 import { createNamespace } from './support/namespace';
 import { orderEvents, produceAll } from './support/streams';

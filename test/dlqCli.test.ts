@@ -12,7 +12,7 @@ import { deleteMatching } from '../subgraphs/runtime/deleteMatching';
 import { describeDeadLetterTopic, inspectDeadLetters, listDeadLetters, replayDeadLetters, replayKeys } from '../subgraphs/runtime/deadLetterTopic';
 import { REPLAYED_FROM_HEADER, snippet, type DeadLetter } from '../subgraphs/runtime/deadLetters';
 import { partitionKeys } from '../subgraphs/runtime/keys';
-import { createLogger } from '../subgraphs/runtime/logger';
+import { createLogger } from '../platform/logger';
 import type { Projection } from '../subgraphs/runtime/projection';
 import { startProjection, type ProjectionHandle } from '../subgraphs/runtime/projectionRunner';
 import type { WrittenAt } from '../subgraphs/runtime/producer';

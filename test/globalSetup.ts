@@ -6,8 +6,8 @@ import { isKafkaReachable, startKafkaBroker } from '../infra/kafka';
 import { ensureRedis } from '../infra/redis';
 import { ensureTopics } from '../infra/topics';
 import { allTopicSpecs } from '../schema/events/topics';
-import { createKafka, kafkaConfigFromEnv } from '../subgraphs/runtime/kafkaConfig';
-import { checkRedis, parseRedisEnv, redisFromEnv } from '../subgraphs/runtime/redisConfig';
+import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
+import { checkRedis, parseRedisEnv, redisFromEnv } from '../platform/redisConfig';
 
 const LOCAL_BROKER = '127.0.0.1:9092';
 const RUN_DIR = path.resolve(__dirname, '..', '.run');

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import { stopKafkaBroker } from '../infra/kafka';
 import { stopRedisServer } from '../infra/redis';
 import { deleteMatching } from '../subgraphs/runtime/deleteMatching';
-import { createKafka, kafkaConfigFromEnv } from '../subgraphs/runtime/kafkaConfig';
-import { redisFromEnv } from '../subgraphs/runtime/redisConfig';
+import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
+import { redisFromEnv } from '../platform/redisConfig';
 import { KAFKA_STARTED_BY_TESTS, REDIS_STARTED_BY_TESTS } from './globalSetup';
 import { testRunPrefix } from './support/waitFor';
 

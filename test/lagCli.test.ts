@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Admin } from 'kafkajs';
 import { ordersProjection } from '../subgraphs/orders/projection';
-import { createLogger } from '../subgraphs/runtime/logger';
+import { createLogger } from '../platform/logger';
 import { startProjection, type ProjectionHandle } from '../subgraphs/runtime/projectionRunner';
 import { measureViewLag, overMaxLag, type ViewLag, type ViewTarget } from '../subgraphs/runtime/viewLag';
 import { createNamespace } from './support/namespace';

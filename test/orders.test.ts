@@ -3,7 +3,7 @@
 import { createEvent } from '../schema/events';
 import type { Admin } from 'kafkajs';
 import { startOrdersSubgraph } from '../subgraphs/orders';
-import type { Identity } from '../subgraphs/runtime/identity';
+import type { Identity } from '../platform/identity';
 import type { SubgraphHandle } from '../subgraphs/runtime/startSubgraph';
 import { as, collect, gql, TEST_IDENTITY_SECRET, wsClient, type GraphQLResult } from './support/graphqlClient';
 import { createNamespace } from './support/namespace';

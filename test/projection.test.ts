@@ -2,7 +2,7 @@
 // rebalances, lost Redis state, rebuilds and read-your-writes.
 import { createEvent, encodeEvent, type EventOf } from '../schema/events';
 import { readGeneration } from '../subgraphs/runtime/generation';
-import { createLogger } from '../subgraphs/runtime/logger';
+import { createLogger } from '../platform/logger';
 import type { Projection } from '../subgraphs/runtime/projection';
 import { startProjection, type ProjectionHandle } from '../subgraphs/runtime/projectionRunner';
 import { rebuildView, deleteMatching } from '../subgraphs/runtime/rebuildView';

@@ -2,7 +2,7 @@
 // skipping a record, and ends with an exact view once Redis accepts writes again.
 import Redis from 'ioredis';
 import { startRedisServer, type RedisServerHandle } from '../infra/redis';
-import { createLogger } from '../subgraphs/runtime/logger';
+import { createLogger } from '../platform/logger';
 import { startProjection, type ProjectionHandle } from '../subgraphs/runtime/projectionRunner';
 import { orderStateProjection } from './fixtures/orderViews';
 import { createStreamsEnv, orderEvents, produceAll, type StreamsEnv } from './support/streams';

@@ -1,7 +1,7 @@
 // The signed identity the Apollo and Hive gateways of the benchmark forward to subgraphs.
 // They have no notion of the product's JWTs, so they forward a fixed admin (every access check
 // passes), re-signed every minute because a signed identity expires after IDENTITY_TTL_MS.
-import { signIdentity, type Identity } from '../../subgraphs/runtime/identity';
+import { signIdentity, type Identity } from '../../platform/identity';
 
 export const BENCH_ADMIN: Identity = { sub: 'bench-admin', roles: ['admin'] };
 

@@ -10,7 +10,7 @@ import {
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { IDENTITY_HEADER } from '../../subgraphs/runtime/identity';
+import { IDENTITY_HEADER } from '../../platform/identity';
 import { createAdminIdentity, identitySecretOrExit } from './adminIdentity';
 
 async function main() {

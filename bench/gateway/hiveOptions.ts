@@ -1,7 +1,7 @@
 // What every Hive Gateway contender is configured with: the supergraph file, quiet logs, no
 // landing page or GraphiQL (like the other gateways), and the signed benchmark identity on
 // every subgraph call.
-import { IDENTITY_HEADER } from '../../subgraphs/runtime/identity';
+import { IDENTITY_HEADER } from '../../platform/identity';
 
 export function hiveBaseOptions(identity: () => string) {
   return {

@@ -2,8 +2,8 @@
 // customers and orders, produced as events into a namespace's topics, and a check that the
 // subgraphs' views hold all of it before any gateway is measured.
 import { createEvent, TOPICS, type Envelope, type EventOf, type EventTopicKey } from '../../schema/events';
-import { IDENTITY_HEADER, signIdentity } from '../../subgraphs/runtime/identity';
-import { createKafka, kafkaConfigFromEnv } from '../../subgraphs/runtime/kafkaConfig';
+import { IDENTITY_HEADER, signIdentity } from '../../platform/identity';
+import { createKafka, kafkaConfigFromEnv } from '../../platform/kafkaConfig';
 import { createEventProducer } from '../../subgraphs/runtime/producer';
 import { waitFor } from '../../test/support/waitFor';
 import { BENCH_ADMIN } from './adminIdentity';

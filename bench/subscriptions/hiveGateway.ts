@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { createGatewayRuntime, getGraphQLWSOptions } from '@graphql-hive/gateway';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { IDENTITY_HEADER } from '../../subgraphs/runtime/identity';
+import { IDENTITY_HEADER } from '../../platform/identity';
 import { createAdminIdentity, identitySecretOrExit } from '../gateway/adminIdentity';
 import { hiveBaseOptions } from '../gateway/hiveOptions';
 

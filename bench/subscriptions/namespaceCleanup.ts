@@ -1,8 +1,8 @@
 // Removes what a benchmark namespace left on the shared broker and Redis: its topics, its
 // consumer groups (once their members have gone) and its views, generations and registry.
 import { deleteMatching } from '../../subgraphs/runtime/deleteMatching';
-import { createKafka, kafkaConfigFromEnv } from '../../subgraphs/runtime/kafkaConfig';
-import { redisFromEnv } from '../../subgraphs/runtime/redisConfig';
+import { createKafka, kafkaConfigFromEnv } from '../../platform/kafkaConfig';
+import { redisFromEnv } from '../../platform/redisConfig';
 
 export async function deleteNamespace(namespace: string): Promise<void> {
   const admin = createKafka(kafkaConfigFromEnv()).admin();

@@ -1,6 +1,6 @@
 // Each order's customer, store and version as the orders view holds them: who follows which
 // order, and the truth lost updates are counted against at the end of a run.
-import { IDENTITY_HEADER, signIdentity } from '../../subgraphs/runtime/identity';
+import { IDENTITY_HEADER, signIdentity } from '../../platform/identity';
 import { BENCH_ADMIN } from '../gateway/adminIdentity';
 
 export interface OrderFacts {

@@ -1,6 +1,6 @@
 // What one gateway request carries through planning and subgraph fetches.
-import type { Identity } from '../../subgraphs/runtime/identity';
-import type { WrittenAt } from '../../subgraphs/runtime/producer';
+import type { Identity } from '../../platform/identity';
+import type { WrittenAt } from '../../platform/consistency';
 
 export interface GatewayContext {
   readonly requestId: string;

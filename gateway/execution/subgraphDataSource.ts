@@ -6,9 +6,9 @@ import { GraphQLError } from 'graphql';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { request, type Agent, type Dispatcher } from 'undici';
 import type { Counter, Histogram } from 'prom-client';
-import { CONSISTENCY_HEADER } from '../../subgraphs/runtime/consistency';
-import { IDENTITY_HEADER } from '../../subgraphs/runtime/identity';
-import type { WrittenAt } from '../../subgraphs/runtime/producer';
+import { CONSISTENCY_HEADER } from '../../platform/consistency';
+import { IDENTITY_HEADER } from '../../platform/identity';
+import type { WrittenAt } from '../../platform/consistency';
 import type { GatewayContext } from './context';
 
 export interface SubgraphFetchMetrics {

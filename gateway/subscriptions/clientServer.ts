@@ -18,8 +18,8 @@ import {
 import { getVariableValues } from 'graphql/execution/values';
 import type { Gauge, Counter } from 'prom-client';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { Identity } from '../../subgraphs/runtime/identity';
-import type { Logger } from '../../subgraphs/runtime/logger';
+import type { Identity } from '../../platform/identity';
+import type { Logger } from '../../platform/logger';
 import { AuthError, type Authenticator } from '../auth';
 import type { BoundedCache } from '../boundedCache';
 import { GatewayCloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, nextMessageText, parseMessage, stringifyMessage } from './protocol';

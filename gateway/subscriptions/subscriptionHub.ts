@@ -6,8 +6,8 @@
 import { executeQueryPlan, type ServiceMap } from '@apollo/gateway';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import { signIdentity, type Identity } from '../../subgraphs/runtime/identity';
-import type { Logger } from '../../subgraphs/runtime/logger';
+import { signIdentity, type Identity } from '../../platform/identity';
+import type { Logger } from '../../platform/logger';
 import { createGatewayContext, type GatewayContext } from '../execution/context';
 import { serviceMapWithEvent, type SubscriptionPlan } from './subscriptionPlanner';
 import type { UpstreamPool, UpstreamResult } from './upstreamPool';

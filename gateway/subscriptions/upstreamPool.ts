@@ -5,8 +5,8 @@
 // current state, so they converge.
 import type { GraphQLFormattedError } from 'graphql';
 import WebSocket from 'ws';
-import { IDENTITY_HEADER, signIdentity, type Identity } from '../../subgraphs/runtime/identity';
-import type { Logger } from '../../subgraphs/runtime/logger';
+import { IDENTITY_HEADER, signIdentity, type Identity } from '../../platform/identity';
+import type { Logger } from '../../platform/logger';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, parseMessage, stringifyMessage } from './protocol';
 
 export interface UpstreamResult {

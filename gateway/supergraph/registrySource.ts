@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import type { SupergraphManager } from '@apollo/gateway';
 import type { Cluster, Redis } from 'ioredis';
-import type { Logger } from '../../subgraphs/runtime/logger';
-import { readRegistry, registryKeys, type RegistryEntry } from '../../subgraphs/runtime/registry';
-import { createSubscriber } from '../../subgraphs/runtime/subscriber';
+import type { Logger } from '../../platform/logger';
+import { readRegistry, registryKeys, type RegistryEntry } from '../../platform/registry';
+import { createSubscriber } from '../../platform/subscriber';
 import { composeSupergraph } from './compose';
 
 /** What /ready, /metrics and logs report about the supergraph. */

@@ -10,6 +10,8 @@ export interface ImportPaths {
   readonly validate: string;
   /** subgraphs/runtime (no trailing slash). */
   readonly runtime: string;
+  /** platform (no trailing slash). */
+  readonly platform: string;
   /** test/support (only the integration test uses it). */
   readonly testSupport: string;
 }
@@ -154,7 +156,8 @@ function ownTopic({ n, imports }: TemplateInput): string {
 // Plumbing, not domain code: it goes away when the contract moves into schema/events.
 import { createEvent, dlqSpec, PAYLOADS, TOPICS, type EventTopicKey, type TopicSpec } from '${imports.events}';
 import type { Check } from '${imports.validate}';
-import { ConfigError, replicationFactorFromEnv } from '${imports.runtime}/kafkaConfig';
+import { ConfigError } from '${imports.platform}/configError';
+import { replicationFactorFromEnv } from '${imports.platform}/kafkaConfig';
 import type { WrittenAt } from '${imports.runtime}/producer';
 import type { EventPosition, Projection, ViewSnapshot } from '${imports.runtime}/projection';
 import type { SubgraphRuntime, View } from '${imports.runtime}/subgraphRuntime';
@@ -369,7 +372,7 @@ function commands({ n, imports }: TemplateInput): string {
 import { randomUUID } from 'node:crypto';
 import { ContractViolation } from '${imports.events}';
 import { badInput, forbidden, unauthenticated } from '${imports.runtime}/errors';
-import { hasRole, type Identity } from '${imports.runtime}/identity';
+import { hasRole, type Identity } from '${imports.platform}/identity';
 import type { SubgraphRuntime, View } from '${imports.runtime}/subgraphRuntime';
 import { create${P}Event, emit${P}Event } from './ownTopic';
 import type { ${E}State } from './projection';
@@ -422,7 +425,7 @@ function resolvers({ n, imports }: TemplateInput): string {
 // handing the mutation to its command.
 import type DataLoader from 'dataloader';
 import { badInput } from '${imports.runtime}/errors';
-import type { Identity } from '${imports.runtime}/identity';
+import type { Identity } from '${imports.platform}/identity';
 import { InvalidCursorError } from '${imports.runtime}/viewReader';
 import { record${E}, type ${P}Deps, type Record${E}Input } from './commands';
 import { storeIndex, type ${E}State } from './projection';

@@ -2,7 +2,7 @@
 // return the entity as the view holds it once that event is applied (read-your-writes).
 import { randomUUID } from 'node:crypto';
 import { badInput, forbidden, notFound, unauthenticated } from '../runtime/errors';
-import { hasRole, type Identity } from '../runtime/identity';
+import { hasRole, type Identity } from '../../platform/identity';
 import { checkId, eventFromInput } from '../runtime/inputChecks';
 import type { CatalogContext } from './context';
 import {

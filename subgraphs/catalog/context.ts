@@ -1,7 +1,7 @@
 // The per-request context of the catalog subgraph: the caller, and fresh DataLoaders over
 // both views so every entity a request touches is read in one Redis round trip per tick.
 import type DataLoader from 'dataloader';
-import type { Identity } from '../runtime/identity';
+import type { Identity } from '../../platform/identity';
 import type { SubgraphRuntime } from '../runtime/subgraphRuntime';
 import type { InventoryEntity, ProductState } from './projection';
 import type { CatalogViews } from './views';

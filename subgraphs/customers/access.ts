@@ -12,7 +12,7 @@
 // - admin: everything.
 // Denials are FORBIDDEN with no data about the record (not even whether it exists).
 import { forbidden, unauthenticated } from '../runtime/errors';
-import { hasRole, type Identity } from '../runtime/identity';
+import { hasRole, type Identity } from '../../platform/identity';
 
 /** Anonymous callers carry neither a subject nor a role. */
 export const isAnonymous = (identity: Identity) => identity.sub === null && identity.roles.length === 0;

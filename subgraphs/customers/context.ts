@@ -1,6 +1,6 @@
 // What every customers resolver gets per request: the verified caller, the runtime (for
 // writes) and the views with fresh loaders.
-import type { Identity } from '../runtime/identity';
+import type { Identity } from '../../platform/identity';
 import type { SubgraphRuntime } from '../runtime/subgraphRuntime';
 import { createLoaders, type CustomersLoaders, type CustomersViews } from './views';
 

@@ -1,7 +1,7 @@
 // The customers resolvers: thin glue from GraphQL fields to access checks, loaders and commands.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { notFound } from '../runtime/errors';
-import { hasRole } from '../runtime/identity';
+import { hasRole } from '../../platform/identity';
 import { assertMayAccessCustomer, assertMayListCustomers, assertMayResolveCustomer, assertSignedIn } from './access';
 import { registerCustomer, updateCustomer, type RegisterCustomerInput, type UpdateCustomerInput } from './commands';
 import type { CustomersContext } from './context';

@@ -1,5 +1,5 @@
 // Who may read an order: its customer, shoppers and admins. Everyone else learns nothing.
-import { hasRole, type Identity } from '../runtime/identity';
+import { hasRole, type Identity } from '../../platform/identity';
 import type { OrderState } from './projection';
 
 export function canReadOrder(identity: Identity, order: Pick<OrderState, 'customerId'>): boolean {

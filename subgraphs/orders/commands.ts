@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { ORDER_STATUSES, type OrderStatus } from '../../schema/events';
 import { badInput, forbidden, invalidTransition, notFound, orderFinished, unauthenticated } from '../runtime/errors';
-import { hasRole, type Identity } from '../runtime/identity';
+import { hasRole, type Identity } from '../../platform/identity';
 import { checkId, eventFromInput, TOKEN_SUB } from '../runtime/inputChecks';
 import type { SubgraphRuntime, View } from '../runtime/subgraphRuntime';
 import type { KnownStore, OrderState, ProductPrice } from './projection';

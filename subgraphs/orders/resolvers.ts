@@ -3,7 +3,7 @@
 import type DataLoader from 'dataloader';
 import type { OrderStatus } from '../../schema/events';
 import { badInput, forbidden, notFound, unauthenticated } from '../runtime/errors';
-import { hasRole, type Identity } from '../runtime/identity';
+import { hasRole, type Identity } from '../../platform/identity';
 import { currentThenChanges } from '../runtime/noticeHub';
 import { InvalidCursorError } from '../runtime/viewReader';
 import { canReadCustomerOrders, canReadOrder } from './access';

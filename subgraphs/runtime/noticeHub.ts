@@ -4,7 +4,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { watchGeneration, type GenerationWatch } from './generation';
 import { viewChannels } from './keys';
-import { createSubscriber } from './subscriber';
+import { createSubscriber } from '../../platform/subscriber';
 
 /** One entity's new state, as the projection wrote it. */
 export interface Change<S> {

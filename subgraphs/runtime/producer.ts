@@ -3,12 +3,9 @@
 import { Partitioners, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
 import { encodeEvent, partitionForKey, type Envelope } from '../../schema/events';
 
-/** Where a produced record was written: what read-your-writes and consistency tokens wait for. */
-export interface WrittenAt {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-}
+import type { WrittenAt } from '../../platform/consistency';
+
+export type { WrittenAt };
 
 export interface EventProducer {
   /** Writes one event keyed by `event.key`; resolves once all in-sync replicas have it. */

@@ -9,10 +9,10 @@ import { applyBatch, type KeyOp } from './applyBatch';
 import { appliedMessage, watchApplied, type AppliedWatch } from './appliedWatch';
 import { watchGeneration, type GenerationWatch } from './generation';
 import { partitionKeys, partitionPattern, viewChannels } from './keys';
-import { createLogger, type Logger } from './logger';
+import { createLogger, type Logger } from '../../platform/logger';
 import { PartitionStatsRecorder, type PartitionStats } from './partitionStats';
 import { createEventProducer, type EventProducer } from './producer';
-import { createSubscriber } from './subscriber';
+import { createSubscriber } from '../../platform/subscriber';
 import { deleteMatching } from './deleteMatching';
 import type { EventPosition, Projection } from './projection';
 

@@ -5,7 +5,7 @@ import type { Kafka } from 'kafkajs';
 import { TOPICS, type EventTopicKey } from '../../schema/events';
 import { readGeneration, switchGeneration } from './generation';
 import { generationPattern } from './keys';
-import { createLogger, type Logger } from './logger';
+import { createLogger, type Logger } from '../../platform/logger';
 import type { PartitionStats } from './partitionStats';
 import type { Projection } from './projection';
 import { startProjection } from './projectionRunner';

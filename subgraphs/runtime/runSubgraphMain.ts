@@ -2,32 +2,11 @@
 // start, and stop cleanly on SIGINT/SIGTERM (leaving consumer groups so partitions move at
 // once). Configuration mistakes end it with one clear line, not a stack trace.
 import type { Cluster, Redis } from 'ioredis';
-import { ConfigError } from './kafkaConfig';
-import { createLogger, type Logger } from './logger';
-import { checkRedis, parseRedisEnv, redisFromEnv, RedisUnavailableError } from './redisConfig';
+import { ConfigError } from '../../platform/configError';
+import { createLogger } from '../../platform/logger';
+import { connectRedis, RedisUnavailableError } from '../../platform/redisConfig';
 import type { SubgraphHandle, SubgraphOptions } from './startSubgraph';
 import { subgraphOptionsFromEnv } from './subgraphConfig';
-
-/** A Redis client from the environment that answered PING, logging each new outage cause once. */
-export async function connectRedis(logger: Logger): Promise<Redis | Cluster> {
-  const redis = redisFromEnv();
-  // ioredis reports every failed reconnect; during the check its one-line verdict says it all.
-  const quiet = () => undefined;
-  redis.on('error', quiet);
-  await checkRedis(redis, parseRedisEnv().url).catch((e: unknown) => {
-    redis.disconnect();
-    throw e;
-  });
-  redis.off('error', quiet);
-  let lastError = '';
-  redis.on('error', (e: Error) => {
-    if (e.message === lastError) return;
-    lastError = e.message;
-    logger.warn({ err: e.message }, 'Redis connection error; retrying');
-  });
-  redis.on('ready', () => (lastError = ''));
-  return redis;
-}
 
 export function runSubgraphMain(
   name: string,

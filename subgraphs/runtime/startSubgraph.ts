@@ -3,8 +3,8 @@
 import type { BaseContext } from '@apollo/server';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLSchema } from 'graphql';
-import { announceSubgraph } from './registry';
-import type { Identity } from './identity';
+import { announceSubgraph } from '../../platform/registry';
+import type { Identity } from '../../platform/identity';
 import { createSubgraphRuntime, type SubgraphRuntime, type SubgraphRuntimeConfig } from './subgraphRuntime';
 import { startSubgraphServer } from './subgraphServer';
 

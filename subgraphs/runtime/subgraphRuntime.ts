@@ -7,15 +7,15 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { TOPICS, type EventOf, type EventTopicKey, type TopicKey } from '../../schema/events';
 import { WaitTimeoutError } from './appliedWatch';
 import { acceptedNotApplied } from './errors';
-import { createKafka, kafkaConfigFromEnv } from './kafkaConfig';
-import { createLogger, type Logger } from './logger';
+import { createKafka, kafkaConfigFromEnv } from '../../platform/kafkaConfig';
+import { createLogger, type Logger } from '../../platform/logger';
 import { createNoticeHub, type NoticeHub } from './noticeHub';
 import { createEventProducer, type EventProducer, type WrittenAt } from './producer';
 import type { Projection } from './projection';
 import { registerProjectionMetrics } from './projectionMetrics';
 import { noteWritten } from './requestScope';
 import { startProjection, type ProjectionHandle } from './projectionRunner';
-import { redisFromEnv } from './redisConfig';
+import { redisFromEnv } from '../../platform/redisConfig';
 import type { Readiness } from './subgraphServer';
 import { createViewReader, type ViewReader } from './viewReader';
 

@@ -2,10 +2,10 @@
 // and mutations refuse malformed text before their resolvers run.
 import { GraphQLInputObjectType, GraphQLList, GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import { Registry } from 'prom-client';
-import { IDENTITY_HEADER, signIdentity } from './identity';
-import { createLogger } from './logger';
-import { ConfigError } from './configError';
-import { debugErrorsFromEnv } from './subgraphConfig';
+import { IDENTITY_HEADER, signIdentity } from '../../platform/identity';
+import { createLogger } from '../../platform/logger';
+import { ConfigError } from '../../platform/configError';
+import { debugErrorsFromEnv } from '../../platform/settings';
 import { startSubgraphServer, type SubgraphServerHandle } from './subgraphServer';
 
 const SECRET = 'subgraph-server-test-secret';

@@ -16,14 +16,14 @@ import { useServer } from 'graphql-ws/use/ws';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { guardMutationInput } from './inputChecks';
-import { IDENTITY_HEADER, IdentityError, verifyIdentity, type Identity } from './identity';
-import { CONSISTENCY_HEADER, decodeConsistencyToken } from './consistency';
-import type { Logger } from './logger';
+import { IDENTITY_HEADER, IdentityError, verifyIdentity, type Identity } from '../../platform/identity';
+import { CONSISTENCY_HEADER, decodeConsistencyToken } from '../../platform/consistency';
+import type { Logger } from '../../platform/logger';
 import type { WrittenAt } from './producer';
 import { currentRequestScope, withRequestScope } from './requestScope';
-import { readBody } from './httpBody';
-import { operationNameOf, sendGraphQLResponse } from './httpGraphQL';
-import { createOperationLabels } from './operationLabels';
+import { readBody } from '../../platform/httpBody';
+import { operationNameOf, sendGraphQLResponse } from '../../platform/httpGraphQL';
+import { createOperationLabels } from '../../platform/operationLabels';
 
 export interface Readiness {
   readonly ready: boolean;

@@ -4,7 +4,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { partitionForKey, type EventTopicKey } from '../../schema/events';
 import { watchGeneration, type GenerationWatch } from './generation';
 import { partitionKeys } from './keys';
-import { createSubscriber } from './subscriber';
+import { createSubscriber } from '../../platform/subscriber';
 import type { Projection } from './projection';
 
 export interface IndexPage {

@@ -16,7 +16,7 @@ import Redis from 'ioredis';
 import { startGateway } from '../../gateway/server';
 import { DEFAULT_LIMITS } from '../../gateway/limits';
 import { composeSupergraph } from '../../gateway/supergraph/compose';
-import { sendGraphQLResponse } from '../../subgraphs/runtime/httpGraphQL';
+import { sendGraphQLResponse } from '../../platform/httpGraphQL';
 
 /** The `@link` line every fixture SDL starts with (Federation 2.3: the first with @interfaceObject). */
 export function federation(...imports: string[]): string {

@@ -17,7 +17,7 @@ import WebSocket from 'ws';
 import type { GatewayProcess } from '../support/gatewayProcess';
 import { waitFor } from '../support/waitFor';
 import { expectAlive, MB, pool, post, request, startHostileStack, token, type HostileStack } from './harness';
-import { MAX_OPERATION_LABELS } from '../../subgraphs/runtime/operationLabels';
+import { MAX_OPERATION_LABELS } from '../../platform/operationLabels';
 
 let stack: HostileStack;
 const gw = () => stack.gateway();

@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { signDevToken } from '../../gateway/token';
-import type { Role } from '../../subgraphs/runtime/identity';
+import type { Role } from '../../platform/identity';
 import { startCatalogSubgraph } from '../../subgraphs/catalog';
 import { startCustomersSubgraph } from '../../subgraphs/customers';
 import { startOrdersSubgraph } from '../../subgraphs/orders';

@@ -3,7 +3,7 @@
 import type { Redis } from 'ioredis';
 import { DEFAULT_LIMITS } from '../../gateway/limits';
 import type { GatewayConfig } from '../../gateway/server';
-import { createLogger } from '../../subgraphs/runtime/logger';
+import { createLogger } from '../../platform/logger';
 import { TEST_IDENTITY_SECRET } from './graphqlClient';
 
 export function testGatewayConfig(opts: { namespace: string; redis: Redis; jwtSecret: string; label: string }, overrides: Partial<GatewayConfig> = {}): GatewayConfig {

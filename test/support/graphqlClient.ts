@@ -2,7 +2,7 @@
 // identity. Tests use it to act as any caller.
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { IDENTITY_HEADER, signIdentity, type Identity, type Role } from '../../subgraphs/runtime/identity';
+import { IDENTITY_HEADER, signIdentity, type Identity, type Role } from '../../platform/identity';
 
 export const TEST_IDENTITY_SECRET = 'test-identity-secret-0123456789';
 

@@ -3,7 +3,7 @@
 // share nothing with other tests.
 import { ensureTopics } from '../../infra/topics';
 import { allTopicSpecs } from '../../schema/events';
-import { createKafka, kafkaConfigFromEnv } from '../../subgraphs/runtime/kafkaConfig';
+import { createKafka, kafkaConfigFromEnv } from '../../platform/kafkaConfig';
 import { uniqueName } from './waitFor';
 
 export async function createNamespace(label: string): Promise<string> {

@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { createEvent, dlqSpec, type EventOf, type TopicSpec } from '../../schema/events';
 import { ensureTopics } from '../../infra/topics';
-import { createKafka, kafkaConfigFromEnv } from '../../subgraphs/runtime/kafkaConfig';
+import { createKafka, kafkaConfigFromEnv } from '../../platform/kafkaConfig';
 import type { EventPosition } from '../../subgraphs/runtime/projection';
 import { createEventProducer, type EventProducer } from '../../subgraphs/runtime/producer';
 import { seededRandom } from '../../scripts/simulator/simulation';

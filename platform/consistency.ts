@@ -1,7 +1,13 @@
 // Consistency tokens: where a mutation's events were written (topic, partition, offset).
 // A later request that carries one waits, bounded, until the views it reads have applied
 // those positions, so a client reads its own writes across subgraphs.
-import type { WrittenAt } from './producer';
+
+/** Where a produced record was written: what read-your-writes and consistency tokens wait for. */
+export interface WrittenAt {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
 
 /** The header a client (through the gateway) sends a token back in. */
 export const CONSISTENCY_HEADER = 'x-consistency-token';

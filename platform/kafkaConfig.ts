@@ -8,7 +8,6 @@ import { envBool, envValue } from './envValues';
 
 /** A setting is missing or malformed; the message says which and how to fix it, in one line. */
 // Re-exported: config modules and callers have always imported it from here.
-export { ConfigError };
 
 const DEFAULT_BROKERS = '127.0.0.1:9092';
 const DEFAULT_CLIENT_ID = 'streamgraph';

@@ -1,7 +1,8 @@
 // Builds the ioredis client (single node or cluster) from REDIS_* environment variables and checks it answers.
 
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
-import { ConfigError } from './kafkaConfig';
+import { ConfigError } from './configError';
+import type { Logger } from './logger';
 import { envBool, envValue } from './envValues';
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
@@ -109,4 +110,25 @@ function redact(url: string): string {
   } catch {
     return url;
   }
+}
+
+/** A Redis client from the environment that answered PING, logging each new outage cause once. */
+export async function connectRedis(logger: Logger): Promise<Redis | Cluster> {
+  const redis = redisFromEnv();
+  // ioredis reports every failed reconnect; during the check its one-line verdict says it all.
+  const quiet = () => undefined;
+  redis.on('error', quiet);
+  await checkRedis(redis, parseRedisEnv().url).catch((e: unknown) => {
+    redis.disconnect();
+    throw e;
+  });
+  redis.off('error', quiet);
+  let lastError = '';
+  redis.on('error', (e: Error) => {
+    if (e.message === lastError) return;
+    lastError = e.message;
+    logger.warn({ err: e.message }, 'Redis connection error; retrying');
+  });
+  redis.on('ready', () => (lastError = ''));
+  return redis;
 }

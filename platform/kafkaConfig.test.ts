@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, kafkaConfigFromEnv } from './kafkaConfig';
+import { kafkaConfigFromEnv } from './kafkaConfig';
+import { ConfigError } from './configError';
 
 describe('kafkaConfigFromEnv', () => {
   it('defaults to the local broker without SASL or SSL', () => {

@@ -1,7 +1,7 @@
 // Unit tests of the REDIS_* environment parsing and of the one-line "Redis did not answer" failure.
 
 import Redis from 'ioredis';
-import { ConfigError } from './kafkaConfig';
+import { ConfigError } from './configError';
 import { checkRedis, parseRedisEnv, RedisUnavailableError } from './redisConfig';
 
 describe('parseRedisEnv', () => {
