@@ -3,9 +3,9 @@ import path from 'node:path';
 import { ConfigError } from '../platform/configError';
 import { envWholeNumber } from '../platform/envValues';
 import { debugErrorsFromEnv, identitySecretFromEnv, namespaceFromEnv } from '../platform/settings';
-import { authConfigFromEnv } from './auth';
-import { limitsFromEnv } from './limits';
-import { DEFAULT_SUBSCRIPTION_LIMITS } from './subscriptions/clientServer';
+import { authConfigFromEnv } from './authConfigFromEnv';
+import { limitsFromEnv } from './limitsFromEnv';
+import { DEFAULT_SUBSCRIPTION_LIMITS } from './subscriptions/subscriptionLimits';
 import type { GatewayConfig } from './server';
 import fs from 'node:fs';
 

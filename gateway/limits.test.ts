@@ -1,8 +1,7 @@
-// Unit tests of the operation limits: measuring depth, aliases and cost, the errors, and GATEWAY_* parsing.
+// Unit tests of the operation limits: measuring depth, aliases and cost, and the errors (GATEWAY_* parsing: limitsFromEnv.test.ts).
 
 import { buildSchema, getIntrospectionQuery, parse, validate, type DocumentNode } from 'graphql';
-import { ConfigError } from '../platform/configError';
-import { checkLimits, DEFAULT_LIMITS, limitsFromEnv, measureOperation, type OperationLimits } from './limits';
+import { checkLimits, DEFAULT_LIMITS, measureOperation, type OperationLimits } from './limits';
 
 // Shaped like the public schema in API.md, plus a union (abstract types) and a `limit` argument.
 const schema = buildSchema(`
@@ -215,55 +214,5 @@ describe('checkLimits', () => {
     // Fragments count per use, so spreading one __schema fragment many times counts each time.
     const spread = `fragment S on Query { __schema { queryType { name } } } { ...S ...S ... on Query { ...S ...S } }`;
     expect(check(spread).map((e) => e.extensions.limit)).toEqual(['introspection']);
-  });
-});
-
-describe('limitsFromEnv', () => {
-  it('defaults to DEFAULT_LIMITS', () => {
-    expect(limitsFromEnv({})).toEqual({
-      maxDepth: 12,
-      maxAliases: 30,
-      maxCost: 5000,
-      maxBodyBytes: 102400,
-      defaultListSize: 20,
-      maxIntrospectionFields: 3,
-      maxIntrospectionDepth: 20,
-    });
-    expect(limitsFromEnv({})).toEqual(DEFAULT_LIMITS);
-  });
-
-  it('reads every GATEWAY_* setting, and treats blank as unset', () => {
-    expect(
-      limitsFromEnv({
-        GATEWAY_MAX_DEPTH: '8',
-        GATEWAY_MAX_ALIASES: '0',
-        GATEWAY_MAX_COST: ' 20000 ',
-        GATEWAY_MAX_BODY_BYTES: '1048576',
-        GATEWAY_DEFAULT_LIST_SIZE: '',
-      }),
-    ).toEqual({ ...DEFAULT_LIMITS, maxDepth: 8, maxAliases: 0, maxCost: 20000, maxBodyBytes: 1048576, defaultListSize: 20 });
-  });
-
-  it('rejects a bad value with one line saying what and how to fix it', () => {
-    expect(() => limitsFromEnv({ GATEWAY_MAX_COST: 'lots' })).toThrow(
-      'GATEWAY_MAX_COST="lots" is not a whole number of at least 1; set it like GATEWAY_MAX_COST=5000 or unset it for the default (5000)',
-    );
-    for (const [variable, raw] of [
-      ['GATEWAY_MAX_DEPTH', '0'],
-      ['GATEWAY_MAX_DEPTH', '-3'],
-      ['GATEWAY_MAX_BODY_BYTES', '1e5'],
-      ['GATEWAY_DEFAULT_LIST_SIZE', '2.5'],
-      ['GATEWAY_MAX_ALIASES', '99999999999999999999'],
-    ] as const) {
-      let thrown: unknown;
-      try {
-        limitsFromEnv({ [variable]: raw });
-      } catch (err) {
-        thrown = err;
-      }
-      expect(thrown).toBeInstanceOf(ConfigError);
-      expect((thrown as Error).message).toContain(`${variable}="${raw}"`);
-      expect((thrown as Error).message).not.toContain('\n');
-    }
   });
 });

@@ -3,7 +3,7 @@
 import jwt from 'jsonwebtoken';
 import { ROLES, type Role } from '../platform/identity';
 import { ConfigError } from '../platform/configError';
-import { authConfigFromEnv, DEV_JWT_SECRET } from './auth';
+import { authConfigFromEnv, DEV_JWT_SECRET } from './authConfigFromEnv';
 
 export interface DevTokenOptions {
   /** The customer, shopper or store id. */

@@ -27,6 +27,12 @@ export const GatewayCloseCode = {
   GoingAway: 1001,
 } as const;
 
+/** Close codes the gateway or the protocol defines; a client may send any number 1000-4999, so others share one label. */
+const KNOWN_CLOSE_CODES: ReadonlySet<number> = new Set([...Object.values(GatewayCloseCode), 1000, 1005, 1006, 1009, 1011, 4400, 4401, 4403, 4406, 4408, 4409, 4429, 4499, 4500]);
+
+/** A close code as a metric label: from a bounded set. */
+export const closeCodeLabel = (code: number): string => (KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other');
+
 /**
  * A `next` message whose payload is already JSON. One event's payload is serialised once and
  * sent to every client that shares it; only the subscription id differs per client.

@@ -10,7 +10,8 @@ import { signIdentity, type Identity } from '../../platform/identity';
 import type { Logger } from '../../platform/logger';
 import { createGatewayContext, type GatewayContext } from '../execution/context';
 import { serviceMapWithEvent, type SubscriptionPlan } from './subscriptionPlanner';
-import type { UpstreamPool, UpstreamResult } from './upstreamPool';
+import type { UpstreamResult } from './upstreamConnection';
+import type { UpstreamPool } from './upstreamPool';
 
 /** What a client subscription receives from the hub. */
 export interface SubscriberSink {

@@ -1,15 +1,9 @@
-// The server every subgraph runs: GraphQL over HTTP (Apollo Server) and graphql-ws on one
-// port and path, /health, /ready and /metrics beside them, and the gateway's signed
-// identity required on every GraphQL call.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
-import {
-  ApolloServerPluginInlineTraceDisabled,
-  ApolloServerPluginLandingPageDisabled,
-  ApolloServerPluginSchemaReportingDisabled,
-  ApolloServerPluginUsageReportingDisabled,
-} from '@apollo/server/plugin/disabled';
+// The server every subgraph runs: GraphQL over HTTP (Apollo Server, on the serving base it
+// shares with the gateway: platform/graphqlHttpServer.ts) and graphql-ws on one port and path,
+// /health, /ready and /metrics beside them, and the gateway's signed identity required on every
+// GraphQL call.
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { createSourceEventStream, execute, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -21,8 +15,9 @@ import { CONSISTENCY_HEADER, decodeConsistencyToken } from '../../platform/consi
 import type { Logger } from '../../platform/logger';
 import type { WrittenAt } from './producer';
 import { currentRequestScope, withRequestScope } from './requestScope';
-import { readBody } from '../../platform/httpBody';
-import { operationNameOf, sendGraphQLResponse } from '../../platform/httpGraphQL';
+import { apolloServerOptions, offlinePlugins } from '../../platform/apolloServerOptions';
+import { createGraphQLHttpServer, GRAPHQL_PATH, graphqlRefusal } from '../../platform/graphqlHttpServer';
+import { operationNameOf } from '../../platform/httpGraphQL';
 import { createOperationLabels } from '../../platform/operationLabels';
 
 export interface Readiness {
@@ -92,114 +87,59 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
   guardMutationInput(schema);
   const apollo = new ApolloServer<C>({
     schema,
-    // Apollo's default follows NODE_ENV (traces unless "production" or "test"), and a
-    // deployment that leaves NODE_ENV unset would show every client the server's file paths.
-    includeStacktraceInErrorResponses: opts.debugErrors ?? false,
-    // The process's own signal handler stops everything in order (consumer groups left
-    // cleanly); Apollo's would stop the server and re-send the signal first.
-    stopOnTerminationSignals: false,
+    ...apolloServerOptions(logger, opts.debugErrors),
     // Subgraphs are reached only with the gateway's signature, so introspection and
     // `_service { sdl }` stay available to the gateway and tooling.
     introspection: true,
-    // Nothing leaves the machine: no landing page from a CDN, no usage or schema reporting,
-    // no per-request federated traces the gateway would have to ask for.
-    plugins: [
-      ApolloServerPluginLandingPageDisabled(),
-      ApolloServerPluginUsageReportingDisabled(),
-      ApolloServerPluginSchemaReportingDisabled(),
-      ApolloServerPluginInlineTraceDisabled(),
-      {
-        // The gateway reads these: where this request wrote (for consistency tokens) and how
-        // fresh the views it answered from are.
-        async requestDidStart() {
-          return {
-            async willSendResponse({ response }) {
-              if (response.body.kind !== 'single') return;
-              const result = response.body.singleResult;
-              const written = currentRequestScope()?.written ?? [];
-              result.extensions = {
-                ...result.extensions,
-                ...(written.length ? { written } : {}),
-                ...(opts.freshness ? { freshness: opts.freshness() } : {}),
-              };
-            },
-          };
-        },
-      },
-    ],
-    logger: {
-      debug: (m) => logger.debug(m),
-      info: (m) => logger.info(m),
-      warn: (m) => logger.warn(m),
-      error: (m) => logger.error(m),
-    },
+    // No per-request federated traces the gateway would have to ask for.
+    plugins: [...offlinePlugins<C>(), ApolloServerPluginInlineTraceDisabled(), writtenAndFreshness(opts.freshness)],
   });
   await apollo.start();
 
-  const json = (res: http.ServerResponse, status: number, body: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
-  };
-
-  const server = http.createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://subgraph');
-    try {
-      if (url.pathname === '/health') return json(res, 200, { status: 'ok', subgraph: name });
-      if (url.pathname === '/ready') {
-        const r = opts.readiness();
-        return json(res, r.ready ? 200 : 503, { ready: r.ready, subgraph: name, ...r.detail });
-      }
-      if (url.pathname === '/metrics') {
-        res.writeHead(200, { 'content-type': registry.contentType });
-        return res.end(await registry.metrics());
-      }
-      if (url.pathname !== '/graphql') return json(res, 404, { error: `no route ${url.pathname}` });
-
+  const httpServer = createGraphQLHttpServer<C>({
+    apollo,
+    registry,
+    logger,
+    maxBodyBytes: maxBody,
+    health: { subgraph: name },
+    readiness: () => {
+      const r = opts.readiness();
+      return { ready: r.ready, detail: { subgraph: name, ...r.detail } };
+    },
+    bodyTooLarge: { code: 'BAD_REQUEST', message: `request body over ${maxBody} bytes` },
+    duration,
+    durationLabels: { subgraph: name },
+    admit: (req) => {
       let identity: Identity;
       try {
         identity = verifyIdentity(req.headers[IDENTITY_HEADER] as string | undefined, opts.identitySecret);
       } catch (e) {
-        const message = e instanceof IdentityError ? e.message : 'identity check failed';
-        return json(res, 401, { errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] });
+        return graphqlRefusal(401, 'UNAUTHENTICATED', e instanceof IdentityError ? e.message : 'identity check failed');
       }
-      const body = req.method === 'POST' ? await readBody(req, maxBody) : undefined;
-      if (body === null)
-        return json(res, 413, { errors: [{ message: `request body over ${maxBody} bytes`, extensions: { code: 'BAD_REQUEST' } }] });
-
-      const headers = new HeaderMap();
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
-      const started = process.hrtime.bigint();
-      const parsed = body === undefined || body === '' ? undefined : safeJson(body);
-      const token = req.headers[CONSISTENCY_HEADER];
-      if (typeof token === 'string' && token && opts.awaitPositions) {
-        let positions: WrittenAt[];
-        try {
-          positions = decodeConsistencyToken(token);
-        } catch (e) {
-          return json(res, 400, { errors: [{ message: (e as Error).message, extensions: { code: 'BAD_USER_INPUT' } }] });
-        }
-        // Bounded: past the wait the answer comes anyway, and its freshness shows the lag.
-        await opts.awaitPositions(positions, opts.consistencyTimeoutMs ?? 2000);
-      }
-      const { result } = await withRequestScope(() =>
-        apollo.executeHTTPGraphQLRequest({
-          httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
-          context: async () => opts.context(identity),
-        }),
-      );
-      // The name comes from the request: a bounded set of labels, whatever callers send.
-      const operation = operationLabels.labelOf(operationNameOf(parsed));
-      await sendGraphQLResponse(res, result);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      duration.observe({ subgraph: name, operation, outcome: res.statusCode < 400 ? 'ok' : 'error' }, seconds);
-    } catch (e) {
-      logger.error({ err: e }, 'request failed');
-      if (!res.headersSent) json(res, 500, { errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-      else res.end();
-    }
+      return {
+        context: () => opts.context(identity),
+        beforeExecute: async () => {
+          const token = req.headers[CONSISTENCY_HEADER];
+          if (typeof token !== 'string' || !token || !opts.awaitPositions) return undefined;
+          let positions: WrittenAt[];
+          try {
+            positions = decodeConsistencyToken(token);
+          } catch (e) {
+            return graphqlRefusal(400, 'BAD_USER_INPUT', (e as Error).message);
+          }
+          // Bounded: past the wait the answer comes anyway, and its freshness shows the lag.
+          await opts.awaitPositions(positions, opts.consistencyTimeoutMs ?? 2000);
+          return undefined;
+        },
+        run: async (execute) => (await withRequestScope(execute)).result,
+        // The name comes from the request: a bounded set of labels, whatever callers send.
+        operationLabel: (body) => operationLabels.labelOf(operationNameOf(body)),
+      };
+    },
   });
+  const { server } = httpServer;
 
-  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: maxBody });
+  const wss = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: maxBody });
   const identities = new WeakMap<object, Identity>();
   const contextIdentities = new WeakMap<object, Identity>();
   const subscriptionIdentities = new WeakMap<object, Identity>();
@@ -251,8 +191,7 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
     wss,
   );
 
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
-  const { port, address } = server.address() as AddressInfo;
+  const { port, address } = await httpServer.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
   const host = address.includes(':') ? `[${address}]` : address;
   logger.info({ subgraph: name, port }, 'subgraph listening');
   return {
@@ -262,9 +201,7 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
     async close() {
       await wsServer.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await apollo.stop();
+      await httpServer.close();
     },
   };
 }
@@ -289,11 +226,22 @@ function mapAsyncIterator<T, U>(source: AsyncIterator<T>, fn: (value: T) => Prom
   return it;
 }
 
-/** Apollo Server answers a body that is not JSON with a clear 400; pass it the raw text then. */
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+/** The gateway reads these: where this request wrote (for consistency tokens) and how fresh the views it answered from are. */
+function writtenAndFreshness<C extends BaseContext>(freshness: (() => unknown) | undefined): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          const written = currentRequestScope()?.written ?? [];
+          result.extensions = {
+            ...result.extensions,
+            ...(written.length ? { written } : {}),
+            ...(freshness ? { freshness: freshness() } : {}),
+          };
+        },
+      };
+    },
+  };
 }

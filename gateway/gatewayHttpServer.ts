@@ -1,0 +1,74 @@
+// The gateway's HTTP routes, on the serving base it shares with the subgraphs
+// (platform/graphqlHttpServer.ts): the demo page, /health, /ready (the supergraph's state),
+// /metrics, and /graphql for clients: a request id on every answer, the caller's bearer token
+// (401), a consistency token that must decode (400), a body within GATEWAY_MAX_BODY_BYTES (413)
+// that must be JSON (400), and the caller's signed identity in the request's context.
+import { randomUUID } from 'node:crypto';
+import type { ApolloServer } from '@apollo/server';
+import type { Histogram, Registry } from 'prom-client';
+import { CONSISTENCY_HEADER, decodeConsistencyToken } from '../platform/consistency';
+import { createGraphQLHttpServer, graphqlRefusal, type GraphQLHttpServer } from '../platform/graphqlHttpServer';
+import { signIdentity } from '../platform/identity';
+import type { Logger } from '../platform/logger';
+import { AuthError, type Authenticator } from './auth';
+import { serveDemo } from './demoPage';
+import { createGatewayContext, type GatewayContext } from './execution/context';
+import type { SupergraphGateway } from './supergraph/supergraphGateway';
+
+export interface GatewayHttpServerOptions {
+  readonly apollo: ApolloServer<GatewayContext>;
+  readonly authenticator: Authenticator;
+  /** Signs the identity forwarded to subgraphs. */
+  readonly identitySecret: string;
+  readonly maxBodyBytes: number;
+  readonly supergraph: Pick<SupergraphGateway, 'state'>;
+  readonly registry: Registry;
+  readonly requests: Histogram<'operation' | 'outcome'>;
+  readonly logger: Logger;
+}
+
+export function createGatewayHttpServer(opts: GatewayHttpServerOptions): GraphQLHttpServer {
+  return createGraphQLHttpServer<GatewayContext, { requestId: string }>({
+    apollo: opts.apollo,
+    registry: opts.registry,
+    logger: opts.logger,
+    maxBodyBytes: opts.maxBodyBytes,
+    readiness: () => {
+      const state = opts.supergraph.state();
+      return { ready: state.phase !== 'waiting', detail: { supergraph: state } };
+    },
+    notFoundHint: 'GraphQL is served on /graphql',
+    bodyTooLarge: { code: 'REQUEST_TOO_LARGE', message: `request body is over the limit of ${opts.maxBodyBytes} bytes` },
+    notJson: graphqlRefusal(400, 'BAD_REQUEST', 'request body is not JSON'),
+    onRequest: (req, res) => {
+      const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
+      res.setHeader('x-request-id', requestId);
+      return { requestId };
+    },
+    otherRoutes: serveDemo,
+    duration: opts.requests,
+    admit: (req, { requestId }) => {
+      let verified;
+      try {
+        verified = opts.authenticator.verify(req.headers.authorization);
+      } catch (e) {
+        if (e instanceof AuthError) return graphqlRefusal(401, 'UNAUTHENTICATED', e.message);
+        throw e;
+      }
+      const token = typeof req.headers[CONSISTENCY_HEADER] === 'string' ? (req.headers[CONSISTENCY_HEADER] as string) : null;
+      if (token) {
+        try {
+          decodeConsistencyToken(token);
+        } catch (e) {
+          return graphqlRefusal(400, 'BAD_USER_INPUT', (e as Error).message);
+        }
+      }
+      let context: GatewayContext | undefined;
+      return {
+        context: () => (context ??= createGatewayContext(requestId, verified.identity, signIdentity(verified.identity, opts.identitySecret), token)),
+        // Named only when the operation resolved in a valid document; refused requests are `invalid`.
+        operationLabel: () => context?.metricLabels.operation ?? 'invalid',
+      };
+    },
+  });
+}

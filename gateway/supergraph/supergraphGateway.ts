@@ -1,0 +1,83 @@
+// @apollo/gateway's planner and executor on the configured supergraph: a file or SDL served as
+// it is, or (registry mode) composed from what subgraphs announce in Redis and hot-swapped.
+import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
+import fs from 'node:fs';
+import type { Cluster, Redis } from 'ioredis';
+import type { Counter, Gauge } from 'prom-client';
+import { apolloLogger } from '../../platform/apolloServerOptions';
+import type { Logger } from '../../platform/logger';
+import type { SupergraphSource } from '../server';
+import { createRegistrySource, type RegistrySource, type SupergraphState } from './registrySource';
+
+export interface SupergraphGatewayOptions {
+  readonly source: SupergraphSource;
+  /** The registry (registry mode). */
+  readonly redis: Redis | Cluster;
+  readonly logger: Logger;
+  /** The query plan store's budget (its own estimate, in MiB). */
+  readonly queryPlansMiB: number;
+  /** How each subgraph is called. */
+  readonly dataSource: (name: string, url: string) => GraphQLDataSource;
+  /** Registry mode: compositions by outcome, and the subgraphs of the one served. */
+  readonly metrics: { readonly compositions: Counter<'outcome'>; readonly subgraphs: Gauge };
+}
+
+export interface SupergraphGateway {
+  readonly gateway: ApolloGateway;
+  /** The supergraph's state (registry mode: subgraphs, last failure). */
+  state(): SupergraphState | { phase: 'static' };
+  /** Registry mode: re-read the registry now; resolves once any new supergraph is in use. */
+  refresh(): Promise<void>;
+  /** Bytes the query plan store holds, by its own estimate. */
+  queryPlanBytes(): number;
+}
+
+export function createSupergraphGateway(opts: SupergraphGatewayOptions): SupergraphGateway {
+  const { source, logger, metrics } = opts;
+  let registrySource: RegistrySource | null = null;
+  let supergraphSdl: string | RegistrySource;
+  switch (source.kind) {
+    case 'file':
+      supergraphSdl = fs.readFileSync(source.path, 'utf8');
+      break;
+    case 'sdl':
+      supergraphSdl = source.sdl;
+      break;
+    case 'registry':
+      registrySource = createRegistrySource({
+        redis: opts.redis,
+        namespace: source.namespace,
+        absenceWindowMs: source.absenceWindowMs,
+        pollMs: source.pollMs,
+        logger,
+        onComposition: ({ ok, subgraphs }) => {
+          metrics.compositions.inc({ outcome: ok ? 'ok' : 'failed' });
+          if (ok) metrics.subgraphs.set(subgraphs.length);
+        },
+      });
+      supergraphSdl = registrySource;
+      break;
+  }
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService: ({ name, url }) => opts.dataSource(name, url!),
+    serviceHealthCheck: false,
+    experimental_approximateQueryPlanStoreMiB: opts.queryPlansMiB,
+    logger: apolloLogger(logger),
+  });
+  return {
+    gateway,
+    state: () => registrySource?.state() ?? { phase: 'static' },
+    refresh: () => registrySource?.refresh() ?? Promise.resolve(),
+    queryPlanBytes: () => queryPlanStoreBytes(gateway),
+  };
+}
+
+/**
+ * Bytes @apollo/gateway's query plan store holds by its own estimate. The store is private to
+ * ApolloGateway; read defensively so a change of its insides shows as 0 rather than a crash.
+ */
+function queryPlanStoreBytes(gateway: ApolloGateway): number {
+  const store = (gateway as unknown as { queryPlanStore?: { cache?: { calculatedSize?: number } } }).queryPlanStore;
+  return store?.cache?.calculatedSize ?? 0;
+}
