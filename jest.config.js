@@ -3,7 +3,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  testMatch: ['<rootDir>/{test,subgraphs,gateway,schema,scripts}/**/*.test.ts'],
+  testMatch: ['<rootDir>/{test,platform,subgraphs,gateway,schema,scripts}/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/.infra-cache/', '/dist/'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   // isolatedModules: per-file transpilation; type errors are `npm run build`'s job, not every test run's.
