@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createEvent } from '../schema/events';
+import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, createEvent } from '../schema/events';
 import { IDENTITY_HEADER, signIdentity } from '../platform/identity';
 import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { createEventProducer } from '../subgraphs/runtime/producer';
@@ -21,10 +21,10 @@ const STORES = 20;
 async function main() {
   const namespace = await createNamespace('bench-mutations');
   const producer = await createEventProducer(createKafka(kafkaConfigFromEnv()));
-  const products = Array.from({ length: PRODUCTS }, (_, i) => createEvent('catalogProducts', 'ProductUpserted', { productId: `p${i}`, name: `Product ${i}`, category: 'bench', priceCents: 100 + i }));
+  const products = Array.from({ length: PRODUCTS }, (_, i) => createEvent(CATALOG_PRODUCTS_TOPIC, 'ProductUpserted', { productId: `p${i}`, name: `Product ${i}`, category: 'bench', priceCents: 100 + i }));
   await producer.publishMany(`${namespace}catalog.products`, products);
   // Orders are only placed at stores the catalog published.
-  const stores = Array.from({ length: STORES }, (_, i) => createEvent('catalogInventory', 'StoreUpserted', { storeId: `store-${i}`, name: `Store ${i}` }));
+  const stores = Array.from({ length: STORES }, (_, i) => createEvent(CATALOG_INVENTORY_TOPIC, 'StoreUpserted', { storeId: `store-${i}`, name: `Store ${i}` }));
   await producer.publishMany(`${namespace}catalog.inventory`, stores);
   await producer.close();
 

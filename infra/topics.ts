@@ -1,7 +1,7 @@
 // Creates the declared Kafka topics that are missing, for infra up, the test setup and npm start.
 
 import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
-import type { TopicSpec } from '../schema/events/topics';
+import type { TopicSpec } from '../schema/events/contract';
 
 export interface EnsureTopicsOptions {
   /** 1 suits the local single-node broker; a real cluster wants its own (-1 = broker default). */
@@ -47,7 +47,7 @@ async function ensureWith(admin: Admin, specs: readonly TopicSpec[], opts: Ensur
       const actual = topics.find((t) => t.name === spec.name)?.partitions.length;
       if (actual !== undefined && actual !== spec.partitions) {
         warn(
-          `warning: topic ${spec.name} has ${actual} partitions but schema/events/topics.ts declares ${spec.partitions}; ` +
+          `warning: topic ${spec.name} has ${actual} partitions but its contract declares ${spec.partitions}; ` +
             `it was left as is (keys would move between partitions): recreate it or fix the declaration`,
         );
       }

@@ -2,12 +2,17 @@
 // (the static supergraph the gateway can serve without the registry).
 import fs from 'node:fs';
 import { composeSupergraph } from '../gateway/supergraph/compose';
-import { SUBGRAPHS, SUPERGRAPH_PATH, subgraphSdl } from '../schema/subgraphs';
+import { SUPERGRAPH_PATH, subgraphSdl } from '../schema/subgraphs';
+import type { SubgraphDeclaration } from '../subgraphs/runtime/declaration';
+import { productSubgraphs } from './declarations';
+
+/** The product's subgraphs as composition takes them: SDL from schema/, URL at the declared port. */
+export function checkedInSubgraphs(declarations?: readonly SubgraphDeclaration[]) {
+  return productSubgraphs(declarations).map((s) => ({ name: s.name, url: `http://127.0.0.1:${s.port}/graphql`, sdl: subgraphSdl(s.name) }));
+}
 
 export function composeCheckedInSubgraphs() {
-  return composeSupergraph(
-    SUBGRAPHS.map((s) => ({ name: s.name, url: `http://127.0.0.1:${s.port}/graphql`, sdl: subgraphSdl(s.name) })),
-  );
+  return composeSupergraph(checkedInSubgraphs());
 }
 
 if (require.main === module) {

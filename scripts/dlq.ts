@@ -3,7 +3,6 @@
 // the projection is fixed (each dead letter once, however often it runs).
 import type { Cluster, Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
-import { TOPICS } from '../schema/events';
 import { describeDeadLetterTopic, inspectDeadLetters, listDeadLetters, replayDeadLetters } from '../subgraphs/runtime/deadLetterTopic';
 import { deadLetterTopicFor, formatPosition, snippet, type DeadLetter, type DeadLetterEntry } from '../subgraphs/runtime/deadLetters';
 import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
@@ -11,7 +10,7 @@ import { createLogger } from '../platform/logger';
 import { connectRedis as connectCheckedRedis } from '../platform/redisConfig';
 import { namespaceFromEnv } from '../platform/settings';
 import { formatAge } from '../subgraphs/runtime/viewLag';
-import { VIEWS } from './views';
+import { declaredTopics, declaredViews, subgraphDeclarations, viewNames } from './declarations';
 
 const USAGE = `usage:
   npm run dlq -- list [topic]                      dead letters per topic and partition, by reason and view
@@ -69,7 +68,10 @@ const quoted = (bytes: Buffer | null) => {
 };
 /** The views that fold a source topic, so a replay does not re-apply a record some view already applied. */
 const consumersOf = (sourceTopic: string) => {
-  const views = VIEWS.filter((v) => `${ns}${TOPICS[v.projection.topic].name}` === sourceTopic).map((v) => `${ns}${v.projection.name}`);
+  const views = declaredViews()
+    .map((v) => viewNames(v, ns))
+    .filter((v) => v.topic === sourceTopic)
+    .map((v) => v.view);
   return views.length > 0 ? views : undefined;
 };
 
@@ -77,7 +79,7 @@ async function list(args: Parsed) {
   if (args.positional.length > 1) usage('list takes at most one topic');
   const topics = args.positional.length
     ? [deadLetterTopicFor(args.positional[0], ns)]
-    : Object.values(TOPICS).map((t) => deadLetterTopicFor(t.name, ns));
+    : declaredTopics(subgraphDeclarations()).map((t) => deadLetterTopicFor(t.name, ns));
   // Replay positions are a nice-to-have here: without Redis the counts still show.
   const withPositions = await connectRedis().catch((e) => {
     console.log(`(replay positions unknown: ${(e as Error).message})`);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { detachedKafkaPid, isKafkaReachable, startKafkaBroker, stopKafkaBroker } from '../infra/kafka';
 import { detachedRedisPid, ensureRedis, isRedisReachable, redactUrl, stopRedisServer } from '../infra/redis';
 import { ensureTopics } from '../infra/topics';
-import { allTopicSpecs } from '../schema/events/topics';
+import { declaredTopicSpecs } from './declarations';
 import { createKafka, kafkaConfigFromEnv, replicationFactorFromEnv } from '../platform/kafkaConfig';
 import { checkRedis, parseRedisEnv, redisFromEnv } from '../platform/redisConfig';
 
@@ -50,7 +50,7 @@ async function up(): Promise<void> {
   const admin = createKafka(kafkaConfig).admin();
   await admin.connect();
   try {
-    const specs = allTopicSpecs();
+    const specs = declaredTopicSpecs();
     const { created } = await ensureTopics(admin, specs, { replicationFactor: replicationFactorFromEnv() });
     line('topics', `${specs.length} declared, ${created.length} created${created.length ? `: ${created.join(', ')}` : ''}`);
   } finally {

@@ -1,14 +1,14 @@
 // `npm run lag -- [view ...] [--max-lag N] [--watch] [--interval S] [--json]`: for every view and
 // partition, the offset applied in Redis against the topic's log end, the lag between them
 // and how fresh the view is. With --max-lag it exits 1 when a partition is over, for scripts.
-import { TOPICS } from '../schema/events';
 import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { createLogger } from '../platform/logger';
 import { connectRedis } from '../platform/redisConfig';
 import { namespaceFromEnv } from '../platform/settings';
 import { formatViewLag, measureViewLag, overMaxLag, type ViewLag, type ViewTarget } from '../subgraphs/runtime/viewLag';
-import { findView, VIEWS, type ViewEntry } from './views';
+import { declaredViews, findView, viewNames, type ViewEntry } from './declarations';
 
+const VIEWS = declaredViews();
 const USAGE = `usage: npm run lag -- [view ...] [--max-lag N] [--watch] [--interval SECONDS] [--json]
 views: ${VIEWS.map((v) => v.projection.name).join(', ')}`;
 
@@ -53,7 +53,7 @@ function parseArgs(argv: readonly string[]): Args {
         process.exit(0);
       default: {
         if (flag.startsWith('--')) usage(`unknown option ${flag}`);
-        const view = findView(flag);
+        const view = findView(flag, VIEWS);
         if (!view) usage(`unknown view ${flag}`);
         args.views.push(view);
       }
@@ -67,11 +67,7 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   const ns = namespaceFromEnv();
   // Names as the subgraph runtime gives them (see createSubgraphRuntime and scripts/rebuild.ts).
-  const targets: ViewTarget[] = args.views.map((v) => ({
-    view: `${ns}${v.projection.name}`,
-    topic: `${ns}${TOPICS[v.projection.topic].name}`,
-    groupId: `${ns}${v.subgraph}.${v.projection.name}`,
-  }));
+  const targets: ViewTarget[] = args.views.map((v) => viewNames(v, ns));
   const redis = await connectRedis(createLogger('lag', 'warn'));
   const admin = createKafka(kafkaConfigFromEnv()).admin();
   await admin.connect();

@@ -8,20 +8,24 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kind, parse, type DocumentNode } from 'graphql';
 import { composeSupergraph } from '../gateway/supergraph/compose';
-import { TOPICS, topicSpec } from '../schema/events';
-import { SUBGRAPHS, SUPERGRAPH_PATH, subgraphSdl } from '../schema/subgraphs';
+import { dlqTopicName } from '../schema/events';
+import { hasSubgraphSdl, SUPERGRAPH_PATH } from '../schema/subgraphs';
+import type { SubgraphDeclaration } from '../subgraphs/runtime/declaration';
+import { checkedInSubgraphs } from './compose';
+import { declaredTopics, SUBGRAPHS_DIR, subgraphDeclarations } from './declarations';
 import { entityProblem, nameProblem, subgraphNames, type SubgraphNames } from './scaffold/names';
 import { subgraphFiles, type ImportPaths } from './scaffold/templates';
 
 const ROOT = path.resolve(__dirname, '..');
-const SUBGRAPHS_DIR = path.join(ROOT, 'subgraphs');
-/** The gateway's port and the three subgraphs' (API.md); a new subgraph's default comes after them. */
+/** The gateway's port; subgraphs declare theirs. */
+const GATEWAY_PORT = 4000;
+/** After the gateway's and the three subgraphs' (API.md), a new subgraph's default comes. */
 const FIRST_FREE_PORT = 4004;
 
 const USAGE = `usage: npm run new-subgraph -- <name> [--dir <folder>] [--port <n>] [--entity <Type>]
   <name>     lowercase letters, digits and dashes (e.g. tasting-notes): the registry name and the topic
   --dir      where to write it (default subgraphs/<name>); any new or empty folder inside the repo
-  --port     the default port main.ts listens on (default: the first after 4003 no subgraph uses)
+  --port     the default port it listens on (default: the first from 4004 no declared subgraph uses)
   --entity   the subgraph's own entity type (default: the name made singular, e.g. TastingNote)`;
 
 /** A mistake the caller can fix; the message says how. */
@@ -40,7 +44,7 @@ export interface ScaffoldOptions {
   readonly name: string;
   /** @default subgraphs/<name> (relative paths resolve from the working directory) */
   readonly dir?: string;
-  /** @default the first port from 4004 that no subgraph's main.ts uses */
+  /** @default the first port from 4004 that no subgraph declares */
   readonly port?: number;
   /** @default the name made singular, in PascalCase */
   readonly entity?: string;
@@ -79,18 +83,20 @@ export function scaffoldSubgraph(opts: ScaffoldOptions): ScaffoldResult {
   const problem = nameProblem(opts.name) ?? (opts.entity === undefined ? null : entityProblem(opts.entity));
   if (problem) throw new ScaffoldError(problem);
   const names = subgraphNames(opts.name, opts.entity);
-  const existing = existingSubgraphs();
+  const declarations = subgraphDeclarations();
+  const existing = existingSubgraphs(declarations);
   if (existing.has(names.name))
     throw new ScaffoldError(`a subgraph named ${names.name} already exists (${[...existing].sort().join(', ')}); pick another name`);
   const dir = path.resolve(opts.dir ?? path.join(SUBGRAPHS_DIR, names.name));
   checkDir(dir);
-  const port = opts.port ?? firstFreePort();
+  const used = new Set([GATEWAY_PORT, ...declarations.map((d) => d.port)]);
+  const port = opts.port ?? firstFreePort(used);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ScaffoldError(`--port ${port} is not 0 to 65535`);
-  if (usedPorts().has(port)) throw new ScaffoldError(`port ${port} is already the default of another subgraph or the gateway; pick another with --port`);
-  checkTopic(names);
+  if (used.has(port)) throw new ScaffoldError(`port ${port} is already the default of another subgraph or the gateway; pick another with --port`);
+  checkTopic(names, declarations);
 
   const files = subgraphFiles({ n: names, port, imports: importPaths(dir) });
-  checkComposes(names, files['schema.graphql']);
+  checkComposes(names, files['schema.graphql'], declarations);
 
   fs.mkdirSync(dir, { recursive: true });
   const written: string[] = [];
@@ -103,13 +109,13 @@ export function scaffoldSubgraph(opts: ScaffoldOptions): ScaffoldResult {
   return { names, dir, port, files: written };
 }
 
-/** Subgraphs that exist: the product's own, and every folder under subgraphs/ (runtime included). */
-function existingSubgraphs(): Set<string> {
+/** Subgraphs that exist: every declared one, and every folder under subgraphs/ (runtime included). */
+function existingSubgraphs(declarations: readonly SubgraphDeclaration[]): Set<string> {
   const folders = fs
     .readdirSync(SUBGRAPHS_DIR, { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .map((e) => e.name);
-  return new Set([...SUBGRAPHS.map((s) => s.name), ...folders]);
+  return new Set([...declarations.map((d) => d.name), ...folders]);
 }
 
 function checkDir(dir: string): void {
@@ -126,38 +132,24 @@ function checkDir(dir: string): void {
     throw new ScaffoldError(`${rel} already exists and is not an empty folder; choose another --dir`);
 }
 
-/** Default ports of every subgraph (API.md's and those main.ts files declare) and the gateway's. */
-function usedPorts(): Set<number> {
-  const ports = new Set<number>([4000, ...SUBGRAPHS.map((s) => s.port)]);
-  for (const entry of fs.readdirSync(SUBGRAPHS_DIR, { withFileTypes: true })) {
-    const main = path.join(SUBGRAPHS_DIR, entry.name, 'main.ts');
-    if (!entry.isDirectory() || !fs.existsSync(main)) continue;
-    const text = fs.readFileSync(main, 'utf8');
-    // Both shapes: runSubgraphMain(name, variable, 4002, start) and the scaffold's { portVariable, port: 4004 }.
-    for (const m of text.matchAll(/runSubgraphMain\([^,]+,[^,]+,\s*(\d+)|\bport:\s*(\d+)/g)) ports.add(Number(m[1] ?? m[2]));
-  }
-  return ports;
-}
-
-function firstFreePort(): number {
-  const used = usedPorts();
+function firstFreePort(used: ReadonlySet<number>): number {
   let port = FIRST_FREE_PORT;
   while (used.has(port)) port++;
   return port;
 }
 
-function checkTopic(n: SubgraphNames): void {
-  const clash = topicSpec(n.name) ?? topicSpec(`${n.name}.dlq`);
-  if (clash) throw new ScaffoldError(`schema/events already declares a topic named ${clash.name}; pick another name`);
-  if (n.camel in TOPICS) throw new ScaffoldError(`schema/events already has a topic keyed ${n.camel}; pick another name`);
+/** The new topic and its dead-letter topic must not be named like a declared topic or its dead-letter topic. */
+function checkTopic(n: SubgraphNames, declarations: readonly SubgraphDeclaration[]): void {
+  const taken = declaredTopics(declarations).flatMap((t) => [t.name, dlqTopicName(t.name)]);
+  const clash = [n.name, dlqTopicName(n.name)].find((name) => taken.includes(name));
+  if (clash) throw new ScaffoldError(`a subgraph already declares a topic named ${clash}; pick another name`);
 }
 
 /** SDL of subgraphs scaffolded earlier that are not in schema/ yet (their schema.graphql). */
 function scaffoldedSdls(): Array<{ name: string; sdl: string }> {
-  const core = new Set<string>(SUBGRAPHS.map((s) => s.name));
   return fs
     .readdirSync(SUBGRAPHS_DIR, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && !core.has(e.name) && fs.existsSync(path.join(SUBGRAPHS_DIR, e.name, 'schema.graphql')))
+    .filter((e) => e.isDirectory() && !hasSubgraphSdl(e.name) && fs.existsSync(path.join(SUBGRAPHS_DIR, e.name, 'schema.graphql')))
     .map((e) => ({ name: e.name, sdl: fs.readFileSync(path.join(SUBGRAPHS_DIR, e.name, 'schema.graphql'), 'utf8') }));
 }
 
@@ -165,7 +157,7 @@ function scaffoldedSdls(): Array<{ name: string; sdl: string }> {
  * The new SDL must add its own types and fields, not take over others' (a same-named type
  * would silently merge into theirs), and the whole graph must still compose.
  */
-function checkComposes(n: SubgraphNames, sdl: string): void {
+function checkComposes(n: SubgraphNames, sdl: string, declarations: readonly SubgraphDeclaration[]): void {
   const others = scaffoldedSdls();
   const graphs: DocumentNode[] = [parse(fs.readFileSync(SUPERGRAPH_PATH, 'utf8')), ...others.map((o) => parse(o.sdl))];
   const types = new Map<string, Set<string>>();
@@ -189,7 +181,7 @@ function checkComposes(n: SubgraphNames, sdl: string): void {
   if (clash.length)
     throw new ScaffoldError(`the graph already has ${clash.map(([t, f]) => `${t}.${f}`).join(', ')}; pick another name or --entity`);
   const result = composeSupergraph([
-    ...SUBGRAPHS.map((s) => ({ name: s.name, url: `http://127.0.0.1:${s.port}/graphql`, sdl: subgraphSdl(s.name) })),
+    ...checkedInSubgraphs(declarations),
     ...others.map((o) => ({ ...o, url: 'http://127.0.0.1:1/graphql' })),
     { name: n.name, url: 'http://127.0.0.1:1/graphql', sdl },
   ]);

@@ -1,23 +1,23 @@
 // `npm run rebuild -- <view> [--keep-old]`: replays a view from the start of its topic into a
 // new key generation while the live one keeps serving, then switches to it atomically.
-import { TOPICS } from '../schema/events';
 import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { createLogger } from '../platform/logger';
 import { rebuildView } from '../subgraphs/runtime/rebuildView';
 import { namespaceFromEnv } from '../platform/settings';
 import { redisFromEnv } from '../platform/redisConfig';
-import { findView, VIEWS } from './views';
+import { declaredViews, findView, viewNames } from './declarations';
 
 async function main() {
   const args = process.argv.slice(2);
   const name = args.find((a) => !a.startsWith('--'));
-  const view = name ? findView(name) : undefined;
+  const views = declaredViews();
+  const view = name ? findView(name, views) : undefined;
   if (!view) {
-    console.error(`usage: npm run rebuild -- <view> [--keep-old]\nviews: ${VIEWS.map((v) => v.projection.name).join(', ')}`);
+    console.error(`usage: npm run rebuild -- <view> [--keep-old]\nviews: ${views.map((v) => v.projection.name).join(', ')}`);
     process.exit(2);
   }
-  const ns = namespaceFromEnv();
-  const projection = { ...view.projection, name: `${ns}${view.projection.name}` };
+  const names = viewNames(view, namespaceFromEnv());
+  const projection = { ...view.projection, name: names.view };
   const kafka = createKafka(kafkaConfigFromEnv());
   const redis = redisFromEnv();
   const started = Date.now();
@@ -26,9 +26,9 @@ async function main() {
     kafka,
     redis,
     projection,
-    topic: `${ns}${TOPICS[view.projection.topic].name}`,
+    topic: names.topic,
     // The live view's group, as the subgraph runtime names it.
-    groupId: `${ns}${view.subgraph}.${view.projection.name}`,
+    groupId: names.groupId,
     dropOld: !args.includes('--keep-old'),
     logger: createLogger('rebuild', 'warn'),
     onProgress: ({ applied, lag }) => {

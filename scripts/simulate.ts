@@ -1,7 +1,6 @@
 // `npm run simulate -- [--seed N] [--orders-per-second N] [--inventory-per-second N]
 // [--stores N] [--products N] [--customers N] [--lifecycle-seconds N] [--duration S] [--run-id ID]`:
 // publishes the simulated world's events to Kafka at the given rates so the graph is alive.
-import { TOPICS, type EventTopicKey } from '../schema/events';
 import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { createEventProducer } from '../subgraphs/runtime/producer';
 import { namespaceFromEnv } from '../platform/settings';
@@ -49,9 +48,9 @@ async function main() {
   for (let tick = 0; !stopping; tick++) {
     if (durationS !== null && Date.now() - started >= durationS * 1000) break;
     const events = world.next().value as SimEvent[];
-    const byTopic = new Map<EventTopicKey, SimEvent['event'][]>();
-    for (const e of events) byTopic.set(e.topic, [...(byTopic.get(e.topic) ?? []), e.event]);
-    await Promise.all([...byTopic].map(([topic, list]) => producer.publishMany(`${ns}${TOPICS[topic].name}`, list)));
+    const byTopic = new Map<string, SimEvent['event'][]>();
+    for (const e of events) byTopic.set(e.topic.name, [...(byTopic.get(e.topic.name) ?? []), e.event]);
+    await Promise.all([...byTopic].map(([topic, list]) => producer.publishMany(`${ns}${topic}`, list)));
     published += events.length;
     const wait = started + (tick + 1) * tickMs - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isKafkaReachable } from '../infra/kafka';
 import { isRedisReachable } from '../infra/redis';
-import { SUBGRAPHS } from '../schema/subgraphs';
 import { kafkaConfigFromEnv } from '../platform/kafkaConfig';
+import { productSubgraphs } from './declarations';
 import { superviseProcess, type SupervisedProcess } from './supervisor/supervise';
 
 const root = path.resolve(__dirname, '..');
@@ -122,7 +122,8 @@ async function main() {
   const ready = async (supervised: SupervisedProcess, port: number) => {
     if (!(await waitReady(supervised, port))) notRunning.push(supervised.name);
   };
-  const subgraphs = SUBGRAPHS.map((s) => ({ s, supervised: run(s.name, `subgraphs/${s.name}/main.ts`, [], { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }) }));
+  const declared = productSubgraphs();
+  const subgraphs = declared.map((s) => ({ s, supervised: run(s.name, `subgraphs/${s.name}/main.ts`, [], { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }) }));
   await Promise.all(subgraphs.map(({ s, supervised }) => ready(supervised, Number(process.env[s.portVariable] ?? s.port))));
   // Ctrl-C while waiting: start nothing new, stop() is already taking everything down.
   if (stopping) return;
@@ -141,7 +142,7 @@ async function main() {
   console.log(`  dev token  (customer-1, 24 h): ${devToken}`);
   console.log(`             curl -s http://127.0.0.1:${gatewayPort}/graphql -H 'content-type: application/json' -H "authorization: Bearer <token>" -d '{"query":"{ me { name orderCount } }"}'`);
   console.log(`  demo page  http://127.0.0.1:${gatewayPort}/demo#token=${devToken}&store=store-1   (live board and order tracker; the #fragment never leaves the browser)`);
-  for (const s of SUBGRAPHS) console.log(`  ${s.name.padEnd(10)} http://127.0.0.1:${process.env[s.portVariable] ?? s.port}/graphql`);
+  for (const s of declared) console.log(`  ${s.name.padEnd(10)} http://127.0.0.1:${process.env[s.portVariable] ?? s.port}/graphql`);
   console.log(`  logs       ${path.relative(process.cwd(), logDir)}/<process>.log`);
   console.log('Crashed processes are restarted with backoff (one line says so); Ctrl-C stops everything that was started.\n');
 }

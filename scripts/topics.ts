@@ -1,13 +1,16 @@
-// `npm run topics`: creates the declared topics (and their dead-letter topics) on KAFKA_BROKERS.
+// `npm run topics`: creates the topics the subgraphs declare (and their dead-letter topics) on
+// KAFKA_BROKERS, in STREAMGRAPH_NAMESPACE.
 import { ensureTopics } from '../infra/topics';
-import { allTopicSpecs } from '../schema/events';
 import { createKafka, kafkaConfigFromEnv, replicationFactorFromEnv } from '../platform/kafkaConfig';
+import { namespaceFromEnv } from '../platform/settings';
+import { declaredTopicSpecs } from './declarations';
 
 async function main() {
   const admin = createKafka(kafkaConfigFromEnv()).admin();
   await admin.connect();
   try {
-    const specs = allTopicSpecs();
+    const ns = namespaceFromEnv();
+    const specs = declaredTopicSpecs().map((s) => ({ ...s, name: `${ns}${s.name}` }));
     const { created } = await ensureTopics(admin, specs, { replicationFactor: replicationFactorFromEnv() });
     for (const s of specs)
       console.log(`${created.includes(s.name) ? 'created ' : 'exists  '} ${s.name} (${s.partitions} partitions, ${s.cleanupPolicy})`);

@@ -1,10 +1,11 @@
 // The catalog subgraph against the real broker and Redis: read-your-writes, listings, search,
 // inventory, who may do what, the live inventory feed, the SDL and Redis round trips.
+import fs from 'node:fs';
 import { parse, type ObjectTypeDefinitionNode } from 'graphql';
 import type { Admin } from 'kafkajs';
-import type { TopicKey } from '../schema/events';
+import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, type TopicSpec } from '../schema/events';
 import { startCatalogSubgraph, type CatalogHandle } from '../subgraphs/catalog';
-import { readCatalogSdl } from '../subgraphs/catalog/schema';
+import { CATALOG_SDL_PATH } from '../subgraphs/catalog/schema';
 import { createLogger } from '../platform/logger';
 import type { Identity } from '../platform/identity';
 import { anonymous, as, collect, gql, TEST_IDENTITY_SECRET, wsClient, type GraphQLResult } from './support/graphqlClient';
@@ -89,7 +90,7 @@ async function allPages(args: { first: number; category?: string; search?: strin
 }
 
 /** Records on a catalog topic so far: proves a refused mutation wrote nothing. */
-async function logEnd(topic: TopicKey): Promise<number> {
+async function logEnd(topic: TopicSpec): Promise<number> {
   const offsets = await admin.fetchTopicOffsets(cat.runtime.topic(topic));
   return offsets.reduce((sum, o) => sum + Number(o.high), 0);
 }
@@ -155,7 +156,7 @@ describe('products', () => {
   });
 
   it('refuses bad product input with the field at fault, and writes nothing', async () => {
-    const before = await logEnd('catalogProducts');
+    const before = await logEnd(CATALOG_PRODUCTS_TOPIC);
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ name: '  ', category: 'Fruit', priceCents: 1 }, 'input.name'],
       [{ name: 'Fig', category: 'Fruit', priceCents: -5 }, 'input.priceCents'],
@@ -165,7 +166,7 @@ describe('products', () => {
     for (const [input, field] of cases) expect(denied(await upsertProduct(input), 'BAD_USER_INPUT').extensions?.field).toBe(field);
     expect(denied(await productsPage({ after: 'not-a-cursor' }), 'BAD_USER_INPUT').extensions?.field).toBe('after');
     expect(denied(await productsPage({ first: 101 }), 'BAD_USER_INPUT').extensions?.field).toBe('first');
-    expect(await logEnd('catalogProducts')).toBe(before);
+    expect(await logEnd(CATALOG_PRODUCTS_TOPIC)).toBe(before);
   });
 });
 
@@ -228,8 +229,8 @@ describe('inventory', () => {
 
   it("refuses a customer's upsertProduct and another store's report with FORBIDDEN, anonymous ones with UNAUTHENTICATED, writing nothing", async () => {
     const [eggs] = products;
-    const productsBefore = await logEnd('catalogProducts');
-    const inventoryBefore = await logEnd('catalogInventory');
+    const productsBefore = await logEnd(CATALOG_PRODUCTS_TOPIC);
+    const inventoryBefore = await logEnd(CATALOG_INVENTORY_TOPIC);
     const id = uniq('p-denied');
 
     const e1 = denied(await upsertProduct({ id, name: 'Contraband', category: 'X', priceCents: 1 }, as('c-1', 'customer')), 'FORBIDDEN');
@@ -244,8 +245,8 @@ describe('inventory', () => {
     denied(await report(storeA, eggs, 1, anonymous), 'UNAUTHENTICATED');
 
     expect(ok(await productById(id)).product).toBeNull();
-    expect(await logEnd('catalogProducts')).toBe(productsBefore);
-    expect(await logEnd('catalogInventory')).toBe(inventoryBefore);
+    expect(await logEnd(CATALOG_PRODUCTS_TOPIC)).toBe(productsBefore);
+    expect(await logEnd(CATALOG_INVENTORY_TOPIC)).toBe(inventoryBefore);
   });
 
   it('answers NOT_FOUND for an unknown product or store', async () => {
@@ -256,8 +257,8 @@ describe('inventory', () => {
 
   it('refuses text with a lone UTF-16 surrogate and over-long fields in every mutation, naming the field, writing nothing', async () => {
     const [eggs] = products;
-    const productsBefore = await logEnd('catalogProducts');
-    const inventoryBefore = await logEnd('catalogInventory');
+    const productsBefore = await logEnd(CATALOG_PRODUCTS_TOPIC);
+    const inventoryBefore = await logEnd(CATALOG_INVENTORY_TOPIC);
     // JSON.stringify sends each lone surrogate as the escape "\ud800", which JSON.parse accepts.
     const cases: Array<[GraphQLResult & { status: number }, string, string]> = [
       [await upsertProduct({ name: 'Fig \ud800', category: 'Fruit', priceCents: 5 }), 'input.name', 'input.name is not valid text: it holds a lone UTF-16 surrogate'],
@@ -273,18 +274,18 @@ describe('inventory', () => {
       const e = denied(res, 'BAD_USER_INPUT');
       expect({ field: e.extensions?.field, message: e.message }).toEqual({ field, message });
     }
-    expect(await logEnd('catalogProducts')).toBe(productsBefore);
-    expect(await logEnd('catalogInventory')).toBe(inventoryBefore);
+    expect(await logEnd(CATALOG_PRODUCTS_TOPIC)).toBe(productsBefore);
+    expect(await logEnd(CATALOG_INVENTORY_TOPIC)).toBe(inventoryBefore);
     expect(ok(await inventory(storeA)).store.name).toBe('A Street');
   });
 
   it('refuses a negative quantity with BAD_USER_INPUT and leaves the view and the log as they were', async () => {
     const [, milk] = products;
     const before = ok(await productById(milk, storeA)).product.availability;
-    const logBefore = await logEnd('catalogInventory');
+    const logBefore = await logEnd(CATALOG_INVENTORY_TOPIC);
     const e = denied(await report(storeA, milk, -1, as(storeA, 'store')), 'BAD_USER_INPUT');
     expect(e.extensions?.field).toBe('quantity');
-    expect(await logEnd('catalogInventory')).toBe(logBefore);
+    expect(await logEnd(CATALOG_INVENTORY_TOPIC)).toBe(logBefore);
     expect(ok(await productById(milk, storeA)).product.availability).toEqual(before);
     expect(before).toMatchObject({ quantity: 20 });
   });
@@ -372,8 +373,8 @@ describe('the subgraph', () => {
       parse(text)
         .definitions.filter((d): d is ObjectTypeDefinitionNode => d.kind === 'ObjectTypeDefinition')
         .flatMap((d) => (d.fields ?? []).map((f) => `${d.name.value}.${f.name.value}(${(f.arguments ?? []).map((a) => a.name.value).join(',')})`));
-    expect(fieldsOf(served)).toEqual(expect.arrayContaining(fieldsOf(readCatalogSdl())));
-    expect(fieldsOf(readCatalogSdl())).toEqual(
+    expect(fieldsOf(served)).toEqual(expect.arrayContaining(fieldsOf(fs.readFileSync(CATALOG_SDL_PATH, 'utf8'))));
+    expect(fieldsOf(fs.readFileSync(CATALOG_SDL_PATH, 'utf8'))).toEqual(
       expect.arrayContaining(['Subscription.inventoryChanged(storeId,productIds)', 'Mutation.reportInventory(storeId,productId,quantity)']),
     );
   });

@@ -1,7 +1,7 @@
 // The customers subgraph against the real broker and Redis: sign-up and read-your-writes,
 // updates, who may read what, input errors, the admin list, batched entity references and
 // customer-360 counters that stay exact across a restart.
-import { createEvent, type EventOf } from '../schema/events';
+import { createEvent, ORDERS_TOPIC, type OrdersEvent } from '../schema/events';
 import { startCustomersSubgraph, type CustomersSubgraphHandle } from '../subgraphs/customers';
 import { createLogger } from '../platform/logger';
 import type { Identity } from '../platform/identity';
@@ -267,10 +267,10 @@ describe('customers subgraph', () => {
   it('keeps customer-360 counters equal to the truth over hundreds of order events and across a restart', async () => {
     const customers = await Promise.all([0, 1, 2, 3, 4].map((i) => register(`Buyer ${i}`, `buyer-${i}@example.com`)));
     const ids = customers.map((c) => c.id);
-    const ordersTopic = sg.runtime.topic('orders');
-    const log: EventOf<'orders'>[] = [];
+    const ordersTopic = sg.runtime.topic(ORDERS_TOPIC);
+    const log: OrdersEvent[] = [];
     const lastOffsets = new Map<number, number>();
-    const produce = async (events: EventOf<'orders'>[]) => {
+    const produce = async (events: OrdersEvent[]) => {
       const written = await produceAll(sg.runtime.producer, ordersTopic, events);
       for (const w of written) lastOffsets.set(w.at.partition, Math.max(lastOffsets.get(w.at.partition) ?? -1, w.at.offset));
       log.push(...events);
@@ -319,20 +319,20 @@ describe('customers subgraph', () => {
   });
 });
 
-const isCancel = (e: EventOf<'orders'>) => e.type === 'OrderStatusChanged' && e.payload.to === 'CANCELED';
+const isCancel = (e: OrdersEvent) => e.type === 'OrderStatusChanged' && e.payload.to === 'CANCELED';
 
 /** orderEvents names customers `c-<n>`; these events belong to the registered customers instead. */
-function forCustomers(events: EventOf<'orders'>[], ids: readonly string[]): EventOf<'orders'>[] {
+function forCustomers(events: OrdersEvent[], ids: readonly string[]): OrdersEvent[] {
   return events.map((e) => {
     const customerId = ids[Number(e.payload.customerId.slice(2))];
     const opts = { eventId: e.eventId, occurredAt: e.occurredAt };
     switch (e.type) {
       case 'OrderPlaced':
-        return createEvent('orders', 'OrderPlaced', { ...e.payload, customerId }, opts);
+        return createEvent(ORDERS_TOPIC, 'OrderPlaced', { ...e.payload, customerId }, opts);
       case 'OrderStatusChanged':
-        return createEvent('orders', 'OrderStatusChanged', { ...e.payload, customerId }, opts);
+        return createEvent(ORDERS_TOPIC, 'OrderStatusChanged', { ...e.payload, customerId }, opts);
       case 'OrderEtaUpdated':
-        return createEvent('orders', 'OrderEtaUpdated', { ...e.payload, customerId }, opts);
+        return createEvent(ORDERS_TOPIC, 'OrderEtaUpdated', { ...e.payload, customerId }, opts);
     }
   });
 }
@@ -341,7 +341,7 @@ function forCustomers(events: EventOf<'orders'>[], ids: readonly string[]): Even
  * The counters by their definition, computed without the projection: each order id counts
  * once; spend is the totals of orders placed minus those canceled; lastOrderAt the latest placement.
  */
-function truthOf(events: readonly EventOf<'orders'>[], ids: readonly string[]): Map<string, Counters> {
+function truthOf(events: readonly OrdersEvent[], ids: readonly string[]): Map<string, Counters> {
   const orders = new Map<string, { customerId: string; totalCents: number; at: string; canceled: boolean }>();
   for (const e of events) {
     const o = orders.get(e.payload.orderId);

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createEvent, encodeEvent, partitionForKey, type EventOf } from '../schema/events';
+import { createEvent, encodeEvent, ORDERS_TOPIC, type OrdersEvent, partitionForKey } from '../schema/events';
 import { customer360Id, customer360Projection, type Customer360 } from '../subgraphs/customers/projection';
 import { ordersProjection } from '../subgraphs/orders/projection';
 import { deleteMatching } from '../subgraphs/runtime/deleteMatching';
@@ -35,7 +35,7 @@ const running: ProjectionHandle[] = [];
 /** Stands for a bug in the folds that a deploy fixes: orders o-fix-* fail while it is set. */
 let broken = true;
 
-function failing<S>(base: Projection<'orders', S>): Projection<'orders', S> {
+function failing<S>(base: Projection<typeof ORDERS_TOPIC, S>): Projection<typeof ORDERS_TOPIC, S> {
   return {
     ...base,
     name: `${ns}${base.name}`,
@@ -46,8 +46,8 @@ function failing<S>(base: Projection<'orders', S>): Projection<'orders', S> {
   };
 }
 
-const placed = (orderId: string): EventOf<'orders'> =>
-  createEvent('orders', 'OrderPlaced', {
+const placed = (orderId: string): OrdersEvent =>
+  createEvent(ORDERS_TOPIC, 'OrderPlaced', {
     orderId,
     customerId: 'c-1',
     storeId: 's-1',
@@ -85,7 +85,7 @@ beforeAll(async () => {
     ['customers', failing(customer360Projection)],
   ] as const) {
     const base = projection.name.slice(ns.length);
-    running.push(await startProjection({ kafka: env.kafka, redis: env.redis, projection: projection as Projection<'orders', unknown>, topic, groupId: `${ns}${subgraph}.${base}`, logger }));
+    running.push(await startProjection({ kafka: env.kafka, redis: env.redis, projection: projection as Projection<typeof ORDERS_TOPIC, unknown>, topic, groupId: `${ns}${subgraph}.${base}`, logger }));
   }
   written = await env.producer.publishMany(topic, [ok, fix1, fix2]);
   await env.producer.publishRaw(topic, [{ key: 'o-bad', value: poison }]);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { isKafkaReachable, startKafkaBroker } from '../infra/kafka';
 import { ensureRedis } from '../infra/redis';
 import { ensureTopics } from '../infra/topics';
-import { allTopicSpecs } from '../schema/events/topics';
+import { declaredTopicSpecs } from '../scripts/declarations';
 import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { checkRedis, parseRedisEnv, redisFromEnv } from '../platform/redisConfig';
 
@@ -49,7 +49,7 @@ export default async function globalSetup(): Promise<void> {
   const admin = createKafka(kafkaConfigFromEnv()).admin();
   await admin.connect();
   try {
-    await ensureTopics(admin, allTopicSpecs());
+    await ensureTopics(admin, declaredTopicSpecs());
   } finally {
     await admin.disconnect();
   }

@@ -1,6 +1,6 @@
 // The orders subgraph against the real broker and Redis: mutations with read-your-writes,
 // validation and authorization, hostile input, the lifecycle, live subscriptions and batched reads.
-import { createEvent } from '../schema/events';
+import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, createEvent, ORDERS_TOPIC } from '../schema/events';
 import type { Admin } from 'kafkajs';
 import { startOrdersSubgraph } from '../subgraphs/orders';
 import type { Identity } from '../platform/identity';
@@ -23,7 +23,7 @@ const view = (name: string, handle = orders) => handle.runtime.views().find((v) 
 /** Publishes stores as the catalog does and waits until `handle`'s store view knows them. */
 async function publishStores(handle: SubgraphHandle, namespace: string, ...storeIds: string[]) {
   for (const storeId of storeIds) {
-    const at = await handle.runtime.producer.publish(`${namespace}catalog.inventory`, createEvent('catalogInventory', 'StoreUpserted', { storeId, name: `Store ${storeId}` }));
+    const at = await handle.runtime.producer.publish(`${namespace}catalog.inventory`, createEvent(CATALOG_INVENTORY_TOPIC, 'StoreUpserted', { storeId, name: `Store ${storeId}` }));
     await view('orders.stores', handle).handle.waitFor(at.partition, at.offset, 10_000);
   }
 }
@@ -40,7 +40,7 @@ beforeAll(async () => {
   ];
   const prices = view('productPrices');
   for (const p of products) {
-    const at = await orders.runtime.producer.publish(`${namespace}catalog.products`, createEvent('catalogProducts', 'ProductUpserted', p));
+    const at = await orders.runtime.producer.publish(`${namespace}catalog.products`, createEvent(CATALOG_PRODUCTS_TOPIC, 'ProductUpserted', p));
     await prices.handle.waitFor(at.partition, at.offset, 10_000);
   }
   await publishStores(orders, namespace, 'store-1', 's');
@@ -51,7 +51,7 @@ afterAll(async () => {
 
 /** The end offsets of the orders topic: unchanged means nothing was written. */
 async function ordersLogEnds(admin: Admin): Promise<string> {
-  return (await admin.fetchTopicOffsets(orders.runtime.topic('orders'))).map((o) => `${o.partition}:${o.high}`).join(',');
+  return (await admin.fetchTopicOffsets(orders.runtime.topic(ORDERS_TOPIC))).map((o) => `${o.partition}:${o.high}`).join(',');
 }
 
 /** Runs `fn` and checks it wrote nothing to the orders topic. */
@@ -112,7 +112,7 @@ describe('orders subgraph', () => {
   });
 
   it('refuses unknown products, wrong prices, bad quantities and customers acting as shoppers, writing nothing', async () => {
-    const topic = orders.runtime.topic('orders');
+    const topic = orders.runtime.topic(ORDERS_TOPIC);
     const admin = orders.runtime.kafka.admin();
     await admin.connect();
     const ends = async () => (await admin.fetchTopicOffsets(topic)).map((o) => o.high).join(',');
@@ -292,7 +292,7 @@ describe('a write the view has not applied within the wait', () => {
     slow = await startOrdersSubgraph({ namespace, identitySecret: TEST_IDENTITY_SECRET, port: 0, writeTimeoutMs: 0 });
     await publishStores(slow, namespace, 's');
     const prices = view('productPrices', slow);
-    const at = await slow.runtime.producer.publish(`${namespace}catalog.products`, createEvent('catalogProducts', 'ProductUpserted', { productId: 'p-1', name: 'Tea', category: 'drinks', priceCents: 250 }));
+    const at = await slow.runtime.producer.publish(`${namespace}catalog.products`, createEvent(CATALOG_PRODUCTS_TOPIC, 'ProductUpserted', { productId: 'p-1', name: 'Tea', category: 'drinks', priceCents: 250 }));
     await prices.handle.waitFor(at.partition, at.offset, 10_000);
     const res = await gql(slow.url, `mutation { placeOrder(input: { storeId: "s", items: [{ productId: "p-1", quantity: 2 }] }) { id } }`, {}, alice);
     const error = res.errors![0];

@@ -1,6 +1,6 @@
 // The projection runtime against the real broker and Redis: exact views, poison events,
 // rebalances, lost Redis state, rebuilds and read-your-writes.
-import { createEvent, encodeEvent, type EventOf } from '../schema/events';
+import { createEvent, encodeEvent, ORDERS_TOPIC, type OrdersEvent } from '../schema/events';
 import { readGeneration } from '../subgraphs/runtime/generation';
 import { createLogger } from '../platform/logger';
 import type { Projection } from '../subgraphs/runtime/projection';
@@ -27,14 +27,14 @@ afterAll(async () => {
   await env.close();
 });
 
-async function start<S>(projection: Projection<'orders', S>, topic: string, groupId?: string) {
+async function start<S>(projection: Projection<typeof ORDERS_TOPIC, S>, topic: string, groupId?: string) {
   const handle = await startProjection({ kafka: env.kafka, redis: env.redis, projection, topic, groupId, logger });
   running.push(handle);
   return handle;
 }
 
-const orderIds = (log: ReadonlyArray<{ event: EventOf<'orders'> }>) => [...new Set(log.map((e) => e.event.payload.orderId))];
-const customerIds = (log: ReadonlyArray<{ event: EventOf<'orders'> }>) => [...new Set(log.map((e) => e.event.payload.customerId))];
+const orderIds = (log: ReadonlyArray<{ event: OrdersEvent }>) => [...new Set(log.map((e) => e.event.payload.orderId))];
+const customerIds = (log: ReadonlyArray<{ event: OrdersEvent }>) => [...new Set(log.map((e) => e.event.payload.customerId))];
 
 describe('projection runtime', () => {
   it('folds a stream into a view equal to an independent fold, with indexes and exact counters', async () => {
@@ -77,7 +77,7 @@ describe('projection runtime', () => {
     const orders = orderStateProjection(uniqueName('orders'));
     await start(orders, topic);
     const good = orderEvents({ seed: 2, count: 20, orders: 5, customers: 3 });
-    const valid = createEvent('orders', 'OrderPlaced', {
+    const valid = createEvent(ORDERS_TOPIC, 'OrderPlaced', {
       orderId: 'o-x', customerId: 'c', storeId: 's', items: [{ productId: 'p', quantity: 1, unitPriceCents: 1 }], totalCents: 1,
     });
     const poison: Array<{ key: string | null; value: Buffer | null; reason: RegExp }> = [
@@ -86,10 +86,10 @@ describe('projection runtime', () => {
       { key: 'o-x', value: Buffer.from(JSON.stringify({ ...valid, type: 'OrderTeleported' })), reason: /event\.type: expected one of OrderPlaced, OrderStatusChanged/ },
       { key: 'o-x', value: Buffer.from(JSON.stringify({ ...valid, payload: { ...valid.payload, totalCents: 'ten' } })), reason: /event\.payload\.totalCents: expected an integer, found the string "ten"/ },
       { key: 'o-y', value: encodeEvent(valid), reason: /record key "o-y" differs from event key "o-x"/ },
-      { key: 'o-ghost', value: encodeEvent(createEvent('orders', 'OrderStatusChanged', { orderId: 'o-ghost', customerId: 'c', storeId: 's', totalCents: 1, from: 'PLACED', to: 'PICKING' })), reason: /^fold: status change for unknown order o-ghost/ },
+      { key: 'o-ghost', value: encodeEvent(createEvent(ORDERS_TOPIC, 'OrderStatusChanged', { orderId: 'o-ghost', customerId: 'c', storeId: 's', totalCents: 1, from: 'PLACED', to: 'PICKING' })), reason: /^fold: status change for unknown order o-ghost/ },
     ];
     // Interleave: valid, poison, valid, poison ... so each poison sits between applied events.
-    const log: Array<{ event: EventOf<'orders'>; at: { partition: number; offset: number; occurredAt: string } }> = [];
+    const log: Array<{ event: OrdersEvent; at: { partition: number; offset: number; occurredAt: string } }> = [];
     const poisonOffsets: number[] = [];
     for (let i = 0; i < good.length; i++) {
       log.push(...(await produceAll(env.producer, topic, [good[i]])));

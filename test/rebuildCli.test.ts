@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createEvent } from '../schema/events';
+import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, createEvent } from '../schema/events';
 import { startOrdersSubgraph } from '../subgraphs/orders';
 import { readGeneration } from '../subgraphs/runtime/generation';
 import type { SubgraphHandle } from '../subgraphs/runtime/startSubgraph';
@@ -26,12 +26,12 @@ it('rebuilds the orders view of a running subgraph and switches to it without lo
   const prices = orders.runtime.views().find((v) => v.name.endsWith('productPrices'))!;
   const at = await orders.runtime.producer.publish(
     `${namespace}catalog.products`,
-    createEvent('catalogProducts', 'ProductUpserted', { productId: 'p-1', name: 'Milk', category: 'dairy', priceCents: 99 }),
+    createEvent(CATALOG_PRODUCTS_TOPIC, 'ProductUpserted', { productId: 'p-1', name: 'Milk', category: 'dairy', priceCents: 99 }),
   );
   await prices.handle.waitFor(at.partition, at.offset, 10_000);
   // Orders are only placed at stores the catalog published.
   const stores = orders.runtime.views().find((v) => v.name.endsWith('orders.stores'))!;
-  const store = await orders.runtime.producer.publish(`${namespace}catalog.inventory`, createEvent('catalogInventory', 'StoreUpserted', { storeId: 's', name: 'Corner' }));
+  const store = await orders.runtime.producer.publish(`${namespace}catalog.inventory`, createEvent(CATALOG_INVENTORY_TOPIC, 'StoreUpserted', { storeId: 's', name: 'Corner' }));
   await stores.handle.waitFor(store.partition, store.offset, 10_000);
   const alice = as('c-alice', 'customer');
   const ids: string[] = [];

@@ -24,7 +24,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 function settingsReadByCode(): Set<string> {
-  const files = [...['gateway', 'subgraphs', 'infra', 'scripts'].flatMap((d) => sourceFiles(path.join(root, d))), path.join(root, 'test/globalSetup.ts'), path.join(root, 'test/globalTeardown.ts'), path.join(root, 'test/browser/chromium.ts')];
+  const files = [...['gateway', 'platform', 'subgraphs', 'infra', 'scripts'].flatMap((d) => sourceFiles(path.join(root, d))), path.join(root, 'test/globalSetup.ts'), path.join(root, 'test/globalTeardown.ts'), path.join(root, 'test/browser/chromium.ts')];
   const name = '([A-Z][A-Z0-9_]{1,})';
   const patterns = [
     new RegExp(`\\benv\\.${name}\\b`, 'g'),
@@ -33,9 +33,8 @@ function settingsReadByCode(): Set<string> {
     new RegExp(`\\b(?:envValue|envBool|value|int)\\((?:\\s*env\\s*,)?\\s*'${name}'`, 'g'),
     // Tables of numeric settings (limits.ts).
     new RegExp(`variable: '${name}'`, 'g'),
-    // Subgraph ports are named where each subgraph is declared or started.
+    // Subgraph ports are named where each subgraph is declared (subgraphs/<name>/declaration.ts).
     new RegExp(`portVariable: '${name}'`, 'g'),
-    new RegExp(`runSubgraphMain\\('\\w+', '${name}'`, 'g'),
     // Key sources listed together (auth.ts checks that exactly one is set).
     new RegExp(`KEY_VARIABLES = \\[([^\\]]+)\\]`, 'g'),
   ];

@@ -2,7 +2,8 @@
 // and from what the running subgraphs serve as `_service { sdl }`.
 import fs from 'node:fs';
 import { composeSupergraph } from '../gateway/supergraph/compose';
-import { SUBGRAPHS, SUPERGRAPH_PATH } from '../schema/subgraphs';
+import { SUPERGRAPH_PATH } from '../schema/subgraphs';
+import { declarationOf } from '../scripts/declarations';
 import { startCatalogSubgraph } from '../subgraphs/catalog';
 import { startCustomersSubgraph } from '../subgraphs/customers';
 import { startOrdersSubgraph } from '../subgraphs/orders';
@@ -34,7 +35,7 @@ describe('running subgraphs', () => {
     const served = await Promise.all(
       handles.map(async (h) => {
         const res = await gql<{ _service: { sdl: string } }>(h.url, '{ _service { sdl } }', {}, as('admin', 'admin'));
-        const port = SUBGRAPHS.find((s) => s.name === h.name)!.port;
+        const { port } = declarationOf(h.name);
         return { name: h.name, url: `http://127.0.0.1:${port}/graphql`, sdl: res.data!._service.sdl };
       }),
     );

@@ -1,7 +1,7 @@
 // The data the gateway benchmark queries: stores, products with stock in every store,
 // customers and orders, produced as events into a namespace's topics, and a check that the
 // subgraphs' views hold all of it before any gateway is measured.
-import { createEvent, TOPICS, type Envelope, type EventOf, type EventTopicKey } from '../../schema/events';
+import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, createEvent, CUSTOMERS_TOPIC, type CatalogInventoryEvent, type CatalogProductsEvent, type CustomersEvent, type Envelope, ORDERS_TOPIC, type OrdersEvent } from '../../schema/events';
 import { IDENTITY_HEADER, signIdentity } from '../../platform/identity';
 import { createKafka, kafkaConfigFromEnv } from '../../platform/kafkaConfig';
 import { createEventProducer } from '../../subgraphs/runtime/producer';
@@ -33,24 +33,29 @@ export const orderId = (i: number) => `order-${i}`;
 export async function produceWorld(namespace: string, size: WorldSize, seed = 42): Promise<World> {
   const random = seededRandom(seed);
   const pick = (n: number) => Math.floor(random() * n);
-  const byTopic: { [K in EventTopicKey]: EventOf<K>[] } = { customers: [], catalogProducts: [], catalogInventory: [], orders: [] };
+  const byTopic = {
+    customers: [] as CustomersEvent[],
+    catalogProducts: [] as CatalogProductsEvent[],
+    catalogInventory: [] as CatalogInventoryEvent[],
+    orders: [] as OrdersEvent[],
+  };
 
   const prices: number[] = [];
   for (let p = 0; p < size.products; p++) {
     prices.push(100 + pick(9_900));
     byTopic.catalogProducts.push(
-      createEvent('catalogProducts', 'ProductUpserted', { productId: productId(p), name: `Product ${p}`, category: `category-${p % 10}`, priceCents: prices[p] }),
+      createEvent(CATALOG_PRODUCTS_TOPIC, 'ProductUpserted', { productId: productId(p), name: `Product ${p}`, category: `category-${p % 10}`, priceCents: prices[p] }),
     );
   }
   for (let s = 0; s < size.stores; s++) {
-    byTopic.catalogInventory.push(createEvent('catalogInventory', 'StoreUpserted', { storeId: storeId(s), name: `Store ${s}` }));
+    byTopic.catalogInventory.push(createEvent(CATALOG_INVENTORY_TOPIC, 'StoreUpserted', { storeId: storeId(s), name: `Store ${s}` }));
     // Every product in every store, quantities spread over the three stock statuses.
     for (let p = 0; p < size.products; p++)
-      byTopic.catalogInventory.push(createEvent('catalogInventory', 'InventoryReported', { storeId: storeId(s), productId: productId(p), quantity: pick(40) }));
+      byTopic.catalogInventory.push(createEvent(CATALOG_INVENTORY_TOPIC, 'InventoryReported', { storeId: storeId(s), productId: productId(p), quantity: pick(40) }));
   }
   for (let c = 0; c < size.customers; c++)
     byTopic.customers.push(
-      createEvent('customers', 'CustomerRegistered', { customerId: customerId(c), name: `Customer ${c}`, email: `customer${c}@example.com`, tier: c % 5 === 0 ? 'PLUS' : 'STANDARD' }),
+      createEvent(CUSTOMERS_TOPIC, 'CustomerRegistered', { customerId: customerId(c), name: `Customer ${c}`, email: `customer${c}@example.com`, tier: c % 5 === 0 ? 'PLUS' : 'STANDARD' }),
     );
   const orderCounts = new Map<string, number>();
   for (let o = 0; o < size.orders; o++) {
@@ -61,7 +66,7 @@ export async function produceWorld(namespace: string, size: WorldSize, seed = 42
     while (chosen.size < lines) chosen.add(pick(size.products));
     const items = [...chosen].map((p) => ({ productId: productId(p), quantity: 1 + pick(3), unitPriceCents: prices[p] }));
     byTopic.orders.push(
-      createEvent('orders', 'OrderPlaced', {
+      createEvent(ORDERS_TOPIC, 'OrderPlaced', {
         orderId: orderId(o),
         customerId: customer,
         storeId: storeId(pick(size.stores)),
@@ -74,10 +79,15 @@ export async function produceWorld(namespace: string, size: WorldSize, seed = 42
   const producer = await createEventProducer(createKafka(kafkaConfigFromEnv()));
   let events = 0;
   try {
-    for (const key of Object.keys(byTopic) as EventTopicKey[]) {
+    const topics: Array<[string, readonly Envelope<string, unknown>[]]> = [
+      [CUSTOMERS_TOPIC.name, byTopic.customers],
+      [CATALOG_PRODUCTS_TOPIC.name, byTopic.catalogProducts],
+      [CATALOG_INVENTORY_TOPIC.name, byTopic.catalogInventory],
+      [ORDERS_TOPIC.name, byTopic.orders],
+    ];
+    for (const [topic, all] of topics) {
       // In slices, so no request comes near the broker's message size limit.
-      const all: readonly Envelope<string, unknown>[] = byTopic[key];
-      for (let i = 0; i < all.length; i += 500) await producer.publishMany(`${namespace}${TOPICS[key].name}`, all.slice(i, i + 500));
+      for (let i = 0; i < all.length; i += 500) await producer.publishMany(`${namespace}${topic}`, all.slice(i, i + 500));
       events += all.length;
     }
   } finally {

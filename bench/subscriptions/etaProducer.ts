@@ -3,7 +3,7 @@
 // carries an estimate later than every earlier one, so each moves its order's version up by
 // exactly one; the produce time of every event is kept per order, in order, which maps
 // (order, version) to the moment its event was handed to Kafka.
-import { createEvent, TOPICS } from '../../schema/events';
+import { createEvent, ORDERS_TOPIC } from '../../schema/events';
 import type { EventProducer } from '../../subgraphs/runtime/producer';
 
 export interface EtaTarget {
@@ -39,7 +39,7 @@ export function startEtaProduction(opts: {
   /** Events per second over all targets. */
   rate: number;
 }): EtaProduction {
-  const topic = `${opts.namespace}${TOPICS.orders.name}`;
+  const topic = `${opts.namespace}${ORDERS_TOPIC.name}`;
   const producedAt: number[][] = opts.targets.map(() => []);
   const batches: Array<{ at: number; n: number; acked: boolean }> = [];
   const sends: Promise<unknown>[] = [];
@@ -59,7 +59,7 @@ export function startEtaProduction(opts: {
       const slot = i % opts.targets.length;
       const t = opts.targets[slot]!;
       events.push(
-        createEvent('orders', 'OrderEtaUpdated', {
+        createEvent(ORDERS_TOPIC, 'OrderEtaUpdated', {
           orderId: t.orderId,
           customerId: t.customerId,
           storeId: t.storeId,

@@ -1,12 +1,8 @@
 // The versioned event envelope and the one parser every consumer uses:
-// parseEvent(topic, bytes) returns a typed event or throws a ContractViolation.
+// parseEvent(contract, bytes) returns an event typed by the contract or throws a ContractViolation.
 import { randomUUID } from 'node:crypto';
-import { PAYLOADS, type EventTopicKey, type EventTypeOf, type PayloadOf } from './payloads';
-import { TOPICS } from './topics';
+import type { EventTypeOf, PayloadOf, TopicContract } from './contract';
 import { ContractViolation, describe, int, isoTime, obj, str } from './validate';
-
-/** The envelope version this code writes and reads. Readers reject versions they do not know. */
-export const ENVELOPE_VERSION = 1;
 
 export interface Envelope<T extends string, P> {
   /** Unique per event; producers may retry, so consumers must not assume it is unique on the log. */
@@ -20,13 +16,13 @@ export interface Envelope<T extends string, P> {
   readonly payload: P;
 }
 
-/** Any event of topic K, discriminated by `type`. */
-export type EventOf<K extends EventTopicKey> = {
-  [T in EventTypeOf<K>]: Envelope<T, PayloadOf<K, T>>;
-}[EventTypeOf<K>];
+/** Any event of contract C, discriminated by `type`. */
+export type EventOf<C extends TopicContract> = {
+  [T in EventTypeOf<C>]: Envelope<T, PayloadOf<C, T>>;
+}[EventTypeOf<C>];
 
-/** The event of type T on topic K. */
-export type EventOfType<K extends EventTopicKey, T extends EventTypeOf<K>> = Envelope<T, PayloadOf<K, T>>;
+/** The event of type T of contract C. */
+export type EventOfType<C extends TopicContract, T extends EventTypeOf<C>> = Envelope<T, PayloadOf<C, T>>;
 
 const envelopeShape = obj({
   eventId: str({ max: 128 }),
@@ -38,10 +34,10 @@ const envelopeShape = obj({
 });
 
 /**
- * Parses and validates the bytes of a record from a topic of kind `topic`.
+ * Parses and validates the bytes of a record from a topic with contract `topic`.
  * Throws ContractViolation (never retriable) naming the field, what was expected and what was found.
  */
-export function parseEvent<K extends EventTopicKey>(topic: K, bytes: Buffer | string | null): EventOf<K> {
+export function parseEvent<C extends TopicContract>(topic: C, bytes: Buffer | string | null): EventOf<C> {
   if (bytes === null || bytes.length === 0) throw new ContractViolation('record', 'a JSON event', 'an empty value');
   let raw: unknown;
   try {
@@ -52,40 +48,38 @@ export function parseEvent<K extends EventTopicKey>(topic: K, bytes: Buffer | st
   return validateEvent(topic, raw);
 }
 
-/** Validates an already-decoded event object against the contract of topic K. */
-export function validateEvent<K extends EventTopicKey>(topic: K, raw: unknown): EventOf<K> {
+/** Validates an already-decoded event object against contract C. */
+export function validateEvent<C extends TopicContract>(topic: C, raw: unknown): EventOf<C> {
   const env = envelopeShape(raw, 'event');
-  const checks = PAYLOADS[topic] as Record<string, (v: unknown, path: string) => unknown>;
-  const check = Object.prototype.hasOwnProperty.call(checks, env.type) ? checks[env.type] : undefined;
-  if (!check)
-    throw new ContractViolation('event.type', `one of ${Object.keys(checks).join(', ')}`, describe(env.type));
-  if (env.version !== ENVELOPE_VERSION)
-    throw new ContractViolation('event.version', `${ENVELOPE_VERSION}`, describe(env.version));
-  const payload = check(env.payload, 'event.payload') as Record<string, unknown>;
-  const keyField = TOPICS[topic].keyedBy;
+  const spec = Object.prototype.hasOwnProperty.call(topic.events, env.type) ? topic.events[env.type] : undefined;
+  if (!spec)
+    throw new ContractViolation('event.type', `one of ${Object.keys(topic.events).join(', ')}`, describe(env.type));
+  if (env.version !== spec.version) throw new ContractViolation('event.version', `${spec.version}`, describe(env.version));
+  const payload = spec.payload(env.payload, 'event.payload') as Record<string, unknown>;
+  const keyField = topic.keyedBy;
   if (payload[keyField] !== env.key)
     throw new ContractViolation('event.key', `the payload's ${keyField} (${describe(payload[keyField])})`, describe(env.key));
-  return { ...env, payload } as EventOf<K>;
+  return { ...env, payload } as EventOf<C>;
 }
 
-/** Builds a new event of type T on topic K, validated before it can reach the log. */
-export function createEvent<K extends EventTopicKey, T extends EventTypeOf<K>>(
-  topic: K,
+/** Builds a new event of type T of contract C, validated before it can reach the log. */
+export function createEvent<C extends TopicContract, T extends EventTypeOf<C>>(
+  topic: C,
   type: T,
-  payload: PayloadOf<K, T>,
+  payload: PayloadOf<C, T>,
   opts: { eventId?: string; occurredAt?: string } = {},
-): EventOfType<K, T> {
-  const keyField = TOPICS[topic].keyedBy;
+): EventOfType<C, T> {
+  const keyField = topic.keyedBy;
   const event = {
     eventId: opts.eventId ?? randomUUID(),
     type,
-    version: ENVELOPE_VERSION,
+    version: topic.events[type].version,
     occurredAt: opts.occurredAt ?? new Date().toISOString(),
     key: String((payload as Record<string, unknown>)[keyField]),
     payload,
   };
   validateEvent(topic, event);
-  return event as EventOfType<K, T>;
+  return event as EventOfType<C, T>;
 }
 
 /** The record value of an event. */

@@ -1,6 +1,6 @@
-// The event contract module: topics, envelope, payloads, validators and partitioning.
+// The event contract module: contracts as values, the shared topics, envelope, validators and partitioning.
+export * from './contract';
 export * from './topics';
-export * from './payloads';
 export * from './envelope';
 export * from './partition';
 export { ContractViolation, loneSurrogateAt } from './validate';

@@ -1,83 +1,128 @@
-// The Kafka topics of the product: names, partition counts and cleanup policies.
-// This is the single source the topics script applies and that readers use to locate
-// a key's partition, so a partition count changes here or nowhere.
+// The shared topic contracts of the product: each topic's Kafka settings, record key, event
+// types (version and payload check) and owning team, as values. Readers locate a key's
+// partition with the declared partition count, so a count changes here or nowhere.
+//
+// All keep their records forever: Kafka is the system of record and every view must be
+// rebuildable by replaying its topics from the start.
+import { defineTopic } from './contract';
+import type { EventOf } from './envelope';
+import { array, int, isoTime, obj, oneOf, optional, str } from './validate';
 
-/** How a topic is cleaned up by the broker. */
-export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
+export const CUSTOMER_TIERS = ['STANDARD', 'PLUS'] as const;
+export const ORDER_STATUSES = [
+  'PLACED',
+  'SHOPPER_ASSIGNED',
+  'PICKING',
+  'OUT_FOR_DELIVERY',
+  'DELIVERED',
+  'CANCELED',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+export type CustomerTier = (typeof CUSTOMER_TIERS)[number];
 
-export interface TopicSpec {
-  /** The Kafka topic name. */
-  readonly name: string;
-  /** Partition count. Views locate a key's partition with it, so never change it in place. */
-  readonly partitions: number;
-  readonly cleanupPolicy: CleanupPolicy;
-  /** Retention in ms for `delete` topics; -1 keeps records forever (views can always be rebuilt). */
-  readonly retentionMs: number;
-  /** What the record key is; every event of the topic is keyed by it. */
-  readonly keyedBy: string;
-}
+const id = str({ min: 1, max: 128 });
+const cents = int({ min: 0, max: 1_000_000_000 });
+/** Six partitions, kept forever: what every shared topic uses. */
+const KEPT_FOREVER = { partitions: 6, cleanupPolicy: 'delete', retentionMs: -1 } as const;
 
-/**
- * The domain topics. All keep their records forever: Kafka is the system of record and
- * every view must be rebuildable by replaying its topics from the start.
- */
-export const TOPICS = {
-  customers: {
-    name: 'customers',
-    partitions: 6,
-    cleanupPolicy: 'delete',
-    retentionMs: -1,
-    keyedBy: 'customerId',
+export const CUSTOMERS_TOPIC = defineTopic({
+  name: 'customers',
+  ...KEPT_FOREVER,
+  keyedBy: 'customerId',
+  owner: 'customers',
+  events: {
+    CustomerRegistered: {
+      version: 1,
+      payload: obj({ customerId: id, name: str({ max: 200 }), email: str({ max: 320 }), tier: oneOf(CUSTOMER_TIERS) }),
+    },
+    CustomerUpdated: {
+      version: 1,
+      payload: obj({
+        customerId: id,
+        name: optional(str({ max: 200 })),
+        email: optional(str({ max: 320 })),
+        tier: optional(oneOf(CUSTOMER_TIERS)),
+      }),
+    },
   },
-  catalogProducts: {
-    name: 'catalog.products',
-    partitions: 6,
-    cleanupPolicy: 'delete',
-    retentionMs: -1,
-    keyedBy: 'productId',
+});
+
+export const CATALOG_PRODUCTS_TOPIC = defineTopic({
+  name: 'catalog.products',
+  ...KEPT_FOREVER,
+  keyedBy: 'productId',
+  owner: 'catalog',
+  events: {
+    ProductUpserted: {
+      version: 1,
+      payload: obj({
+        productId: id,
+        name: str({ max: 300 }),
+        brand: optional(str({ max: 200 })),
+        category: str({ max: 100 }),
+        priceCents: cents,
+      }),
+    },
   },
-  catalogInventory: {
-    name: 'catalog.inventory',
-    partitions: 6,
-    cleanupPolicy: 'delete',
-    retentionMs: -1,
-    keyedBy: 'storeId',
+});
+
+export const CATALOG_INVENTORY_TOPIC = defineTopic({
+  name: 'catalog.inventory',
+  ...KEPT_FOREVER,
+  keyedBy: 'storeId',
+  owner: 'catalog',
+  events: {
+    StoreUpserted: { version: 1, payload: obj({ storeId: id, name: str({ max: 200 }) }) },
+    InventoryReported: { version: 1, payload: obj({ storeId: id, productId: id, quantity: int({ min: 0, max: 10_000_000 }) }) },
   },
-  orders: {
-    name: 'orders',
-    partitions: 6,
-    cleanupPolicy: 'delete',
-    retentionMs: -1,
-    keyedBy: 'orderId',
+});
+
+export const ORDERS_TOPIC = defineTopic({
+  name: 'orders',
+  ...KEPT_FOREVER,
+  keyedBy: 'orderId',
+  owner: 'orders',
+  events: {
+    OrderPlaced: {
+      version: 1,
+      payload: obj({
+        orderId: id,
+        customerId: id,
+        storeId: id,
+        items: array(obj({ productId: id, quantity: int({ min: 1, max: 1000 }), unitPriceCents: cents }), { min: 1, max: 200 }),
+        totalCents: cents,
+      }),
+    },
+    // Carries the order's customer, store and total so that other domains' views (customer
+    // 360, a store's order board) can fold it without keeping their own copy of every order.
+    OrderStatusChanged: {
+      version: 1,
+      payload: obj({
+        orderId: id,
+        customerId: id,
+        storeId: id,
+        totalCents: cents,
+        from: oneOf(ORDER_STATUSES),
+        to: oneOf(ORDER_STATUSES),
+        by: optional(str({ min: 1, max: 200 })),
+      }),
+    },
+    // The shopper's latest estimate of the delivery time: while an order is under way this is
+    // its most frequent change (a courier's app updates it every few seconds).
+    OrderEtaUpdated: {
+      version: 1,
+      payload: obj({
+        orderId: id,
+        customerId: id,
+        storeId: id,
+        estimatedDeliveryAt: isoTime(),
+        by: optional(str({ min: 1, max: 200 })),
+      }),
+    },
   },
-} as const satisfies Record<string, TopicSpec>;
+});
 
-export type TopicKey = keyof typeof TOPICS;
-export type TopicName = (typeof TOPICS)[TopicKey]['name'];
-
-/** The dead-letter topic that receives the events of `topic` that could not be applied. */
-export function dlqTopicName(topic: string): string {
-  return `${topic}.dlq`;
-}
-
-/** Dead-letter topics: one partition is plenty, they hold only the rare bad event. */
-export function dlqSpec(topic: TopicSpec): TopicSpec {
-  return {
-    name: dlqTopicName(topic.name),
-    partitions: 1,
-    cleanupPolicy: 'delete',
-    retentionMs: 30 * 24 * 3600 * 1000,
-    keyedBy: 'source offset',
-  };
-}
-
-/** Every topic the product needs, domain topics and their dead-letter topics. */
-export function allTopicSpecs(): TopicSpec[] {
-  const domain: TopicSpec[] = Object.values(TOPICS);
-  return [...domain, ...domain.map(dlqSpec)];
-}
-
-/** Looks up a declared topic by its Kafka name. */
-export function topicSpec(name: string): TopicSpec | undefined {
-  return allTopicSpecs().find((t) => t.name === name);
-}
+export type CustomersEvent = EventOf<typeof CUSTOMERS_TOPIC>;
+export type CatalogProductsEvent = EventOf<typeof CATALOG_PRODUCTS_TOPIC>;
+export type CatalogInventoryEvent = EventOf<typeof CATALOG_INVENTORY_TOPIC>;
+export type OrdersEvent = EventOf<typeof ORDERS_TOPIC>;

@@ -1,6 +1,6 @@
 // The traffic simulator's world as a pure, seeded generator: the same seed and options
 // always yield the same events (only their timestamps follow the clock).
-import { createEvent, type EventOf, type EventTopicKey, type OrderStatus } from '../../schema/events';
+import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, createEvent, CUSTOMERS_TOPIC, type EventOf, ORDERS_TOPIC, type OrderStatus, type TopicContract } from '../../schema/events';
 import { isLegalTransition } from '../../subgraphs/orders/transitions';
 
 export interface SimulationOptions {
@@ -34,7 +34,13 @@ export const DEFAULT_SIMULATION: SimulationOptions = {
   runId: 'r1',
 };
 
-export type SimEvent = { [K in EventTopicKey]: { topic: K; event: EventOf<K> } }[EventTopicKey];
+/** An event with the contract of the topic it goes to. */
+type SimEventOf<C extends TopicContract> = { topic: C; event: EventOf<C> };
+export type SimEvent =
+  | SimEventOf<typeof CUSTOMERS_TOPIC>
+  | SimEventOf<typeof CATALOG_PRODUCTS_TOPIC>
+  | SimEventOf<typeof CATALOG_INVENTORY_TOPIC>
+  | SimEventOf<typeof ORDERS_TOPIC>;
 
 const FORWARD: OrderStatus[] = ['PLACED', 'SHOPPER_ASSIGNED', 'PICKING', 'OUT_FOR_DELIVERY', 'DELIVERED'];
 const CATEGORIES = ['fruit', 'vegetables', 'dairy', 'bakery', 'pantry', 'drinks', 'frozen', 'household'];
@@ -74,11 +80,11 @@ export function* simulation(opts: SimulationOptions, now: () => string = () => n
 
   const first: SimEvent[] = [];
   for (let s = 0; s < opts.stores; s++)
-    first.push({ topic: 'catalogInventory', event: createEvent('catalogInventory', 'StoreUpserted', { storeId: simIds.store(s), name: `Store ${s + 1}` }, at()) });
+    first.push({ topic: CATALOG_INVENTORY_TOPIC, event: createEvent(CATALOG_INVENTORY_TOPIC, 'StoreUpserted', { storeId: simIds.store(s), name: `Store ${s + 1}` }, at()) });
   for (let p = 0; p < opts.products; p++)
     first.push({
-      topic: 'catalogProducts',
-      event: createEvent('catalogProducts', 'ProductUpserted', {
+      topic: CATALOG_PRODUCTS_TOPIC,
+      event: createEvent(CATALOG_PRODUCTS_TOPIC, 'ProductUpserted', {
         productId: simIds.product(p),
         name: `${NAMES[p % NAMES.length]} ${Math.floor(p / NAMES.length) + 1}`,
         category: CATEGORIES[p % CATEGORIES.length],
@@ -88,14 +94,14 @@ export function* simulation(opts: SimulationOptions, now: () => string = () => n
     });
   for (let c = 0; c < opts.customers; c++)
     first.push({
-      topic: 'customers',
-      event: createEvent('customers', 'CustomerRegistered', { customerId: simIds.customer(c), name: `Customer ${c + 1}`, email: `customer${c + 1}@example.com`, tier: c % 5 === 0 ? 'PLUS' : 'STANDARD' }, at()),
+      topic: CUSTOMERS_TOPIC,
+      event: createEvent(CUSTOMERS_TOPIC, 'CustomerRegistered', { customerId: simIds.customer(c), name: `Customer ${c + 1}`, email: `customer${c + 1}@example.com`, tier: c % 5 === 0 ? 'PLUS' : 'STANDARD' }, at()),
     });
   for (let s = 0; s < opts.stores; s++)
     for (let p = 0; p < opts.products; p += 1 + pick(3)) {
       const quantity = pick(60);
       stock.set(`${s}:${p}`, quantity);
-      first.push({ topic: 'catalogInventory', event: createEvent('catalogInventory', 'InventoryReported', { storeId: simIds.store(s), productId: simIds.product(p), quantity }, at()) });
+      first.push({ topic: CATALOG_INVENTORY_TOPIC, event: createEvent(CATALOG_INVENTORY_TOPIC, 'InventoryReported', { storeId: simIds.store(s), productId: simIds.product(p), quantity }, at()) });
     }
   yield first;
 
@@ -125,7 +131,7 @@ export function* simulation(opts: SimulationOptions, now: () => string = () => n
         status: 'PLACED',
       };
       open.push(order);
-      tick.push({ topic: 'orders', event: createEvent('orders', 'OrderPlaced', { orderId: order.id, customerId: order.customerId, storeId, items, totalCents: order.totalCents }, at()) });
+      tick.push({ topic: ORDERS_TOPIC, event: createEvent(ORDERS_TOPIC, 'OrderPlaced', { orderId: order.id, customerId: order.customerId, storeId, items, totalCents: order.totalCents }, at()) });
     }
     for (let i = open.length - 1; i >= 0; i--) {
       const o = open[i];
@@ -133,8 +139,8 @@ export function* simulation(opts: SimulationOptions, now: () => string = () => n
       const cancel = rnd() < 0.05 && isLegalTransition(o.status, 'CANCELED');
       const to: OrderStatus = cancel ? 'CANCELED' : FORWARD[FORWARD.indexOf(o.status) + 1];
       tick.push({
-        topic: 'orders',
-        event: createEvent('orders', 'OrderStatusChanged', { orderId: o.id, customerId: o.customerId, storeId: o.storeId, totalCents: o.totalCents, from: o.status, to, by: 'simulator' }, at()),
+        topic: ORDERS_TOPIC,
+        event: createEvent(ORDERS_TOPIC, 'OrderStatusChanged', { orderId: o.id, customerId: o.customerId, storeId: o.storeId, totalCents: o.totalCents, from: o.status, to, by: 'simulator' }, at()),
       });
       o.status = to;
       if (to === 'DELIVERED' || to === 'CANCELED') open.splice(i, 1);
@@ -144,8 +150,8 @@ export function* simulation(opts: SimulationOptions, now: () => string = () => n
       if (o.status === 'PLACED' || rnd() >= 1 / (5 * opts.ticksPerSecond)) continue;
       const estimatedDeliveryAt = new Date(Date.parse(now()) + (10 + pick(50)) * 60_000).toISOString();
       tick.push({
-        topic: 'orders',
-        event: createEvent('orders', 'OrderEtaUpdated', { orderId: o.id, customerId: o.customerId, storeId: o.storeId, estimatedDeliveryAt, by: 'simulator' }, at()),
+        topic: ORDERS_TOPIC,
+        event: createEvent(ORDERS_TOPIC, 'OrderEtaUpdated', { orderId: o.id, customerId: o.customerId, storeId: o.storeId, estimatedDeliveryAt, by: 'simulator' }, at()),
       });
     }
     for (let n = perTick(opts.inventoryPerSecond); n > 0; n--) {
@@ -154,7 +160,7 @@ export function* simulation(opts: SimulationOptions, now: () => string = () => n
       const key = `${s}:${p}`;
       const quantity = Math.max(0, (stock.get(key) ?? 20) + pick(21) - 12);
       stock.set(key, quantity);
-      tick.push({ topic: 'catalogInventory', event: createEvent('catalogInventory', 'InventoryReported', { storeId: simIds.store(s), productId: simIds.product(p), quantity }, at()) });
+      tick.push({ topic: CATALOG_INVENTORY_TOPIC, event: createEvent(CATALOG_INVENTORY_TOPIC, 'InventoryReported', { storeId: simIds.store(s), productId: simIds.product(p), quantity }, at()) });
     }
     yield tick;
   }

@@ -1,5 +1,6 @@
 // The catalog's mutations: check who is calling, validate the input, emit the event and
 // return the entity as the view holds it once that event is applied (read-your-writes).
+import { CATALOG_PRODUCTS_TOPIC, CATALOG_INVENTORY_TOPIC } from '../../schema/events';
 import { randomUUID } from 'node:crypto';
 import { badInput, forbidden, notFound, unauthenticated } from '../runtime/errors';
 import { hasRole, type Identity } from '../../platform/identity';
@@ -75,15 +76,15 @@ export async function upsertProduct(ctx: CatalogContext, input: ProductInput): P
     priceCents: integer(input.priceCents, 'input.priceCents', MAX_PRICE_CENTS),
   };
   // The contract should never refuse what passed the checks above; if it does, it is still the caller's input.
-  const event = eventFromInput('catalogProducts', 'ProductUpserted', payload, {
+  const event = eventFromInput(CATALOG_PRODUCTS_TOPIC, 'ProductUpserted', payload, {
     productId: 'input.id',
     name: 'input.name',
     brand: 'input.brand',
     category: 'input.category',
     priceCents: 'input.priceCents',
   });
-  await ctx.runtime.emit('catalogProducts', event, ctx.views.products);
-  return readBack(ctx.products, productId, (s): s is ProductState => s !== undefined);
+  await ctx.runtime.emit(CATALOG_PRODUCTS_TOPIC, event, ctx.views.products);
+  return readBack(ctx.loaders.products, productId, (s): s is ProductState => s !== undefined);
 }
 
 /** upsertStore: admins only; stores must exist before inventory can be reported for them. */
@@ -91,9 +92,9 @@ export async function upsertStore(ctx: CatalogContext, input: StoreInput): Promi
   allow(ctx.identity, hasRole(ctx.identity, 'admin'), 'change stores');
   const storeId = input.id == null ? randomUUID() : checkId(input.id, 'input.id');
   const payload = { storeId, name: text(input.name, 'input.name', 200) };
-  const event = eventFromInput('catalogInventory', 'StoreUpserted', payload, { storeId: 'input.id', name: 'input.name' });
-  await ctx.runtime.emit('catalogInventory', event, ctx.views.inventory);
-  return readBack(ctx.inventory, storeEntityId(storeId), isStore);
+  const event = eventFromInput(CATALOG_INVENTORY_TOPIC, 'StoreUpserted', payload, { storeId: 'input.id', name: 'input.name' });
+  await ctx.runtime.emit(CATALOG_INVENTORY_TOPIC, event, ctx.views.inventory);
+  return readBack(ctx.loaders.inventory, storeEntityId(storeId), isStore);
 }
 
 /** reportInventory: the store itself (role `store`, sub = storeId) or an admin. */
@@ -107,14 +108,14 @@ export async function reportInventory(
   const storeId = checkId(args.storeId, 'storeId');
   const productId = checkId(args.productId, 'productId');
   const quantity = integer(args.quantity, 'quantity', MAX_QUANTITY);
-  const [product, store] = await Promise.all([ctx.products.load(productId), ctx.inventory.load(storeEntityId(storeId))]);
+  const [product, store] = await Promise.all([ctx.loaders.products.load(productId), ctx.loaders.inventory.load(storeEntityId(storeId))]);
   if (!product) throw notFound('product', productId);
   if (!isStore(store)) throw notFound('store', storeId);
-  const event = eventFromInput('catalogInventory', 'InventoryReported', { storeId, productId, quantity }, {
+  const event = eventFromInput(CATALOG_INVENTORY_TOPIC, 'InventoryReported', { storeId, productId, quantity }, {
     storeId: 'storeId',
     productId: 'productId',
     quantity: 'quantity',
   });
-  await ctx.runtime.emit('catalogInventory', event, ctx.views.inventory);
-  return readBack(ctx.inventory, levelEntityId(storeId, productId), isLevel);
+  await ctx.runtime.emit(CATALOG_INVENTORY_TOPIC, event, ctx.views.inventory);
+  return readBack(ctx.loaders.inventory, levelEntityId(storeId, productId), isLevel);
 }

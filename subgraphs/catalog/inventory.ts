@@ -1,6 +1,5 @@
 // Reads of the inventory view: a store's stock levels page by page, and the live feed of a
 // store's levels (current state first, then each change) behind `inventoryChanged`.
-import type DataLoader from 'dataloader';
 import { badInput } from '../runtime/errors';
 import { currentThenChanges } from '../runtime/noticeHub';
 import { checkCursor, checkFirst, encodeCursor, type Connection } from './cursors';
@@ -15,15 +14,15 @@ import {
   type InventoryLevelState,
   type StockStatus,
 } from './projection';
-import type { CatalogViews } from './views';
+import type { CatalogLoaders, CatalogViews } from './context';
 
 export const MAX_INVENTORY_PAGE = 200;
 /** Most levels a subscription sends as its current state, and most productIds it may name. */
 export const SUBSCRIPTION_MAX_PRODUCTS = 200;
 
 export interface InventoryReads {
-  readonly views: CatalogViews;
-  readonly inventory: DataLoader<string, InventoryEntity | undefined>;
+  readonly views: Pick<CatalogViews, 'inventory'>;
+  readonly loaders: Pick<CatalogLoaders, 'inventory'>;
 }
 
 /** `Store.inventory(first, after, status)`: one partition (the store's), ordered by levelScore. */
@@ -39,7 +38,7 @@ export async function storeInventoryPage(
     after,
     recordKey: storeId,
   });
-  const states = await deps.inventory.loadMany(page.ids);
+  const states = await deps.loaders.inventory.loadMany(page.ids);
   const edges = states.flatMap((s, i) => {
     if (s instanceof Error) throw s;
     return isLevel(s) ? [{ cursor: encodeCursor(levelScore(s.productId), page.ids[i]), node: s }] : [];

@@ -1,6 +1,7 @@
-// Entry point of the catalog subgraph process: settings from the environment (CATALOG_PORT,
-// default 4002), start, stop cleanly on SIGINT/SIGTERM - the shared routine every subgraph uses.
+// Entry point of the catalog subgraph process: settings from the environment (its port setting
+// and those every subgraph reads), start, stop cleanly on SIGINT/SIGTERM.
 import { runSubgraphMain } from '../runtime/runSubgraphMain';
+import { declaration } from './declaration';
 import { startCatalogSubgraph } from './index';
 
-runSubgraphMain('catalog', 'CATALOG_PORT', 4002, startCatalogSubgraph);
+runSubgraphMain(declaration, startCatalogSubgraph);

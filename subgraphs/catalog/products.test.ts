@@ -4,7 +4,6 @@ import DataLoader from 'dataloader';
 import { encodeCursor } from './cursors';
 import { productsPage, SEARCH_MAX_EXAMINED, type ProductReads } from './products';
 import { productsProjection, type ProductState } from './projection';
-import type { CatalogViews } from './views';
 
 function memoryProducts(names: string[]) {
   const states = new Map<string, ProductState>();
@@ -33,12 +32,12 @@ function memoryProducts(names: string[]) {
       examined += ids.length;
       return ids.map((id) => states.get(id));
     },
+    async indexSizes(names: readonly string[]) {
+      return names.map((n) => indexes.get(n)?.length ?? 0);
+    },
   };
-  const views = {
-    products: { reader },
-    productIndexSizes: async (names: readonly string[]) => names.map((n) => indexes.get(n)?.length ?? 0),
-  } as unknown as CatalogViews;
-  const deps = (): ProductReads => ({ views, products: new DataLoader((ids: readonly string[]) => reader.getMany(ids)) });
+  const views = { products: { reader } } as unknown as ProductReads['views'];
+  const deps = (): ProductReads => ({ views, loaders: { products: new DataLoader((ids: readonly string[]) => reader.getMany(ids)) } });
   return { deps, examined: () => examined };
 }
 

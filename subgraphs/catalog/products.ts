@@ -27,7 +27,7 @@ import {
   trigrams,
   type ProductState,
 } from './projection';
-import type { CatalogViews } from './views';
+import type { CatalogLoaders, CatalogViews } from './context';
 
 export const MAX_PRODUCTS_PAGE = 100;
 /** Most candidates one search request examines. */
@@ -38,8 +38,8 @@ export const MAX_SEARCH_LENGTH = 300;
 const MAX_QUERY_TRIGRAMS = 32;
 
 export interface ProductReads {
-  readonly views: CatalogViews;
-  readonly products: DataLoader<string, ProductState | undefined>;
+  readonly views: Pick<CatalogViews, 'products'>;
+  readonly loaders: Pick<CatalogLoaders, 'products'>;
 }
 
 export interface ProductsArgs {
@@ -72,7 +72,7 @@ export async function productsPage(deps: ProductReads, args: ProductsArgs): Prom
   }
   const index = category ? categoryIndex(category) : ALL_PRODUCTS_INDEX;
   const page = await deps.views.products.reader.indexPage(index, { first, after });
-  const states = await loadAll(deps.products, page.ids);
+  const states = await loadAll(deps.loaders.products, page.ids);
   return {
     edges: states.flatMap((s) => (s ? [{ cursor: cursorOf(s), node: s }] : [])),
     pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
@@ -87,7 +87,7 @@ async function candidateIndex(deps: ProductReads, category: string | null, searc
   ];
   if (options.length === 0) return ALL_PRODUCTS_INDEX;
   if (options.length === 1) return options[0];
-  const sizes = await deps.views.productIndexSizes(options);
+  const sizes = await deps.views.products.reader.indexSizes(options);
   const smallest = sizes.indexOf(Math.min(...sizes));
   return sizes[smallest] === 0 ? null : options[smallest];
 }
@@ -113,7 +113,7 @@ async function searchPage(
   // One match beyond `first` tells hasNextPage exactly.
   while (more && matches.length <= first && examined < SEARCH_MAX_EXAMINED) {
     const page = await deps.views.products.reader.indexPage(index, { first: Math.min(batch, SEARCH_MAX_EXAMINED - examined), after: position });
-    const states = await loadAll(deps.products, page.ids);
+    const states = await loadAll(deps.loaders.products, page.ids);
     let stoppedInside = false;
     for (const s of states) {
       examined++;

@@ -1,5 +1,5 @@
 // Unit tests of the catalog folds and index scores, with plain objects (no Kafka, no Redis).
-import { createEvent, type EventOf } from '../../schema/events';
+import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, type CatalogInventoryEvent, type CatalogProductsEvent, createEvent } from '../../schema/events';
 import { foldAll, type EventPosition } from '../runtime/projection';
 import {
   foldCase,
@@ -24,22 +24,22 @@ const at = (offset: number, occurredAt = `2026-01-01T00:00:${String(offset).padS
 
 const product = (productId: string, name: string, extra: { brand?: string; category?: string; priceCents?: number; t?: number } = {}) =>
   createEvent(
-    'catalogProducts',
+    CATALOG_PRODUCTS_TOPIC,
     'ProductUpserted',
     { productId, name, category: extra.category ?? 'Fruit', priceCents: extra.priceCents ?? 100, ...(extra.brand ? { brand: extra.brand } : {}) },
     { occurredAt: at(extra.t ?? 0).occurredAt },
   );
-const store = (storeId: string, name: string) => createEvent('catalogInventory', 'StoreUpserted', { storeId, name });
+const store = (storeId: string, name: string) => createEvent(CATALOG_INVENTORY_TOPIC, 'StoreUpserted', { storeId, name });
 const report = (storeId: string, productId: string, quantity: number, t = 0) =>
-  createEvent('catalogInventory', 'InventoryReported', { storeId, productId, quantity }, { occurredAt: at(t).occurredAt });
+  createEvent(CATALOG_INVENTORY_TOPIC, 'InventoryReported', { storeId, productId, quantity }, { occurredAt: at(t).occurredAt });
 
-function applyProducts(view: Map<string, ProductState | undefined>, e: EventOf<'catalogProducts'>, offset = 0) {
+function applyProducts(view: Map<string, ProductState | undefined>, e: CatalogProductsEvent, offset = 0) {
   const changes = productsProjection.apply(view, e, at(offset, e.occurredAt));
   for (const id of changes.keys()) expect(productsProjection.reads(e)).toContain(id);
   return changes;
 }
 
-function applyInventory(view: Map<string, InventoryEntity | undefined>, e: EventOf<'catalogInventory'>, offset = 0) {
+function applyInventory(view: Map<string, InventoryEntity | undefined>, e: CatalogInventoryEvent, offset = 0) {
   const changes = inventoryProjection.apply(view, e, at(offset, e.occurredAt));
   for (const id of changes.keys()) expect(inventoryProjection.reads(e)).toContain(id);
   for (const [id, s] of changes) view.set(id, s);

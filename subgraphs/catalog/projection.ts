@@ -2,7 +2,7 @@
 // (store records and stock levels, both kept in the store's partition), with the index
 // scores that give every listing a stable, cheaply pageable order.
 import { createHash } from 'node:crypto';
-import type { EventOf } from '../../schema/events';
+import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, type CatalogInventoryEvent, type CatalogProductsEvent } from '../../schema/events';
 import type { IndexEntry, Projection } from '../runtime/projection';
 
 export const STOCK_STATUSES = ['IN_STOCK', 'LOW_STOCK', 'OUT_OF_STOCK'] as const;
@@ -153,10 +153,10 @@ export const trigramIndex = (trigram: string) => `tri:${trigram}`;
 const same = <T>(a: T | undefined, b: T) => a !== undefined && JSON.stringify(a) === JSON.stringify(b);
 
 /** Products by id. Indexes `all`, `category:<folded category>` and `tri:<trigram>`, all scored by productScore. */
-export const productsProjection: Projection<'catalogProducts', ProductState> = {
+export const productsProjection: Projection<typeof CATALOG_PRODUCTS_TOPIC, ProductState> = {
   name: 'catalog.products',
-  topic: 'catalogProducts',
-  reads: (e: EventOf<'catalogProducts'>) => [e.payload.productId],
+  topic: CATALOG_PRODUCTS_TOPIC,
+  reads: (e: CatalogProductsEvent) => [e.payload.productId],
   recordKeyOf: (id) => id,
   apply(view, e) {
     const p = e.payload;
@@ -181,10 +181,10 @@ export const productsProjection: Projection<'catalogProducts', ProductState> = {
  * Stores and stock levels, both living in their store's partition (the topic is keyed by
  * store id), so a store's page or a subscription's current state reads one partition.
  */
-export const inventoryProjection: Projection<'catalogInventory', InventoryEntity> = {
+export const inventoryProjection: Projection<typeof CATALOG_INVENTORY_TOPIC, InventoryEntity> = {
   name: 'catalog.inventory',
-  topic: 'catalogInventory',
-  reads: (e: EventOf<'catalogInventory'>) =>
+  topic: CATALOG_INVENTORY_TOPIC,
+  reads: (e: CatalogInventoryEvent) =>
     e.type === 'StoreUpserted' ? [storeEntityId(e.payload.storeId)] : [levelEntityId(e.payload.storeId, e.payload.productId)],
   recordKeyOf: (id) => storeIdOfEntity(id) ?? id,
   apply(view, e) {

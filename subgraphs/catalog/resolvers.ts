@@ -19,13 +19,13 @@ import {
 // An id that cannot be encoded (a lone surrogate) names nothing in the view.
 const store = async (ctx: CatalogContext, id: string) => {
   if (!isEncodableId(id)) return null;
-  const s = await ctx.inventory.load(storeEntityId(id));
+  const s = await ctx.loaders.inventory.load(storeEntityId(id));
   return isStore(s) ? s : null;
 };
 
 export const resolvers: GraphQLResolverMap<CatalogContext> = {
   Query: {
-    product: (_: unknown, args: { id: string }, ctx: CatalogContext) => ctx.products.load(args.id),
+    product: (_: unknown, args: { id: string }, ctx: CatalogContext) => ctx.loaders.products.load(args.id),
     products: (_: unknown, args: ProductsArgs, ctx: CatalogContext) => productsPage(ctx, args),
     store: (_: unknown, args: { id: string }, ctx: CatalogContext) => store(ctx, args.id),
   },
@@ -42,18 +42,18 @@ export const resolvers: GraphQLResolverMap<CatalogContext> = {
       // graphql-ws builds one context per subscription, so its loaders would otherwise serve
       // the first event's product data to every later event.
       resolve: (payload: InventoryLevelState, _args: unknown, ctx: CatalogContext) => {
-        ctx.products.clearAll();
-        ctx.inventory.clearAll();
+        ctx.loaders.products.clearAll();
+        ctx.loaders.inventory.clearAll();
         return payload;
       },
     },
   },
   Product: {
     // Entity fetches: every representation of one request is loaded in one round trip.
-    __resolveReference: (ref: { id: string }, ctx: CatalogContext) => ctx.products.load(ref.id),
+    __resolveReference: (ref: { id: string }, ctx: CatalogContext) => ctx.loaders.products.load(ref.id),
     availability: async (p: ProductState, args: { storeId: string }, ctx: CatalogContext) => {
       if (!isEncodableId(args.storeId)) return null;
-      const level = await ctx.inventory.load(levelEntityId(args.storeId, p.id));
+      const level = await ctx.loaders.inventory.load(levelEntityId(args.storeId, p.id));
       return isLevel(level) ? level : null;
     },
   },
@@ -63,6 +63,6 @@ export const resolvers: GraphQLResolverMap<CatalogContext> = {
       storeInventoryPage(ctx, s.id, args),
   },
   InventoryLevel: {
-    product: (l: InventoryLevelState, _args: unknown, ctx: CatalogContext) => ctx.products.load(l.productId),
+    product: (l: InventoryLevelState, _args: unknown, ctx: CatalogContext) => ctx.loaders.products.load(l.productId),
   },
 };

@@ -1,18 +1,12 @@
-// The catalog's executable subgraph schema: the SDL in schema/catalog.graphql (the contract
-// the gateway composes) joined with the resolvers.
-import fs from 'node:fs';
+// The catalog subgraph schema: the SDL contract in schema/catalog.graphql wired to its resolvers.
 import path from 'node:path';
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import { parse, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
+import { createSubgraphSchema } from '../runtime/subgraphSchema';
 import { resolvers } from './resolvers';
 
-/** Where the SDL lives: the schema folder owns every subgraph's contract. */
+/** The SDL file is the contract other teams and the composition read, so it is the one source. */
 export const CATALOG_SDL_PATH = path.resolve(__dirname, '../../schema/catalog.graphql');
 
-export function readCatalogSdl(): string {
-  return fs.readFileSync(CATALOG_SDL_PATH, 'utf8');
-}
-
-export function createCatalogSchema(sdl: string = readCatalogSdl()): GraphQLSchema {
-  return buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers }]);
+export function createCatalogSchema(): GraphQLSchema {
+  return createSubgraphSchema(CATALOG_SDL_PATH, resolvers);
 }

@@ -7,13 +7,13 @@
 // cannot replace, because two sign-ups with one email can both pass any check before either
 // is applied. If uniqueness is wanted later it belongs in such a reservation, not here.
 import { randomUUID } from 'node:crypto';
-import type { CustomerTier } from '../../schema/events';
+import { CUSTOMERS_TOPIC, type CustomerTier } from '../../schema/events';
 import { badInput, notFound } from '../runtime/errors';
 import { eventFromInput } from '../runtime/inputChecks';
 import { assertMayAccessCustomer, assertMayRegister } from './access';
 import type { CustomersContext } from './context';
 import type { CustomerProfile } from './projection';
-import { readProfileFresh } from './views';
+import { readProfileFresh } from './reads';
 
 export interface RegisterCustomerInput {
   readonly name: string;
@@ -65,8 +65,8 @@ export async function registerCustomer(ctx: CustomersContext, input: RegisterCus
   const name = checkName(input.name);
   const email = checkEmail(input.email);
   const customerId = randomUUID();
-  const event = eventFromInput('customers', 'CustomerRegistered', { customerId, name, email, tier: input.tier ?? 'STANDARD' }, INPUT_FIELDS);
-  await ctx.runtime.emit('customers', event, ctx.views.profiles);
+  const event = eventFromInput(CUSTOMERS_TOPIC, 'CustomerRegistered', { customerId, name, email, tier: input.tier ?? 'STANDARD' }, INPUT_FIELDS);
+  await ctx.runtime.emit(CUSTOMERS_TOPIC, event, ctx.views.profiles);
   return readBack(ctx, customerId);
 }
 
@@ -86,7 +86,7 @@ export async function updateCustomer(ctx: CustomersContext, id: string, input: U
   };
   // Nothing to change writes nothing: no event, no version bump.
   if (Object.keys(changes).length === 0) return current;
-  const event = eventFromInput('customers', 'CustomerUpdated', { customerId: id, ...changes }, { ...INPUT_FIELDS, customerId: 'id' });
-  await ctx.runtime.emit('customers', event, ctx.views.profiles);
+  const event = eventFromInput(CUSTOMERS_TOPIC, 'CustomerUpdated', { customerId: id, ...changes }, { ...INPUT_FIELDS, customerId: 'id' });
+  await ctx.runtime.emit(CUSTOMERS_TOPIC, event, ctx.views.profiles);
   return readBack(ctx, id);
 }

@@ -1,17 +1,10 @@
-// What every customers resolver gets per request: the verified caller, the runtime (for
-// writes) and the views with fresh loaders.
-import type { Identity } from '../../platform/identity';
-import type { SubgraphRuntime } from '../runtime/subgraphRuntime';
-import { createLoaders, type CustomersLoaders, type CustomersViews } from './views';
+// What every customers resolver gets per request (the runtime builds it the same way for every
+// subgraph): the verified caller, the runtime for writes, the declared views and this
+// request's loaders over them.
+import type { LoadersOf, SubgraphContext, ViewsOf } from '../runtime/startSubgraph';
+import type { declaration } from './declaration';
 
-export interface CustomersContext {
-  readonly identity: Identity;
-  readonly runtime: SubgraphRuntime;
-  readonly views: CustomersViews;
-  readonly loaders: CustomersLoaders;
-}
-
-/** The per-request context factory startSubgraph calls for each verified caller. */
-export function createContextFactory(runtime: SubgraphRuntime, views: CustomersViews): (identity: Identity) => CustomersContext {
-  return (identity) => ({ identity, runtime, views, loaders: createLoaders(views) });
-}
+type Declared = typeof declaration.views;
+export type CustomersContext = SubgraphContext<Declared>;
+export type CustomersViews = ViewsOf<Declared>;
+export type CustomersLoaders = LoadersOf<Declared>;

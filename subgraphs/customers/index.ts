@@ -1,25 +1,13 @@
 // The customers subgraph: profiles and customer-360 counters as a Federation 2 subgraph.
 import { startSubgraph, type SubgraphHandle, type SubgraphOptions } from '../runtime/startSubgraph';
-import { createContextFactory } from './context';
+import { declaration } from './declaration';
 import { createCustomersSchema } from './schema';
-import { startCustomersViews, type CustomersViews } from './views';
 
-export interface CustomersSubgraphHandle extends SubgraphHandle {
-  /** The running views (tests read their round-trip counts and wait on their offsets). */
-  readonly views: CustomersViews;
-}
+export type CustomersSubgraphHandle = SubgraphHandle<typeof declaration.views>;
 
-/** Starts the views (joining their consumer groups) and then the server; close() stops both. */
-export async function startCustomersSubgraph(opts: SubgraphOptions): Promise<CustomersSubgraphHandle> {
-  let views: CustomersViews | undefined;
-  const handle = await startSubgraph('customers', opts, async (runtime) => {
-    // Built first so a broken SDL fails before any consumer group is joined.
-    const schema = createCustomersSchema();
-    views = await startCustomersViews(runtime);
-    return { schema, context: createContextFactory(runtime, views) };
-  });
-  if (!views) throw new Error('customers views were not started');
-  return { ...handle, views };
+/** Starts the declared views (joining their consumer groups) and then the server; close() stops both. */
+export function startCustomersSubgraph(opts: SubgraphOptions): Promise<CustomersSubgraphHandle> {
+  return startSubgraph(declaration, opts, createCustomersSchema);
 }
 
 export { customersProjection, customer360Projection } from './projection';

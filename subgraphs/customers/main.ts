@@ -1,5 +1,7 @@
-// Entry point of the customers subgraph process.
+// Entry point of the customers subgraph process: settings from the environment (its port setting
+// and those every subgraph reads), start, stop cleanly on SIGINT/SIGTERM.
 import { runSubgraphMain } from '../runtime/runSubgraphMain';
+import { declaration } from './declaration';
 import { startCustomersSubgraph } from './index';
 
-runSubgraphMain('customers', 'CUSTOMERS_PORT', 4001, startCustomersSubgraph);
+runSubgraphMain(declaration, startCustomersSubgraph);

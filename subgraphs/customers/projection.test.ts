@@ -1,5 +1,5 @@
 // Pure unit tests of the customers folds: plain objects in, plain objects out, no Kafka or Redis.
-import { createEvent, type EventOf } from '../../schema/events';
+import { createEvent, CUSTOMERS_TOPIC, ORDERS_TOPIC, type OrdersEvent } from '../../schema/events';
 import { foldAll, type EventPosition } from '../runtime/projection';
 import {
   ALL_CUSTOMERS_INDEX,
@@ -17,19 +17,19 @@ const at = (offset: number, partition = 0, occurredAt = '2026-01-01T00:00:00.000
 const seq = <E>(events: E[], partition = 0) => events.map((event, i) => ({ event, at: at(i, partition) }));
 
 const registered = (customerId: string, occurredAt = '2026-01-01T10:00:00.000Z', name = 'Ada') =>
-  createEvent('customers', 'CustomerRegistered', { customerId, name, email: `${customerId}@example.com`, tier: 'STANDARD' }, { occurredAt });
+  createEvent(CUSTOMERS_TOPIC, 'CustomerRegistered', { customerId, name, email: `${customerId}@example.com`, tier: 'STANDARD' }, { occurredAt });
 const updated = (customerId: string, changes: { name?: string; email?: string; tier?: 'STANDARD' | 'PLUS' }) =>
-  createEvent('customers', 'CustomerUpdated', { customerId, ...changes });
+  createEvent(CUSTOMERS_TOPIC, 'CustomerUpdated', { customerId, ...changes });
 
 const placed = (orderId: string, customerId: string, totalCents: number, occurredAt: string) =>
   createEvent(
-    'orders',
+    ORDERS_TOPIC,
     'OrderPlaced',
     { orderId, customerId, storeId: 's1', items: [{ productId: 'p1', quantity: 1, unitPriceCents: totalCents }], totalCents },
     { occurredAt },
   );
 const changed = (orderId: string, customerId: string, totalCents: number, from: 'PLACED' | 'PICKING', to: 'PICKING' | 'CANCELED' | 'OUT_FOR_DELIVERY') =>
-  createEvent('orders', 'OrderStatusChanged', { orderId, customerId, storeId: 's1', totalCents, from, to });
+  createEvent(ORDERS_TOPIC, 'OrderStatusChanged', { orderId, customerId, storeId: 's1', totalCents, from, to });
 
 describe('customersProjection', () => {
   it('registers a customer with its registration time as createdAt and version 1', () => {
@@ -137,7 +137,7 @@ describe('customer360Projection', () => {
 
   it('combines per-partition parts into the fold of the whole log, however the log is split', () => {
     // Each order's events stay in one partition (the topic is keyed by order id), as on Kafka.
-    const orders: Array<{ partition: number; events: EventOf<'orders'>[] }> = [
+    const orders: Array<{ partition: number; events: OrdersEvent[] }> = [
       { partition: 0, events: [placed('o1', 'c1', 1000, '2026-01-02T00:00:00.000Z'), changed('o1', 'c1', 1000, 'PLACED', 'CANCELED')] },
       { partition: 1, events: [placed('o2', 'c1', 200, '2026-01-09T00:00:00.000Z')] },
       { partition: 2, events: [placed('o3', 'c1', 30, '2026-01-04T00:00:00+02:00'), placed('o4', 'c2', 5, '2026-01-01T00:00:00.000Z')] },

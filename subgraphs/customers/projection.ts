@@ -1,6 +1,6 @@
 // The customers subgraph's pure folds: customer profiles from the `customers` topic and
 // the customer-360 counters from the `orders` topic. No I/O; the runtime does Kafka and Redis.
-import type { CustomerTier, EventOf } from '../../schema/events';
+import { CUSTOMERS_TOPIC, type CustomerTier, ORDERS_TOPIC, type OrdersEvent } from '../../schema/events';
 import type { Projection } from '../runtime/projection';
 
 /** A customer's profile as the `customers.profiles` view stores it. */
@@ -18,9 +18,9 @@ export interface CustomerProfile {
 /** The index of every customer, scored by registration time (ms): the admin list pages it. */
 export const ALL_CUSTOMERS_INDEX = 'all';
 
-export const customersProjection: Projection<'customers', CustomerProfile> = {
+export const customersProjection: Projection<typeof CUSTOMERS_TOPIC, CustomerProfile> = {
   name: 'customers.profiles',
-  topic: 'customers',
+  topic: CUSTOMERS_TOPIC,
   reads: (e) => [e.payload.customerId],
   // The topic is keyed by customerId, so one customer's profile lives in one partition.
   recordKeyOf: (id) => id,
@@ -113,9 +113,9 @@ export function combineCustomer360(parts: readonly Customer360[]): Customer360 {
   );
 }
 
-export const customer360Projection: Projection<'orders', Orders360State> = {
+export const customer360Projection: Projection<typeof ORDERS_TOPIC, Orders360State> = {
   name: 'customers.orders360',
-  topic: 'orders',
+  topic: ORDERS_TOPIC,
   reads: (e) => [customer360Id(e.payload.customerId), orderMarkId(e.payload.orderId)],
   // Counters are spread over partitions; an order's mark sits where the order's events do.
   recordKeyOf: (id) => (id.startsWith(ORDER_PREFIX) ? id.slice(ORDER_PREFIX.length) : null),
@@ -125,7 +125,7 @@ export const customer360Projection: Projection<'orders', Orders360State> = {
   notify: false,
   // Delivery estimates, the orders topic's most frequent events, change no counter.
   types: ['OrderPlaced', 'OrderStatusChanged'],
-  apply(view, e: EventOf<'orders'>) {
+  apply(view, e: OrdersEvent) {
     const cid = customer360Id(e.payload.customerId);
     const mid = orderMarkId(e.payload.orderId);
     const counters = (view.get(cid) as Customer360 | undefined) ?? NO_ORDERS;

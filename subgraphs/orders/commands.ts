@@ -1,20 +1,13 @@
 // The orders team's mutations: check the caller and the input against the views, emit
 // one event, and answer from the view once it has applied that event.
 import { randomUUID } from 'node:crypto';
-import { ORDER_STATUSES, type OrderStatus } from '../../schema/events';
+import { ORDER_STATUSES, ORDERS_TOPIC, type OrderStatus } from '../../schema/events';
 import { badInput, forbidden, invalidTransition, notFound, orderFinished, unauthenticated } from '../runtime/errors';
-import { hasRole, type Identity } from '../../platform/identity';
+import { hasRole } from '../../platform/identity';
 import { checkId, eventFromInput, TOKEN_SUB } from '../runtime/inputChecks';
-import type { SubgraphRuntime, View } from '../runtime/subgraphRuntime';
-import type { KnownStore, OrderState, ProductPrice } from './projection';
+import type { OrdersContext } from './context';
+import type { OrderState } from './projection';
 import { isLegalTransition } from './transitions';
-
-export interface OrdersDeps {
-  readonly runtime: SubgraphRuntime;
-  readonly orders: View<OrderState>;
-  readonly prices: View<ProductPrice>;
-  readonly stores: View<KnownStore>;
-}
 
 export interface PlaceOrderInput {
   readonly storeId: string;
@@ -31,9 +24,9 @@ const MAX_TOTAL_CENTS = 1_000_000_000;
  * product exist (as the catalog last published them), the prices and the total. Nothing is
  * written unless all of that holds.
  */
-export async function placeOrder(deps: OrdersDeps, identity: Identity, input: PlaceOrderInput): Promise<OrderState> {
-  if (!identity.sub) throw unauthenticated('sign in to place an order');
-  if (!hasRole(identity, 'customer', 'admin')) throw forbidden('only customers place orders');
+export async function placeOrder(ctx: OrdersContext, input: PlaceOrderInput): Promise<OrderState> {
+  if (!ctx.identity.sub) throw unauthenticated('sign in to place an order');
+  if (!hasRole(ctx.identity, 'customer', 'admin')) throw forbidden('only customers place orders');
   if (!input.storeId.trim()) throw badInput('input.storeId must not be blank', 'input.storeId');
   const storeId = checkId(input.storeId, 'input.storeId');
   if (input.items.length === 0) throw badInput('an order needs at least one item', 'input.items');
@@ -44,8 +37,8 @@ export async function placeOrder(deps: OrdersDeps, identity: Identity, input: Pl
       throw badInput(`input.items[${n}].quantity must be 1 to ${MAX_QUANTITY}`, `input.items[${n}].quantity`);
   });
   const [[store], prices] = await Promise.all([
-    deps.stores.reader.getMany([storeId]),
-    deps.prices.reader.getMany(input.items.map((i) => i.productId)),
+    ctx.views.stores.reader.getMany([storeId]),
+    ctx.views.prices.reader.getMany(input.items.map((i) => i.productId)),
   ]);
   if (!store) throw notFound('store', storeId);
   const items = input.items.map((item, n) => {
@@ -63,63 +56,63 @@ export async function placeOrder(deps: OrdersDeps, identity: Identity, input: Pl
     throw badInput(`the order would total ${totalCents} cents; an order totals at most ${MAX_TOTAL_CENTS} cents`, 'input.items');
   const orderId = randomUUID();
   const event = eventFromInput(
-    'orders',
+    ORDERS_TOPIC,
     'OrderPlaced',
-    { orderId, customerId: identity.sub, storeId, items, totalCents },
+    { orderId, customerId: ctx.identity.sub, storeId, items, totalCents },
     { customerId: TOKEN_SUB, storeId: 'input.storeId', items: 'input.items' },
   );
-  await deps.runtime.emit('orders', event, deps.orders);
-  return readOrder(deps, orderId);
+  await ctx.runtime.emit(ORDERS_TOPIC, event, ctx.views.orders);
+  return readOrder(ctx, orderId);
 }
 
 /** Moves an order to `to` if that is a legal next status; shoppers and admins only. */
-export async function advanceOrder(deps: OrdersDeps, identity: Identity, id: string, to: OrderStatus): Promise<OrderState> {
-  if (!identity.sub && identity.roles.length === 0) throw unauthenticated();
-  if (!hasRole(identity, 'shopper', 'admin')) throw forbidden('only shoppers advance orders');
+export async function advanceOrder(ctx: OrdersContext, id: string, to: OrderStatus): Promise<OrderState> {
+  if (!ctx.identity.sub && ctx.identity.roles.length === 0) throw unauthenticated();
+  if (!hasRole(ctx.identity, 'shopper', 'admin')) throw forbidden('only shoppers advance orders');
   if (!(ORDER_STATUSES as readonly string[]).includes(to)) throw badInput(`unknown status ${to}`, 'status');
-  return transition(deps, identity, id, to);
+  return transition(ctx, id, to);
 }
 
 /** A shopper's (or admin's) new delivery estimate for an order that is still under way. */
-export async function updateDeliveryEstimate(deps: OrdersDeps, identity: Identity, id: string, estimatedDeliveryAt: string): Promise<OrderState> {
-  if (!identity.sub && identity.roles.length === 0) throw unauthenticated();
-  if (!hasRole(identity, 'shopper', 'admin')) throw forbidden('only shoppers update delivery estimates');
+export async function updateDeliveryEstimate(ctx: OrdersContext, id: string, estimatedDeliveryAt: string): Promise<OrderState> {
+  if (!ctx.identity.sub && ctx.identity.roles.length === 0) throw unauthenticated();
+  if (!hasRole(ctx.identity, 'shopper', 'admin')) throw forbidden('only shoppers update delivery estimates');
   const at = Date.parse(estimatedDeliveryAt);
   if (!/^\d{4}-\d{2}-\d{2}T/.test(estimatedDeliveryAt) || Number.isNaN(at)) throw badInput('estimatedDeliveryAt must be an ISO-8601 time', 'estimatedDeliveryAt');
-  const order = await readOrder(deps, id);
+  const order = await readOrder(ctx, id);
   if (order.status === 'DELIVERED' || order.status === 'CANCELED') throw orderFinished(order.status);
   // An offset can carry a time past year 9999, which has no four-digit ISO form: the contract refuses it.
   const event = eventFromInput(
-    'orders',
+    ORDERS_TOPIC,
     'OrderEtaUpdated',
     {
       orderId: id,
       customerId: order.customerId,
       storeId: order.storeId,
       estimatedDeliveryAt: new Date(at).toISOString(),
-      by: identity.sub ?? undefined,
+      by: ctx.identity.sub ?? undefined,
     },
     { orderId: 'id', estimatedDeliveryAt: 'estimatedDeliveryAt', by: TOKEN_SUB },
   );
-  await deps.runtime.emit('orders', event, deps.orders);
-  return readOrder(deps, id);
+  await ctx.runtime.emit(ORDERS_TOPIC, event, ctx.views.orders);
+  return readOrder(ctx, id);
 }
 
 /** Cancels an order: its customer or an admin (shoppers cancel with advanceOrder). */
-export async function cancelOrder(deps: OrdersDeps, identity: Identity, id: string): Promise<OrderState> {
-  if (!identity.sub) throw unauthenticated();
-  const order = (await deps.orders.reader.getMany([id]))[0];
-  if (!order || !(hasRole(identity, 'admin') || (hasRole(identity, 'customer') && order.customerId === identity.sub)))
+export async function cancelOrder(ctx: OrdersContext, id: string): Promise<OrderState> {
+  if (!ctx.identity.sub) throw unauthenticated();
+  const order = (await ctx.views.orders.reader.getMany([id]))[0];
+  if (!order || !(hasRole(ctx.identity, 'admin') || (hasRole(ctx.identity, 'customer') && order.customerId === ctx.identity.sub)))
     throw forbidden('you can only cancel your own orders');
-  return transition(deps, identity, id, 'CANCELED');
+  return transition(ctx, id, 'CANCELED');
 }
 
-async function transition(deps: OrdersDeps, identity: Identity, id: string, to: OrderStatus): Promise<OrderState> {
-  const order = (await deps.orders.reader.getMany([id]))[0];
+async function transition(ctx: OrdersContext, id: string, to: OrderStatus): Promise<OrderState> {
+  const order = (await ctx.views.orders.reader.getMany([id]))[0];
   if (!order) throw notFound('order', id);
   if (!isLegalTransition(order.status, to)) throw invalidTransition(order.status, to);
   const event = eventFromInput(
-    'orders',
+    ORDERS_TOPIC,
     'OrderStatusChanged',
     {
       orderId: id,
@@ -128,19 +121,19 @@ async function transition(deps: OrdersDeps, identity: Identity, id: string, to: 
       totalCents: order.totalCents,
       from: order.status,
       to,
-      by: identity.sub ?? undefined,
+      by: ctx.identity.sub ?? undefined,
     },
     { orderId: 'id', to: 'status', by: TOKEN_SUB },
   );
-  await deps.runtime.emit('orders', event, deps.orders);
-  const after = await readOrder(deps, id);
+  await ctx.runtime.emit(ORDERS_TOPIC, event, ctx.views.orders);
+  const after = await readOrder(ctx, id);
   // The fold ignores a transition that lost a race with a concurrent one.
   if (!after.statusHistory.some((h) => h.eventId === event.eventId)) throw invalidTransition(after.status, to);
   return after;
 }
 
-async function readOrder(deps: OrdersDeps, id: string): Promise<OrderState> {
-  const order = (await deps.orders.reader.getMany([id]))[0];
+async function readOrder(ctx: OrdersContext, id: string): Promise<OrderState> {
+  const order = (await ctx.views.orders.reader.getMany([id]))[0];
   if (!order) throw notFound('order', id);
   return order;
 }

@@ -1,20 +1,11 @@
-// Starts the orders subgraph: its views (orders, product prices, known stores), schema and server.
+// The orders subgraph: orders, their lifecycle and live updates as a Federation 2 subgraph.
 import { startSubgraph, type SubgraphHandle, type SubgraphOptions } from '../runtime/startSubgraph';
-import { knownStoresProjection, ordersProjection, productPricesProjection } from './projection';
-import type { OrdersContext } from './resolvers';
-import { ordersSchema } from './schema';
+import { declaration } from './declaration';
+import { createOrdersSchema } from './schema';
 
-export async function startOrdersSubgraph(opts: SubgraphOptions): Promise<SubgraphHandle> {
-  return startSubgraph<OrdersContext>('orders', opts, async (runtime) => {
-    const [orders, prices, stores] = await Promise.all([
-      runtime.view(ordersProjection),
-      runtime.view(productPricesProjection),
-      runtime.view(knownStoresProjection),
-    ]);
-    const deps = { runtime, orders, prices, stores };
-    return {
-      schema: ordersSchema(deps),
-      context: (identity) => ({ identity, orders: orders.loader() }),
-    };
-  });
+export type OrdersSubgraphHandle = SubgraphHandle<typeof declaration.views>;
+
+/** Starts the declared views (joining their consumer groups) and then the server; close() stops both. */
+export function startOrdersSubgraph(opts: SubgraphOptions): Promise<OrdersSubgraphHandle> {
+  return startSubgraph(declaration, opts, createOrdersSchema);
 }

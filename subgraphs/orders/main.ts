@@ -1,5 +1,7 @@
-// Entry point of the orders subgraph process.
+// Entry point of the orders subgraph process: settings from the environment (its port setting
+// and those every subgraph reads), start, stop cleanly on SIGINT/SIGTERM.
 import { runSubgraphMain } from '../runtime/runSubgraphMain';
+import { declaration } from './declaration';
 import { startOrdersSubgraph } from './index';
 
-runSubgraphMain('orders', 'ORDERS_PORT', 4003, startOrdersSubgraph);
+runSubgraphMain(declaration, startOrdersSubgraph);

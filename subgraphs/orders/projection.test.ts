@@ -1,21 +1,21 @@
 // The orders folds with plain objects: no Kafka, no Redis.
-import { createEvent } from '../../schema/events';
+import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, createEvent, ORDERS_TOPIC } from '../../schema/events';
 import { foldAll } from '../runtime/projection';
 import { knownStoresProjection, ordersProjection, productPricesProjection } from './projection';
 import { isLegalTransition } from './transitions';
 
 const at = (offset: number) => ({ partition: 0, offset, occurredAt: `2026-01-01T00:00:0${offset}.000Z` });
 const placed = createEvent(
-  'orders',
+  ORDERS_TOPIC,
   'OrderPlaced',
   { orderId: 'o1', customerId: 'c1', storeId: 's1', items: [{ productId: 'p', quantity: 2, unitPriceCents: 100 }], totalCents: 200 },
   { occurredAt: '2026-01-01T00:00:00.000Z' },
 );
 const change = (from: string, to: string, occurredAt = '2026-01-01T00:00:05.000Z') =>
-  createEvent('orders', 'OrderStatusChanged', { orderId: 'o1', customerId: 'c1', storeId: 's1', totalCents: 200, from: from as never, to: to as never }, { occurredAt });
+  createEvent(ORDERS_TOPIC, 'OrderStatusChanged', { orderId: 'o1', customerId: 'c1', storeId: 's1', totalCents: 200, from: from as never, to: to as never }, { occurredAt });
 
 const eta = (estimatedDeliveryAt: string, occurredAt = '2026-01-01T00:00:09.000Z') =>
-  createEvent('orders', 'OrderEtaUpdated', { orderId: 'o1', customerId: 'c1', storeId: 's1', estimatedDeliveryAt }, { occurredAt });
+  createEvent(ORDERS_TOPIC, 'OrderEtaUpdated', { orderId: 'o1', customerId: 'c1', storeId: 's1', estimatedDeliveryAt }, { occurredAt });
 
 describe('ordersProjection', () => {
   it('takes each new delivery estimate as a change while the order is under way, and none after it is over', () => {
@@ -69,14 +69,14 @@ describe('ordersProjection', () => {
 });
 
 it('keeps the latest published price of each product', () => {
-  const up = (priceCents: number) => createEvent('catalogProducts', 'ProductUpserted', { productId: 'p', name: 'Pear', category: 'fruit', priceCents });
+  const up = (priceCents: number) => createEvent(CATALOG_PRODUCTS_TOPIC, 'ProductUpserted', { productId: 'p', name: 'Pear', category: 'fruit', priceCents });
   const view = foldAll(productPricesProjection, [{ event: up(100), at: at(0) }, { event: up(120), at: at(1) }]);
   expect(view.get('p')).toEqual({ id: 'p', name: 'Pear', priceCents: 120 });
 });
 
 it('knows each store the catalog published, once, and learns nothing from stock reports', () => {
-  const store = (storeId: string, name: string) => createEvent('catalogInventory', 'StoreUpserted', { storeId, name });
-  const stock = createEvent('catalogInventory', 'InventoryReported', { storeId: 's-9', productId: 'p', quantity: 3 });
+  const store = (storeId: string, name: string) => createEvent(CATALOG_INVENTORY_TOPIC, 'StoreUpserted', { storeId, name });
+  const stock = createEvent(CATALOG_INVENTORY_TOPIC, 'InventoryReported', { storeId: 's-9', productId: 'p', quantity: 3 });
   const view = foldAll(knownStoresProjection, [
     { event: store('s-1', 'Corner'), at: at(0) },
     { event: stock, at: at(1) },

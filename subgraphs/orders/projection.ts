@@ -1,6 +1,6 @@
 // The orders domain's views, as pure folds: orders by id (with a per-customer index), and
 // the orders team's own copies of what the catalog publishes: product prices and store ids.
-import type { EventOf, OrderStatus } from '../../schema/events';
+import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, ORDERS_TOPIC, type OrdersEvent, type OrderStatus } from '../../schema/events';
 import type { Projection } from '../runtime/projection';
 import { isLegalTransition } from './transitions';
 
@@ -38,12 +38,12 @@ export interface ProductPrice {
 }
 
 /** Orders by id; `customer:<id>` lists a customer's orders newest first (score = -placedAt). */
-export const ordersProjection: Projection<'orders', OrderState> = {
+export const ordersProjection: Projection<typeof ORDERS_TOPIC, OrderState> = {
   name: 'orders.orders',
-  topic: 'orders',
+  topic: ORDERS_TOPIC,
   reads: (e) => [e.payload.orderId],
   recordKeyOf: (id) => id,
-  apply(view, e: EventOf<'orders'>) {
+  apply(view, e: OrdersEvent) {
     const id = e.payload.orderId;
     const cur = view.get(id);
     switch (e.type) {
@@ -98,9 +98,9 @@ export const ordersProjection: Projection<'orders', OrderState> = {
 };
 
 /** Current product prices as the catalog publishes them; orders validates items against it. */
-export const productPricesProjection: Projection<'catalogProducts', ProductPrice> = {
+export const productPricesProjection: Projection<typeof CATALOG_PRODUCTS_TOPIC, ProductPrice> = {
   name: 'orders.productPrices',
-  topic: 'catalogProducts',
+  topic: CATALOG_PRODUCTS_TOPIC,
   reads: (e) => [e.payload.productId],
   recordKeyOf: (id) => id,
   notify: false,
@@ -115,9 +115,9 @@ export const productPricesProjection: Projection<'catalogProducts', ProductPrice
  * placeOrder can refuse an unknown store without asking the catalog. Stock reports, the
  * topic's most frequent events, change nothing here and are passed over unparsed.
  */
-export const knownStoresProjection: Projection<'catalogInventory', KnownStore> = {
+export const knownStoresProjection: Projection<typeof CATALOG_INVENTORY_TOPIC, KnownStore> = {
   name: 'orders.stores',
-  topic: 'catalogInventory',
+  topic: CATALOG_INVENTORY_TOPIC,
   reads: (e) => (e.type === 'StoreUpserted' ? [e.payload.storeId] : []),
   recordKeyOf: (id) => id,
   notify: false,

@@ -1,17 +1,12 @@
-// The orders subgraph's schema: its SDL (schema/orders.graphql) and resolvers.
-import fs from 'node:fs';
+// The orders subgraph schema: the SDL contract in schema/orders.graphql wired to its resolvers.
 import path from 'node:path';
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { parse, type GraphQLSchema } from 'graphql';
-import type { OrdersDeps } from './commands';
-import { ordersResolvers } from './resolvers';
+import type { GraphQLSchema } from 'graphql';
+import { createSubgraphSchema } from '../runtime/subgraphSchema';
+import { resolvers } from './resolvers';
 
-export const ORDERS_SDL = fs.readFileSync(path.join(__dirname, '../../schema/orders.graphql'), 'utf8');
+/** The SDL file is the contract other teams and the composition read, so it is the one source. */
+export const ORDERS_SDL_PATH = path.resolve(__dirname, '../../schema/orders.graphql');
 
-export function ordersSchema(deps: OrdersDeps): GraphQLSchema {
-  return buildSubgraphSchema({
-    typeDefs: parse(ORDERS_SDL),
-    resolvers: ordersResolvers(deps) as unknown as GraphQLResolverMap<unknown>,
-  });
+export function createOrdersSchema(): GraphQLSchema {
+  return createSubgraphSchema(ORDERS_SDL_PATH, resolvers);
 }

@@ -1,7 +1,7 @@
 // Shared input checks: a contract violation on client input becomes the caller's
 // BAD_USER_INPUT naming its own field and the limit, never the contract's path.
 import { GraphQLError } from 'graphql';
-import { ContractViolation } from '../../schema/events';
+import { CATALOG_INVENTORY_TOPIC, ContractViolation, ORDERS_TOPIC } from '../../schema/events';
 import { checkId, eventFromInput, loneSurrogatePath } from './inputChecks';
 
 function refusal(fn: () => unknown): GraphQLError {
@@ -16,7 +16,7 @@ function refusal(fn: () => unknown): GraphQLError {
 
 describe('eventFromInput', () => {
   it('names the GraphQL input field and the limit, not the contract path or the value', () => {
-    const e = refusal(() => eventFromInput('catalogInventory', 'StoreUpserted', { storeId: 's-1', name: 'x'.repeat(201) }, { name: 'input.name' }));
+    const e = refusal(() => eventFromInput(CATALOG_INVENTORY_TOPIC, 'StoreUpserted', { storeId: 's-1', name: 'x'.repeat(201) }, { name: 'input.name' }));
     expect(e.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'input.name' });
     expect(e.message).toBe('input.name must be a string of 1 to 200 characters');
   });
@@ -27,18 +27,18 @@ describe('eventFromInput', () => {
       { productId: 'p-\ud800', quantity: 1, unitPriceCents: 1 },
     ];
     const e = refusal(() =>
-      eventFromInput('orders', 'OrderPlaced', { orderId: 'o-1', customerId: 'c-1', storeId: 's-1', items, totalCents: 2 }, { items: 'input.items' }),
+      eventFromInput(ORDERS_TOPIC, 'OrderPlaced', { orderId: 'o-1', customerId: 'c-1', storeId: 's-1', items, totalCents: 2 }, { items: 'input.items' }),
     );
     expect(e.extensions!.field).toBe('input.items[1].productId');
     expect(e.message).toBe('input.items[1].productId must be well-formed text');
   });
 
   it('leaves a violation on a field the server filled in as what it is: a bug', () => {
-    expect(() => eventFromInput('catalogInventory', 'StoreUpserted', { storeId: '', name: 'Corner' }, { name: 'input.name' })).toThrow(ContractViolation);
+    expect(() => eventFromInput(CATALOG_INVENTORY_TOPIC, 'StoreUpserted', { storeId: '', name: 'Corner' }, { name: 'input.name' })).toThrow(ContractViolation);
   });
 
   it('builds the event when the input is within the contract', () => {
-    expect(eventFromInput('catalogInventory', 'StoreUpserted', { storeId: 's-1', name: 'Corner' }, {}).payload).toEqual({ storeId: 's-1', name: 'Corner' });
+    expect(eventFromInput(CATALOG_INVENTORY_TOPIC, 'StoreUpserted', { storeId: 's-1', name: 'Corner' }, {}).payload).toEqual({ storeId: 's-1', name: 'Corner' });
   });
 });
 

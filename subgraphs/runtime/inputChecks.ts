@@ -6,9 +6,9 @@ import {
   createEvent,
   loneSurrogateAt,
   type EventOfType,
-  type EventTopicKey,
   type EventTypeOf,
   type PayloadOf,
+  type TopicContract,
 } from '../../schema/events';
 import { badInput } from './errors';
 
@@ -81,12 +81,12 @@ export const TOKEN_SUB = 'token.sub';
  * and the value stay out of the answer. A violation on a field the server filled in is a bug
  * and stays an internal error.
  */
-export function eventFromInput<K extends EventTopicKey, T extends EventTypeOf<K>>(
-  topic: K,
+export function eventFromInput<C extends TopicContract, T extends EventTypeOf<C>>(
+  topic: C,
   type: T,
-  payload: PayloadOf<K, T>,
+  payload: PayloadOf<C, T>,
   fields: Readonly<Partial<Record<string, string>>>,
-): EventOfType<K, T> {
+): EventOfType<C, T> {
   try {
     return createEvent(topic, type, payload);
   } catch (e) {

@@ -1,6 +1,6 @@
 // What a view is: a pure fold of a topic's events into entity states. The runtime
 // around it (projectionRunner) does all Kafka and Redis I/O.
-import type { EventOf, EventTopicKey, EventTypeOf } from '../../schema/events';
+import type { EventOf, EventTypeOf, TopicContract } from '../../schema/events';
 
 /** Where an event sits on the log, handed to folds that record it (e.g. as a version). */
 export interface EventPosition {
@@ -18,18 +18,18 @@ export interface IndexEntry {
   readonly score: number;
 }
 
-export interface Projection<K extends EventTopicKey, S> {
+export interface Projection<C extends TopicContract, S> {
   /** The view's name: part of its Redis keys, its consumer group and its metric labels. */
   readonly name: string;
-  /** The kind of topic it folds (its event contract). */
-  readonly topic: K;
+  /** The contract of the topic it folds: its events type the fold. */
+  readonly topic: C;
   /** Ids of the entities whose state the fold of `event` reads or changes. */
-  reads(event: EventOf<K>): readonly string[];
+  reads(event: EventOf<C>): readonly string[];
   /**
    * The fold: pure, deterministic, no I/O. Returns the new state of each entity it changes
    * (undefined deletes it). It may only change entities named by `reads`.
    */
-  apply(view: ViewSnapshot<S>, event: EventOf<K>, at: EventPosition): ReadonlyMap<string, S | undefined>;
+  apply(view: ViewSnapshot<S>, event: EventOf<C>, at: EventPosition): ReadonlyMap<string, S | undefined>;
   /**
    * The record key whose partition holds an entity, when entities are keyed like their topic
    * (then a read touches one partition). Null when an entity's state is spread over all
@@ -49,16 +49,16 @@ export interface Projection<K extends EventTopicKey, S> {
    * of order totals need not pay for every delivery estimate. Records without the header are
    * always parsed. Unset: every record is parsed and folded.
    */
-  readonly types?: readonly EventTypeOf<K>[];
+  readonly types?: readonly EventTypeOf<C>[];
 }
 
 /**
  * Folds `events` from an empty view, independently of Kafka and Redis.
  * Tests use it as the truth a projected view must equal.
  */
-export function foldAll<K extends EventTopicKey, S>(
-  projection: Projection<K, S>,
-  events: Iterable<{ event: EventOf<K>; at: EventPosition }>,
+export function foldAll<C extends TopicContract, S>(
+  projection: Projection<C, S>,
+  events: Iterable<{ event: EventOf<C>; at: EventPosition }>,
 ): Map<string, S> {
   const view = new Map<string, S | undefined>();
   for (const { event, at } of events) {
@@ -68,3 +68,9 @@ export function foldAll<K extends EventTopicKey, S>(
   for (const [id, s] of view) if (s !== undefined) out.set(id, s);
   return out;
 }
+
+/**
+ * A projection of some topic, as lists of views hold them (declarations, the CLIs). `any`
+ * stands for "its own contract": each projection keeps its types where it is declared.
+ */
+export type AnyProjection = Projection<TopicContract<any>, unknown>;

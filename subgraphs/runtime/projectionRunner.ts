@@ -4,7 +4,7 @@
 // rebalances, zombies and replays never apply an event twice or skip one.
 import type { Cluster, Redis } from 'ioredis';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { ContractViolation, dlqTopicName, parseEvent, TOPICS, type EventOf, type EventTopicKey } from '../../schema/events';
+import { ContractViolation, dlqTopicName, parseEvent, type EventOf, type TopicContract } from '../../schema/events';
 import { applyBatch, type KeyOp } from './applyBatch';
 import { appliedMessage, watchApplied, type AppliedWatch } from './appliedWatch';
 import { watchGeneration, type GenerationWatch } from './generation';
@@ -16,7 +16,7 @@ import { createSubscriber } from '../../platform/subscriber';
 import { deleteMatching } from './deleteMatching';
 import type { EventPosition, Projection } from './projection';
 
-export interface ProjectionRunnerOptions<K extends EventTopicKey, S> {
+export interface ProjectionRunnerOptions<K extends TopicContract, S> {
   readonly kafka: Kafka;
   readonly redis: Redis | Cluster;
   readonly projection: Projection<K, S>;
@@ -61,7 +61,7 @@ export interface ProjectionHandle {
   stop(): Promise<void>;
 }
 
-interface Parsed<K extends EventTopicKey> {
+interface Parsed<K extends TopicContract> {
   readonly offset: number;
   readonly message: KafkaMessage;
   readonly event?: EventOf<K>;
@@ -73,12 +73,12 @@ interface Parsed<K extends EventTopicKey> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts consuming; resolves once the consumer has joined its group and is running. */
-export async function startProjection<K extends EventTopicKey, S>(
+export async function startProjection<K extends TopicContract, S>(
   opts: ProjectionRunnerOptions<K, S>,
 ): Promise<ProjectionHandle> {
   const { kafka, redis, projection } = opts;
   const view = projection.name;
-  const topic = opts.topic ?? TOPICS[projection.topic].name;
+  const topic = opts.topic ?? projection.topic.name;
   const groupId = opts.groupId ?? `view.${view}`;
   const dlq = opts.deadLetterTopic ?? dlqTopicName(topic);
   const maxChunk = opts.maxChunk ?? 1000;

@@ -2,7 +2,7 @@
 // generation keeps serving, then switches readers and writers over in one atomic step.
 import type { Cluster, Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
-import { TOPICS, type EventTopicKey } from '../../schema/events';
+import type { TopicContract } from '../../schema/events';
 import { readGeneration, switchGeneration } from './generation';
 import { generationPattern } from './keys';
 import { createLogger, type Logger } from '../../platform/logger';
@@ -13,10 +13,10 @@ import { deleteMatching } from './deleteMatching';
 
 export { deleteMatching };
 
-export interface RebuildOptions<K extends EventTopicKey, S> {
+export interface RebuildOptions<C extends TopicContract, S> {
   readonly kafka: Kafka;
   readonly redis: Redis | Cluster;
-  readonly projection: Projection<K, S>;
+  readonly projection: Projection<C, S>;
   /** @default the projection's declared topic */
   readonly topic?: string;
   /** The live view's consumer group; the rebuild uses `<groupId>.rebuild.<gen>`. @default `view.<name>` */
@@ -47,7 +47,7 @@ export interface RebuildResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function rebuildView<K extends EventTopicKey, S>(opts: RebuildOptions<K, S>): Promise<RebuildResult> {
+export async function rebuildView<C extends TopicContract, S>(opts: RebuildOptions<C, S>): Promise<RebuildResult> {
   const { redis, projection } = opts;
   const view = projection.name;
   const log = opts.logger ?? createLogger(`rebuild:${view}`);
@@ -58,7 +58,7 @@ export async function rebuildView<K extends EventTopicKey, S>(opts: RebuildOptio
     kafka: opts.kafka,
     redis,
     projection,
-    topic: opts.topic ?? TOPICS[projection.topic].name,
+    topic: opts.topic ?? projection.topic.name,
     groupId,
     generation: to,
     logger: log,

@@ -5,15 +5,13 @@ import type { Cluster, Redis } from 'ioredis';
 import { ConfigError } from '../../platform/configError';
 import { createLogger } from '../../platform/logger';
 import { connectRedis, RedisUnavailableError } from '../../platform/redisConfig';
+import type { SubgraphDeclaration } from './declaration';
 import type { SubgraphHandle, SubgraphOptions } from './startSubgraph';
 import { subgraphOptionsFromEnv } from './subgraphConfig';
 
-export function runSubgraphMain(
-  name: string,
-  portVariable: string,
-  defaultPort: number,
-  start: (opts: SubgraphOptions) => Promise<SubgraphHandle>,
-): void {
+/** Runs the subgraph `declaration` declares (its name, port and port setting) with `start`. */
+export function runSubgraphMain(declaration: SubgraphDeclaration, start: (opts: SubgraphOptions) => Promise<SubgraphHandle>): void {
+  const { name, portVariable, port: defaultPort } = declaration;
   const logger = createLogger(name);
   let handle: SubgraphHandle | undefined;
   let redis: Redis | Cluster | undefined;

@@ -1,12 +1,27 @@
-// Starts a subgraph process's parts in order (runtime and views, then the server) and
-// returns one handle that stops them in reverse.
-import type { BaseContext } from '@apollo/server';
+// Starts a subgraph from its declaration in one order for every subgraph: its schema (so a
+// broken SDL fails before any consumer group is joined), its declared views, the per-request
+// context over them, then the server; returns one handle that stops them in reverse.
 import { printSubgraphSchema } from '@apollo/subgraph';
+import type DataLoader from 'dataloader';
 import type { GraphQLSchema } from 'graphql';
 import { announceSubgraph } from '../../platform/registry';
 import type { Identity } from '../../platform/identity';
-import { createSubgraphRuntime, type SubgraphRuntime, type SubgraphRuntimeConfig } from './subgraphRuntime';
+import type { StateOf, SubgraphDeclaration, ViewDeclarations } from './declaration';
+import { createSubgraphRuntime, type SubgraphRuntime, type SubgraphRuntimeConfig, type View } from './subgraphRuntime';
 import { startSubgraphServer } from './subgraphServer';
+
+/** The running views of a declaration, by the names it gives them. */
+export type ViewsOf<V extends ViewDeclarations> = { readonly [K in keyof V]: View<StateOf<V[K]>> };
+/** One DataLoader per view, for one request: every id asked for in a tick is read in one Redis round trip. */
+export type LoadersOf<V extends ViewDeclarations> = { readonly [K in keyof V]: DataLoader<string, StateOf<V[K]> | undefined> };
+
+/** What every resolver of a subgraph gets: the verified caller, the runtime (for writes), the views and this request's loaders. */
+export interface SubgraphContext<V extends ViewDeclarations> {
+  readonly identity: Identity;
+  readonly runtime: SubgraphRuntime;
+  readonly views: ViewsOf<V>;
+  readonly loaders: LoadersOf<V>;
+}
 
 export interface SubgraphOptions extends Omit<SubgraphRuntimeConfig, 'name'> {
   /** @default 0: a free port */
@@ -23,37 +38,54 @@ export interface SubgraphOptions extends Omit<SubgraphRuntimeConfig, 'name'> {
   readonly advertisedUrl?: string;
 }
 
-export interface SubgraphHandle {
+export interface SubgraphHandle<V extends ViewDeclarations = ViewDeclarations> {
   readonly name: string;
   readonly url: string;
   readonly wsUrl: string;
   readonly port: number;
   readonly runtime: SubgraphRuntime;
+  /** The running views (tests read their round trips and wait on their offsets). */
+  readonly views: ViewsOf<V>;
   close(): Promise<void>;
 }
 
-/** What a subgraph builds on its runtime: its schema and a per-request context. */
-export interface SubgraphParts<C extends BaseContext> {
-  readonly schema: GraphQLSchema;
-  readonly context: (identity: Identity) => C;
+/** Starts every declared view; their consumer groups join in parallel. */
+async function startViews<V extends ViewDeclarations>(runtime: SubgraphRuntime, declared: V): Promise<ViewsOf<V>> {
+  const started = await Promise.all(Object.entries(declared).map(async ([key, projection]) => [key, await runtime.view(projection)] as const));
+  return Object.fromEntries(started) as ViewsOf<V>;
 }
 
-export async function startSubgraph<C extends BaseContext>(
-  name: string,
+/** This request's loaders, each made when first used: their caches never outlive one caller's request. */
+function loadersOf<V extends ViewDeclarations>(views: ViewsOf<V>): LoadersOf<V> {
+  const loaders = {};
+  for (const [key, view] of Object.entries<View<unknown>>(views)) {
+    let loader: DataLoader<string, unknown> | undefined;
+    Object.defineProperty(loaders, key, { enumerable: true, get: () => (loader ??= view.loader()) });
+  }
+  return loaders as LoadersOf<V>;
+}
+
+/** Views, then context, then schema, then server: the one way every subgraph starts. */
+export async function startSubgraph<V extends ViewDeclarations>(
+  declaration: SubgraphDeclaration<V>,
   opts: SubgraphOptions,
-  build: (runtime: SubgraphRuntime) => Promise<SubgraphParts<C>>,
-): Promise<SubgraphHandle> {
+  createSchema: () => GraphQLSchema,
+): Promise<SubgraphHandle<V>> {
+  const { name } = declaration;
   const runtime = await createSubgraphRuntime({ ...opts, name });
   try {
-    const parts = await build(runtime);
+    // Built first so a broken SDL fails before any consumer group is joined.
+    const schema = createSchema();
+    const views = await startViews(runtime, declaration.views);
+    const context = (identity: Identity): SubgraphContext<V> => ({ identity, runtime, views, loaders: loadersOf(views) });
     const server = await startSubgraphServer({
       name,
-      schema: parts.schema,
+      schema,
       port: opts.port,
       host: opts.host,
       identitySecret: opts.identitySecret,
       debugErrors: opts.debugErrors,
-      context: parts.context,
+      context,
       readiness: () => runtime.readiness(),
       registry: runtime.registry,
       logger: runtime.logger,
@@ -71,7 +103,7 @@ export async function startSubgraph<C extends BaseContext>(
               name,
               url: opts.advertisedUrl ?? server.url,
               wsUrl: (opts.advertisedUrl ?? server.url).replace(/^http/, 'ws'),
-              sdl: printSubgraphSchema(parts.schema),
+              sdl: printSubgraphSchema(schema),
             },
             { namespace: runtime.namespace },
           );
@@ -82,6 +114,7 @@ export async function startSubgraph<C extends BaseContext>(
       wsUrl: server.wsUrl,
       port: server.port,
       runtime,
+      views,
       // Idempotent: a test's afterAll and a signal handler may both close.
       close: () =>
         (closing ??= (async () => {

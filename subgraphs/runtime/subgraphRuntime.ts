@@ -4,7 +4,7 @@ import DataLoader from 'dataloader';
 import type { Cluster, Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { TOPICS, type EventOf, type EventTopicKey, type TopicKey } from '../../schema/events';
+import type { EventOf, TopicContract, TopicSpec } from '../../schema/events';
 import { WaitTimeoutError } from './appliedWatch';
 import { acceptedNotApplied } from './errors';
 import { createKafka, kafkaConfigFromEnv } from '../../platform/kafkaConfig';
@@ -55,15 +55,15 @@ export interface SubgraphRuntime {
   readonly producer: EventProducer;
   readonly registry: Registry;
   readonly logger: Logger;
-  /** The Kafka topic name of a declared topic, in this runtime's namespace. */
-  topic(key: TopicKey): string;
+  /** The Kafka topic name of a topic, in this runtime's namespace. */
+  topic(contract: TopicSpec): string;
   /** Starts a projection and its reader and notice hub. */
-  view<K extends EventTopicKey, S>(projection: Projection<K, S>): Promise<View<S>>;
+  view<C extends TopicContract, S>(projection: Projection<C, S>): Promise<View<S>>;
   /**
    * Writes an event and waits until `view` has applied it (read-your-writes). On timeout the
    * error says the write was accepted and where it is.
    */
-  emit<K extends EventTopicKey>(topic: K, event: EventOf<K>, view: View<unknown>): Promise<WrittenAt>;
+  emit<C extends TopicContract>(topic: C, event: EventOf<C>, view: View<unknown>): Promise<WrittenAt>;
   /** The views started so far. */
   views(): readonly View<unknown>[];
   /**
@@ -93,7 +93,7 @@ export async function createSubgraphRuntime(config: SubgraphRuntimeConfig): Prom
   registerProjectionMetrics(registry, () => views.map((v) => v.handle));
   const maxLag = config.readyMaxLag ?? 1000;
   const writeTimeout = config.writeTimeoutMs ?? 5000;
-  const topic = (key: TopicKey) => `${ns}${TOPICS[key].name}`;
+  const topic = (contract: TopicSpec) => `${ns}${contract.name}`;
 
   return {
     name: config.name,
@@ -103,8 +103,8 @@ export async function createSubgraphRuntime(config: SubgraphRuntimeConfig): Prom
     registry,
     logger,
     topic,
-    async view<K extends EventTopicKey, S>(base: Projection<K, S>): Promise<View<S>> {
-      const projection: Projection<K, S> = { ...base, name: `${ns}${base.name}` };
+    async view<C extends TopicContract, S>(base: Projection<C, S>): Promise<View<S>> {
+      const projection: Projection<C, S> = { ...base, name: `${ns}${base.name}` };
       const topicName = topic(base.topic);
       const handle = await startProjection({
         kafka,
@@ -128,8 +128,8 @@ export async function createSubgraphRuntime(config: SubgraphRuntimeConfig): Prom
       views.push(view as View<unknown>);
       return view;
     },
-    async emit(key, event, view) {
-      const at = await producer.publish(topic(key), event);
+    async emit(contract, event, view) {
+      const at = await producer.publish(topic(contract), event);
       // Recorded before waiting: even an ACCEPTED_NOT_APPLIED answer reports where it wrote.
       noteWritten(at);
       try {

@@ -1,7 +1,7 @@
 // Reads a projected view from Redis: entities by id (one pipelined round trip for any
 // number of ids) and index pages, always from the live generation.
 import type { Cluster, Redis } from 'ioredis';
-import { partitionForKey, type EventTopicKey } from '../../schema/events';
+import { partitionForKey, type TopicContract } from '../../schema/events';
 import { watchGeneration, type GenerationWatch } from './generation';
 import { partitionKeys } from './keys';
 import { createSubscriber } from '../../platform/subscriber';
@@ -32,9 +32,9 @@ export interface ViewReader<S> {
   close(): Promise<void>;
 }
 
-export interface ViewReaderOptions<K extends EventTopicKey, S> {
+export interface ViewReaderOptions<C extends TopicContract, S> {
   readonly redis: Redis | Cluster;
-  readonly projection: Projection<K, S>;
+  readonly projection: Projection<C, S>;
   readonly topic: string;
   readonly partitions: number;
   /** Follow generation switches; false reads a fixed generation. */
@@ -79,7 +79,7 @@ async function runAll(redis: Redis | Cluster, commands: readonly Command[]): Pro
   });
 }
 
-export async function createViewReader<K extends EventTopicKey, S>(opts: ViewReaderOptions<K, S>): Promise<ViewReader<S>> {
+export async function createViewReader<C extends TopicContract, S>(opts: ViewReaderOptions<C, S>): Promise<ViewReader<S>> {
   const { redis, projection, topic, partitions } = opts;
   const view = projection.name;
   let subscriber: Redis | Cluster | null = null;

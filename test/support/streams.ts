@@ -2,7 +2,7 @@
 // deterministic stream of order events with where each one landed.
 import Redis from 'ioredis';
 import type { Kafka } from 'kafkajs';
-import { createEvent, dlqSpec, type EventOf, type TopicSpec } from '../../schema/events';
+import { createEvent, dlqSpec, ORDERS_TOPIC, type OrdersEvent, type TopicSpec } from '../../schema/events';
 import { ensureTopics } from '../../infra/topics';
 import { createKafka, kafkaConfigFromEnv } from '../../platform/kafkaConfig';
 import type { EventPosition } from '../../subgraphs/runtime/projection';
@@ -50,7 +50,7 @@ const LIFECYCLE = ['PLACED', 'SHOPPER_ASSIGNED', 'PICKING', 'OUT_FOR_DELIVERY', 
  * `count` order events over `orders` orders for `customers` customers: each order is placed,
  * then advances through its lifecycle or is canceled; orders interleave, each in its own order.
  */
-export function orderEvents(opts: { seed: number; count: number; orders: number; customers: number }): EventOf<'orders'>[] {
+export function orderEvents(opts: { seed: number; count: number; orders: number; customers: number }): OrdersEvent[] {
   const rnd = seededRandom(opts.seed);
   const state = Array.from({ length: opts.orders }, (_, i) => ({
     id: `o-${opts.seed}-${i}`,
@@ -60,7 +60,7 @@ export function orderEvents(opts: { seed: number; count: number; orders: number;
     step: -1,
     done: false,
   }));
-  const events: EventOf<'orders'>[] = [];
+  const events: OrdersEvent[] = [];
   const base = Date.parse('2026-01-01T00:00:00Z');
   const open = [...state];
   while (events.length < opts.count && open.length > 0) {
@@ -69,7 +69,7 @@ export function orderEvents(opts: { seed: number; count: number; orders: number;
     const occurredAt = new Date(base + events.length * 1000).toISOString();
     if (o.step === -1) {
       events.push(
-        createEvent('orders', 'OrderPlaced', {
+        createEvent(ORDERS_TOPIC, 'OrderPlaced', {
           orderId: o.id,
           customerId: o.customerId,
           storeId: o.storeId,
@@ -83,7 +83,7 @@ export function orderEvents(opts: { seed: number; count: number; orders: number;
       const cancel = o.step < 3 && rnd() < 0.1;
       const to = cancel ? 'CANCELED' : LIFECYCLE[o.step + 1];
       events.push(
-        createEvent('orders', 'OrderStatusChanged', {
+        createEvent(ORDERS_TOPIC, 'OrderStatusChanged', {
           orderId: o.id,
           customerId: o.customerId,
           storeId: o.storeId,
@@ -108,10 +108,10 @@ export function orderEvents(opts: { seed: number; count: number; orders: number;
 export async function produceAll(
   producer: EventProducer,
   topic: string,
-  events: readonly EventOf<'orders'>[],
+  events: readonly OrdersEvent[],
   batch = 500,
-): Promise<Array<{ event: EventOf<'orders'>; at: EventPosition }>> {
-  const out: Array<{ event: EventOf<'orders'>; at: EventPosition }> = [];
+): Promise<Array<{ event: OrdersEvent; at: EventPosition }>> {
+  const out: Array<{ event: OrdersEvent; at: EventPosition }> = [];
   for (let i = 0; i < events.length; i += batch) {
     const slice = events.slice(i, i + batch);
     const written = await producer.publishMany(topic, slice);

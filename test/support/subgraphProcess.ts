@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { SUBGRAPHS, type SubgraphName } from '../../schema/subgraphs';
+import { declarationOf } from '../../scripts/declarations';
 import { waitFor } from './waitFor';
 
 export interface SubgraphProcess {
@@ -24,8 +24,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startSubgraphProcess(name: SubgraphName, env: Record<string, string>): Promise<SubgraphProcess> {
-  const spec = SUBGRAPHS.find((s) => s.name === name)!;
+export async function startSubgraphProcess(name: string, env: Record<string, string>): Promise<SubgraphProcess> {
+  const spec = declarationOf(name);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/graphql`;
   let child: ChildProcess | null = null;

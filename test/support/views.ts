@@ -1,6 +1,6 @@
 // Reads whole test views back from Redis and compares them with an independent fold.
 import type Redis from 'ioredis';
-import type { EventOf } from '../../schema/events';
+import { ORDERS_TOPIC, type OrdersEvent } from '../../schema/events';
 import { partitionKeys } from '../../subgraphs/runtime/keys';
 import { foldAll, type EventPosition, type Projection } from '../../subgraphs/runtime/projection';
 import { createViewReader } from '../../subgraphs/runtime/viewReader';
@@ -8,7 +8,7 @@ import { createViewReader } from '../../subgraphs/runtime/viewReader';
 /** Reads every entity the truth names (plus reports extras) from the live generation. */
 export async function readView<S>(
   redis: Redis,
-  projection: Projection<'orders', S>,
+  projection: Projection<typeof ORDERS_TOPIC, S>,
   topic: string,
   partitions: number,
   ids: readonly string[],
@@ -32,8 +32,8 @@ export async function readView<S>(
  * per-partition folds combined, as the runtime stores them.
  */
 export function truthOf<S>(
-  projection: Projection<'orders', S>,
-  log: ReadonlyArray<{ event: EventOf<'orders'>; at: EventPosition }>,
+  projection: Projection<typeof ORDERS_TOPIC, S>,
+  log: ReadonlyArray<{ event: OrdersEvent; at: EventPosition }>,
 ): Map<string, S> {
   const sorted = [...log].sort((a, b) => a.at.partition - b.at.partition || a.at.offset - b.at.offset);
   if (!projection.combine) return foldAll(projection, sorted);

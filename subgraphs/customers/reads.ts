@@ -1,42 +1,10 @@
-// The customers subgraph's views and every read of them: per-request loaders (one Redis round
-// trip per view for all ids asked in a tick), 360 counters with their zero default, and the
-// admin list paged from the `all` index.
-import type DataLoader from 'dataloader';
+// Reads of the customers views: 360 counters with their zero default (the orders360 loader is
+// keyed by 360 entity id, `customer360Id`, not by customer id), a profile read past the
+// request's cache, and the admin list paged from the `all` index.
 import { badInput } from '../runtime/errors';
-import type { SubgraphRuntime, View } from '../runtime/subgraphRuntime';
 import { InvalidCursorError } from '../runtime/viewReader';
-import {
-  ALL_CUSTOMERS_INDEX,
-  customer360Id,
-  customer360Projection,
-  customersProjection,
-  NO_ORDERS,
-  type Customer360,
-  type CustomerProfile,
-  type Orders360State,
-} from './projection';
-
-export interface CustomersViews {
-  readonly profiles: View<CustomerProfile>;
-  readonly orders360: View<Orders360State>;
-}
-
-export interface CustomersLoaders {
-  readonly profiles: DataLoader<string, CustomerProfile | undefined>;
-  /** Keyed by 360 entity id (`customer360Id`), not by customer id. */
-  readonly orders360: DataLoader<string, Orders360State | undefined>;
-}
-
-/** Starts both views; their consumer groups join in parallel. */
-export async function startCustomersViews(runtime: SubgraphRuntime): Promise<CustomersViews> {
-  const [profiles, orders360] = await Promise.all([runtime.view(customersProjection), runtime.view(customer360Projection)]);
-  return { profiles, orders360 };
-}
-
-/** Fresh loaders per request: their caches must never outlive one caller's request. */
-export function createLoaders(views: CustomersViews): CustomersLoaders {
-  return { profiles: views.profiles.loader(), orders360: views.orders360.loader() };
-}
+import type { CustomersLoaders, CustomersViews } from './context';
+import { ALL_CUSTOMERS_INDEX, customer360Id, NO_ORDERS, type Customer360, type CustomerProfile } from './projection';
 
 /** A customer's 360 counters; zeros before their first order. */
 export async function customer360Of(loaders: CustomersLoaders, customerId: string): Promise<Customer360> {
