@@ -5,6 +5,7 @@ import { readGeneration } from '../subgraphs/runtime/generation';
 import { createLogger } from '../platform/logger';
 import type { Projection } from '../subgraphs/runtime/projection';
 import { startProjection, type ProjectionHandle } from '../subgraphs/runtime/projectionRunner';
+import { DEAD_LETTER_HEADERS } from '../subgraphs/runtime/deadLetterHeaders';
 import { rebuildView, deleteMatching } from '../subgraphs/runtime/rebuildView';
 import { createViewReader } from '../subgraphs/runtime/viewReader';
 import { createEventProducer } from '../subgraphs/runtime/producer';
@@ -104,11 +105,11 @@ describe('projection runtime', () => {
     expect(await readView(env.redis, orders, topic, 1, orderIds(log))).toEqual(truthOf(orders, log));
 
     const dlq = await readAll(`${topic}.dlq`, poison.length);
-    expect(dlq.map((m) => Number(m.headers['dlq-source-offset']))).toEqual(poisonOffsets);
+    expect(dlq.map((m) => Number(m.headers[DEAD_LETTER_HEADERS.sourceOffset]))).toEqual(poisonOffsets);
     dlq.forEach((m, i) => {
-      expect(m.headers['dlq-reason']).toMatch(poison[i].reason);
-      expect(m.headers['dlq-source-topic']).toBe(topic);
-      expect(m.headers['dlq-source-partition']).toBe('0');
+      expect(m.headers[DEAD_LETTER_HEADERS.reason]).toMatch(poison[i].reason);
+      expect(m.headers[DEAD_LETTER_HEADERS.sourceTopic]).toBe(topic);
+      expect(m.headers[DEAD_LETTER_HEADERS.sourcePartition]).toBe('0');
       expect(m.value).toEqual(poison[i].value ?? null);
     });
     expect(running[0].stats()[0].deadLetters).toBe(poison.length);

@@ -11,8 +11,9 @@ import {
   type DeadLetter,
   type DeadLetterRecord,
 } from './deadLetters';
+import { deadLetterHeaders, deadLetterKey } from './deadLetterHeaders';
 
-/** A dead letter as projectionRunner writes it. */
+/** A dead letter as the projection runtime writes it (its headers come back from Kafka as bytes). */
 function record(opts: {
   offset: number;
   sourceOffset: number;
@@ -21,22 +22,24 @@ function record(opts: {
   value?: Buffer | null;
   key?: string;
 }): DeadLetterRecord {
+  const origin = {
+    topic: 'orders',
+    partition: 2,
+    offset: opts.sourceOffset,
+    key: opts.key === undefined ? null : Buffer.from(opts.key),
+    view: opts.view ?? 'orders.orders',
+    reason: opts.reason,
+    at: new Date('2026-01-01T00:00:09.000Z'),
+  };
+  const headers = Object.entries(deadLetterHeaders(origin)).map(([k, v]) => [k, Buffer.from(v as string | Buffer)]);
   return {
     topic: 'orders.dlq',
     partition: 0,
     offset: opts.offset,
     timestamp: Date.parse('2026-01-01T00:00:10Z'),
-    key: Buffer.from(`orders:2:${opts.sourceOffset}`),
+    key: Buffer.from(deadLetterKey(origin)),
     value: opts.value === undefined ? Buffer.from('{"x":1}') : opts.value,
-    headers: {
-      'dlq-reason': Buffer.from(opts.reason),
-      'dlq-source-topic': Buffer.from('orders'),
-      'dlq-source-partition': Buffer.from('2'),
-      'dlq-source-offset': Buffer.from(String(opts.sourceOffset)),
-      'dlq-view': Buffer.from(opts.view ?? 'orders.orders'),
-      'dlq-at': Buffer.from('2026-01-01T00:00:09.000Z'),
-      ...(opts.key === undefined ? {} : { 'dlq-source-key': Buffer.from(opts.key) }),
-    },
+    headers: Object.fromEntries(headers),
   };
 }
 

@@ -1,23 +1,21 @@
-// Dead letters as the projection runner writes them to `<topic>.dlq`, read back: where each
-// came from and why, a readable snippet of its bytes, counts by reason, and which of them a
-// replay may re-publish. Pure; the Kafka and Redis side is deadLetterTopic.ts.
+// Dead letters as the projection runtime writes them to `<topic>.dlq` (deadLetterHeaders.ts),
+// read back: where each came from and why, and a readable snippet of its bytes. Counting them
+// is deadLetterTally.ts, deciding replays replayPlanner.ts; the Kafka and Redis side is
+// deadLetterTopic.ts. All pure.
 import type { IHeaders } from 'kafkajs';
 import { dlqTopicName } from '../../schema/events';
+import { DEAD_LETTER_HEADERS } from './deadLetterHeaders';
 
-/** The headers projectionRunner puts on every dead letter (its value is the original bytes). */
-export const DEAD_LETTER_HEADERS = {
-  reason: 'dlq-reason',
-  sourceTopic: 'dlq-source-topic',
-  sourcePartition: 'dlq-source-partition',
-  sourceOffset: 'dlq-source-offset',
-  /** Absent when the original record had no key. */
-  sourceKey: 'dlq-source-key',
-  view: 'dlq-view',
-  at: 'dlq-at',
-} as const;
-
-/** Put on a re-published record: the dead letter (`<dlq topic>:<partition>:<offset>`) it came from. */
-export const REPLAYED_FROM_HEADER = 'dlq-replayed-from';
+export { DEAD_LETTER_HEADERS, REPLAYED_FROM_HEADER, reasonKind, type ReasonKind } from './deadLetterHeaders';
+export { createDeadLetterTally, reasonGroup, type DeadLetterSummary, type DeadLetterTally } from './deadLetterTally';
+export {
+  createReplayPlanner,
+  type HeldBack,
+  type ReplayCounts,
+  type ReplayDecision,
+  type ReplayPlanner,
+  type ReplayRules,
+} from './replayPlanner';
 
 export interface RecordPosition {
   readonly topic: string;
@@ -110,41 +108,6 @@ export function formatPosition(p: RecordPosition): string {
   return `${p.topic}[${p.partition}]@${p.offset}`;
 }
 
-/** What kind of failure a runner reason describes (see projectionRunner's parse and fold). */
-export type ReasonKind = 'contract' | 'key' | 'fold' | 'other';
-
-export function reasonKind(reason: string): ReasonKind {
-  if (reason.startsWith('contract: ')) return 'contract';
-  if (reason.startsWith('fold: ')) return 'fold';
-  if (reason.startsWith('record key ')) return 'key';
-  return 'other';
-}
-
-const MAX_GROUP_LENGTH = 120;
-
-/**
- * The reason without what is particular to one record, so that counts by reason add up:
- * a contract violation keeps its field and what was expected but not what was found.
- */
-export function reasonGroup(reason: string): string {
-  let group = reason;
-  switch (reasonKind(reason)) {
-    case 'contract': {
-      // ContractViolation reads `<path>: expected <what>, found <what>`; only the found part varies.
-      const found = reason.lastIndexOf(', found ');
-      if (found > 0) group = reason.slice(0, found);
-      break;
-    }
-    case 'key':
-      group = 'record key differs from event key';
-      break;
-    case 'fold':
-    case 'other':
-      break;
-  }
-  return group.length > MAX_GROUP_LENGTH ? `${group.slice(0, MAX_GROUP_LENGTH - 1)}…` : group;
-}
-
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -181,200 +144,4 @@ export function snippet(bytes: Buffer | null, max = 200): string {
 export function deadLetterTopicFor(name: string, namespace = ''): string {
   const inNamespace = namespace && !name.startsWith(namespace) ? `${namespace}${name}` : name;
   return inNamespace.endsWith('.dlq') ? inNamespace : dlqTopicName(inNamespace);
-}
-
-export interface DeadLetterSummary {
-  readonly total: number;
-  /** Dead letters read per dead-letter partition, with the first and last offset seen. */
-  readonly partitions: ReadonlyArray<{ partition: number; count: number; firstOffset: number; lastOffset: number }>;
-  /** Counts by reasonGroup, most frequent first. */
-  readonly reasons: ReadonlyArray<{ reason: string; count: number }>;
-  /** Counts by the view that dead-lettered them, most frequent first. */
-  readonly views: ReadonlyArray<{ view: string; count: number }>;
-  /** Counts by source topic partition. */
-  readonly sources: ReadonlyArray<{ topic: string; partition: number; count: number }>;
-  readonly malformed: number;
-  readonly oldest: string | null;
-  readonly newest: string | null;
-}
-
-export interface DeadLetterTally {
-  add(entry: DeadLetterEntry): void;
-  summary(): DeadLetterSummary;
-}
-
-/** Counts dead letters as they are read, so a large topic never has to be held in memory. */
-export function createDeadLetterTally(): DeadLetterTally {
-  let total = 0;
-  let malformed = 0;
-  let oldest: string | null = null;
-  let newest: string | null = null;
-  const partitions = new Map<number, { partition: number; count: number; firstOffset: number; lastOffset: number }>();
-  const reasons = new Map<string, number>();
-  const views = new Map<string, number>();
-  const sources = new Map<string, { topic: string; partition: number; count: number }>();
-  const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
-  const ranked = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  return {
-    add(entry) {
-      total++;
-      const p = entry.position;
-      const part = partitions.get(p.partition);
-      if (part) {
-        part.count++;
-        part.firstOffset = Math.min(part.firstOffset, p.offset);
-        part.lastOffset = Math.max(part.lastOffset, p.offset);
-      } else partitions.set(p.partition, { partition: p.partition, count: 1, firstOffset: p.offset, lastOffset: p.offset });
-      const t = Date.parse(entry.deadLetteredAt);
-      if (oldest === null || t < Date.parse(oldest)) oldest = entry.deadLetteredAt;
-      if (newest === null || t > Date.parse(newest)) newest = entry.deadLetteredAt;
-      switch (entry.kind) {
-        case 'malformed':
-          malformed++;
-          bump(reasons, `(not a dead letter: ${entry.problem})`);
-          return;
-        case 'deadLetter': {
-          bump(reasons, reasonGroup(entry.reason));
-          bump(views, entry.view ?? '(no view header)');
-          const k = `${entry.source.topic}\u0000${entry.source.partition}`;
-          const s = sources.get(k) ?? { topic: entry.source.topic, partition: entry.source.partition, count: 0 };
-          s.count++;
-          sources.set(k, s);
-          return;
-        }
-      }
-    },
-    summary: () => ({
-      total,
-      partitions: [...partitions.values()].sort((a, b) => a.partition - b.partition),
-      reasons: ranked(reasons).map(([reason, count]) => ({ reason, count })),
-      views: ranked(views).map(([view, count]) => ({ view, count })),
-      sources: [...sources.values()].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition),
-      malformed,
-      oldest,
-      newest,
-    }),
-  };
-}
-
-export interface ReplayRules {
-  /** Only dead letters whose reason contains this text (ignoring case). */
-  readonly whereReason?: string;
-  /**
-   * The views that read a source topic. A source record is replayed only once every one of
-   * them has dead-lettered it: a view that applied it would apply it again. Undefined (or
-   * no views) means not known, and nothing is held back.
-   */
-  readonly consumersOf?: (sourceTopic: string) => readonly string[] | undefined;
-  /** Replay records that only some views dead-lettered too. @default false */
-  readonly includePartial?: boolean;
-}
-
-export type ReplayDecision =
-  | { readonly action: 'replay'; readonly deadLetter: DeadLetter }
-  | { readonly action: 'skip'; readonly why: 'malformed' | 'not-matching' | 'duplicate' | 'partial' };
-
-/** A source record held back: some views that read its topic did not dead-letter it. */
-export interface HeldBack {
-  readonly deadLetter: DeadLetter;
-  /** The views that dead-lettered it. */
-  readonly failedIn: readonly string[];
-  /** The views that read its topic and did not (in the dead letters read). */
-  readonly notIn: readonly string[];
-}
-
-export interface ReplayCounts {
-  /** Source records to re-publish (each once, however many views dead-lettered it). */
-  readonly replayed: number;
-  /** Dead letters of a source record that is replayed through another of its dead letters. */
-  readonly duplicates: number;
-  /** Dead letters whose reason does not match `whereReason`. */
-  readonly notMatching: number;
-  readonly malformed: number;
-  /** Source records held back (see heldBack()). */
-  readonly heldBack: number;
-}
-
-export interface ReplayPlanner {
-  /** Decides about the next dead letter, in topic order. */
-  decide(entry: DeadLetterEntry): ReplayDecision;
-  heldBack(): HeldBack[];
-  counts(): ReplayCounts;
-}
-
-/** Only held-back records may still be published; the rest need not keep their bytes in memory. */
-const withoutValue = (d: DeadLetter): DeadLetter => (d.value === null ? d : { ...d, value: null });
-
-/**
- * Decides which dead letters a replay re-publishes: each source record once, those matching
- * the reason filter, and only when every view that reads its topic failed on it. A record
- * that a later dead letter completes (another view failed on it too) is replayed then.
- */
-export function createReplayPlanner(rules: ReplayRules = {}): ReplayPlanner {
-  const needle = rules.whereReason?.toLowerCase();
-  interface SourceState {
-    first: DeadLetter;
-    deadLetters: number;
-    matched: boolean;
-    replayed: boolean;
-    failedIn: Set<string>;
-  }
-  const sources = new Map<string, SourceState>();
-  let malformed = 0;
-  const missingViews = (s: SourceState): string[] => {
-    if (rules.includePartial) return [];
-    const consumers = rules.consumersOf?.(s.first.source.topic) ?? [];
-    return consumers.filter((v) => !s.failedIn.has(v));
-  };
-  return {
-    decide(entry) {
-      if (entry.kind === 'malformed') {
-        malformed++;
-        return { action: 'skip', why: 'malformed' };
-      }
-      const key = `${entry.source.topic}\u0000${entry.source.partition}\u0000${entry.source.offset}`;
-      const matches = needle === undefined || entry.reason.toLowerCase().includes(needle);
-      let s = sources.get(key);
-      if (!s) {
-        s = { first: entry, deadLetters: 0, matched: false, replayed: false, failedIn: new Set() };
-        sources.set(key, s);
-      }
-      s.deadLetters++;
-      // Every view's failure counts, matching or not: the question is whether any view applied it.
-      if (entry.view !== null) s.failedIn.add(entry.view);
-      if (matches && !s.matched) {
-        s.matched = true;
-        s.first = entry;
-      }
-      if (s.replayed) return { action: 'skip', why: 'duplicate' };
-      if (!s.matched) {
-        s.first = withoutValue(s.first);
-        return { action: 'skip', why: 'not-matching' };
-      }
-      if (missingViews(s).length > 0) return { action: 'skip', why: 'partial' };
-      s.replayed = true;
-      const chosen = s.first;
-      s.first = withoutValue(chosen);
-      return { action: 'replay', deadLetter: chosen };
-    },
-    heldBack() {
-      return [...sources.values()]
-        .filter((s) => s.matched && !s.replayed)
-        .map((s) => ({ deadLetter: s.first, failedIn: [...s.failedIn].sort(), notIn: missingViews(s).sort() }));
-    },
-    counts() {
-      let replayed = 0;
-      let duplicates = 0;
-      let notMatching = 0;
-      let heldBack = 0;
-      for (const s of sources.values()) {
-        if (s.replayed) {
-          replayed++;
-          duplicates += s.deadLetters - 1;
-        } else if (s.matched) heldBack++;
-        else notMatching += s.deadLetters;
-      }
-      return { replayed, duplicates, notMatching, malformed, heldBack };
-    },
-  };
 }

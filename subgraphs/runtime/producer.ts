@@ -7,6 +7,9 @@ import type { WrittenAt } from '../../platform/consistency';
 
 export type { WrittenAt };
 
+/** The header naming each event's type, so that a view can pass over types its fold ignores unparsed. */
+export const EVENT_TYPE_HEADER = 'event-type';
+
 export interface EventProducer {
   /** Writes one event keyed by `event.key`; resolves once all in-sync replicas have it. */
   publish(topic: string, event: Envelope<string, unknown>): Promise<WrittenAt>;
@@ -107,7 +110,7 @@ export async function createEventProducer(kafka: Kafka): Promise<EventProducer> 
       key: e.key,
       value: encodeEvent(e),
       partition: partitions[i],
-      headers: { 'event-type': e.type },
+      headers: { [EVENT_TYPE_HEADER]: e.type },
     }));
     return new Promise<WrittenAt[]>((resolve, reject) => {
       queue.push({ topic, messages, partitions, resolve, reject });

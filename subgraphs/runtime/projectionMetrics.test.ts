@@ -2,6 +2,7 @@
 import { Registry } from 'prom-client';
 import { PartitionStatsRecorder } from './partitionStats';
 import { registerProjectionMetrics } from './projectionMetrics';
+import type { ViewState, ViewStatus } from './projection/viewHealth';
 
 it('exposes lag, freshness, rate and dead letters per view and partition', async () => {
   const p0 = new PartitionStatsRecorder('orders', 0);
@@ -29,4 +30,18 @@ it('computes the applied rate over a sliding window', () => {
   expect(s.snapshot(t0 + 9_500).appliedPerSecond).toBe(100);
   // Ten seconds later with nothing applied, the rate has fallen to zero.
   expect(s.snapshot(t0 + 30_000).appliedPerSecond).toBe(0);
+});
+
+it('exposes each view\'s state: 1 for the one it is in, 0 for the others', async () => {
+  const registry = new Registry();
+  const status = (state: ViewState): ViewStatus => ({ state, reason: null, errorClass: null, since: '2026-01-01T00:00:00.000Z' });
+  registerProjectionMetrics(registry, () => [
+    { view: 'orders', stats: () => [], status: () => status('failed') },
+    { view: 'prices', stats: () => [], status: () => status('running') },
+  ]);
+  const text = await registry.metrics();
+  expect(text).toContain('streamgraph_projection_state{view="orders",state="failed"} 1');
+  expect(text).toContain('streamgraph_projection_state{view="orders",state="running"} 0');
+  expect(text).toContain('streamgraph_projection_state{view="prices",state="running"} 1');
+  expect(text).toContain('streamgraph_projection_state{view="prices",state="failed"} 0');
 });

@@ -2,11 +2,14 @@
 // scrape time so that nothing is counted twice or goes stale between scrapes.
 import { Gauge, type Registry } from 'prom-client';
 import type { PartitionStats } from './partitionStats';
+import { VIEW_STATES, type ViewStatus } from './projection/viewHealth';
 
 /** What the metrics need of a running projection. */
 export interface ProjectionStatsSource {
   readonly view: string;
   stats(): PartitionStats[];
+  /** The view's state; without it no state is reported. */
+  status?(): ViewStatus;
 }
 
 const LABELS = ['view', 'topic', 'partition'] as const;
@@ -39,4 +42,17 @@ export function registerProjectionMetrics(registry: Registry, sources: () => rea
   gauge('streamgraph_projection_applied_per_second', 'Events applied per second over the last 10 s.', (s) => s.appliedPerSecond);
   gauge('streamgraph_projection_applied_events_total', 'Events applied by this process since it started.', (s) => s.appliedTotal);
   gauge('streamgraph_projection_dead_letters_total', 'Events this process sent to the dead-letter topic.', (s) => s.deadLetters);
+  new Gauge({
+    name: 'streamgraph_projection_state',
+    help: `1 for the state each view is in, 0 for the others (${VIEW_STATES.join(', ')}); failed: the view stopped (see /ready for why).`,
+    labelNames: ['view', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const src of sources()) {
+        const status = src.status?.();
+        if (status) for (const state of VIEW_STATES) this.set({ view: src.view, state }, status.state === state ? 1 : 0);
+      }
+    },
+  });
 }

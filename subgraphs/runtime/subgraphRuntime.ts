@@ -14,7 +14,8 @@ import { createEventProducer, type EventProducer, type WrittenAt } from './produ
 import type { Projection } from './projection';
 import { registerProjectionMetrics } from './projectionMetrics';
 import { noteWritten } from './requestScope';
-import { startProjection, type ProjectionHandle } from './projectionRunner';
+import { startProjection, type ProjectionHandle, type RetryPolicy } from './projectionRunner';
+import { failedViews } from './projection/viewHealth';
 import { redisFromEnv } from '../../platform/redisConfig';
 import type { Readiness } from './subgraphServer';
 import { createViewReader, type ViewReader } from './viewReader';
@@ -35,6 +36,8 @@ export interface SubgraphRuntimeConfig {
   readonly writeTimeoutMs?: number;
   /** Consumer session timeout (see ProjectionRunnerOptions). @default 30000 */
   readonly sessionTimeoutMs?: number;
+  /** Backoff and bound of the views' retries (see ProjectionRunnerOptions.retry). */
+  readonly projectionRetry?: Partial<RetryPolicy>;
   readonly logger?: Logger;
 }
 
@@ -113,6 +116,7 @@ export async function createSubgraphRuntime(config: SubgraphRuntimeConfig): Prom
         topic: topicName,
         groupId: `${ns}${config.name}.${base.name}`,
         sessionTimeoutMs: config.sessionTimeoutMs,
+        retry: config.projectionRetry,
         logger: logger.child({ view: projection.name }),
       });
       const partitions = await producer.partitionsOf(topicName);
@@ -166,16 +170,19 @@ export async function createSubgraphRuntime(config: SubgraphRuntimeConfig): Prom
           .filter((s) => s.lag === null || s.lag > maxLag)
           .map((s) => ({ view: v.name, partition: s.partition, lag: s.lag })),
       );
+      const failed = failedViews(views);
       return {
-        ready: lagging.length === 0,
+        ready: lagging.length === 0 && failed.length === 0,
         detail: {
           maxLag,
           views: views.map((v) => ({
             view: v.name,
+            state: v.handle.status().state,
             lag: v.handle.stats().reduce((a, s) => a + (s.lag ?? 0), 0),
             lastEventAt: v.handle.stats().reduce<string | null>((a, s) => (s.lastEventAt && (!a || s.lastEventAt > a) ? s.lastEventAt : a), null),
           })),
           ...(lagging.length ? { lagging } : {}),
+          ...(failed.length ? { failed } : {}),
         },
       };
     },

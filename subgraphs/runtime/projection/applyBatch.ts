@@ -1,8 +1,8 @@
-// The one atomic Redis write of a projection chunk: entity states, index changes, the
-// partition checkpoint and freshness meta together, guarded by the checkpoint it was
-// folded from, and the change notices published in the same step.
+// Step 4, write: the one atomic Redis write of a projection chunk (a Lua script): entity
+// states, index changes, the partition checkpoint and freshness meta together, guarded by the
+// checkpoint it was folded from, and the change notices published in the same step.
 import type { Cluster, Redis } from 'ioredis';
-import type { PartitionKeys } from './keys';
+import type { PartitionKeys } from '../keys';
 
 /** One change to a key of the partition's slot. */
 export type KeyOp =

@@ -1,0 +1,130 @@
+// The consumer's lifecycle: it joins the view's group, and on every assignment (and every
+// generation switch) seeks each assigned partition to the live generation's checkpoint in Redis,
+// rebuilding a partition whose view is ahead of its log. A consumer that crashes is restarted
+// within the view's retry bound; kafkajs's own restarts count against the same bound.
+import type { Cluster, Redis } from 'ioredis';
+import type { Consumer, EachBatchHandler, Kafka } from 'kafkajs';
+import type { Logger } from '../../../platform/logger';
+import { deleteMatching } from '../deleteMatching';
+import type { GenerationWatch } from '../generation';
+import { partitionKeys, partitionPattern } from '../keys';
+import { stillOurs } from './batchLoop';
+import { parseCheckpoint, resumePoint } from './checkpoints';
+import type { LagMeter } from './lag';
+import { withRetries, type RetryContext } from './retry';
+import type { ViewHealth } from './viewHealth';
+
+const CONSUMER_STEP = 'consuming';
+const SEEK_STEP = 'seeking to the checkpoints';
+
+export interface ViewConsumerOptions {
+  readonly kafka: Kafka;
+  readonly redis: Redis | Cluster;
+  readonly view: string;
+  readonly topic: string;
+  readonly groupId: string;
+  readonly partitions: number;
+  readonly sessionTimeoutMs: number;
+  readonly generation: GenerationWatch;
+  readonly lag: LagMeter;
+  readonly health: ViewHealth;
+  readonly log: Logger;
+}
+
+export interface ViewConsumer {
+  /** Moves a partition's fetch position. */
+  seek(partition: number, offset: number): void;
+  /** Joins the group and runs `eachBatch`; resolves after the first assignment's seeks (or once the view failed). */
+  start(eachBatch: EachBatchHandler): Promise<void>;
+  /** Leaves the group. */
+  stop(): Promise<void>;
+}
+
+export function createViewConsumer(opts: ViewConsumerOptions): ViewConsumer {
+  const { redis, view, topic, health, log, generation } = opts;
+  const retry: RetryContext = { health, log };
+  const consumer: Consumer = opts.kafka.consumer({
+    groupId: opts.groupId,
+    sessionTimeout: opts.sessionTimeoutMs,
+    heartbeatInterval: Math.min(3_000, Math.floor(opts.sessionTimeoutMs / 5)),
+    maxWaitTimeInMs: 100,
+    allowAutoTopicCreation: false,
+    // kafkajs restarts itself after retriable errors; the view's bound decides for how long.
+    retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async (e) => health.failure(CONSUMER_STEP, e).retry },
+  });
+  const seek = (partition: number, offset: number) => consumer.seek({ topic, partition, offset: String(offset) });
+
+  /**
+   * Points each partition at the live generation's checkpoint: on assignment (a partition at the
+   * end of its log sends no batch, so only this catches a checkpoint Redis lost) and when a
+   * rebuild switches the generation. Batches fetched before the seek are caught by the gap
+   * check of the chunk step.
+   */
+  let assigned: number[] = [];
+  const seekToCheckpoints = async (partitions: readonly number[]) => {
+    const gen = generation.current();
+    if (partitions.length === 0) return;
+    const cps = await Promise.all(partitions.map((p) => redis.get(partitionKeys(view, gen, topic, p).checkpoint)));
+    // Log ends read after the checkpoints: whatever any instance applied by then is below them.
+    const bounds = await opts.lag.logBounds();
+    for (const [i, partition] of partitions.entries()) {
+      const logBounds = bounds.get(partition) ?? { start: 0, end: 0 };
+      const at = resumePoint(view, partition, parseCheckpoint(view, partition, cps[i]), logBounds);
+      if (at.kind === 'ahead') {
+        const dropped = await deleteMatching(redis, partitionPattern(view, gen, topic, partition));
+        log.error({ partition, checkpoint: at.checkpoint, logEnd: logBounds.end, dropped }, 'view is ahead of its topic (topic recreated?); rebuilding this partition');
+      }
+      seek(partition, at.kind === 'at' ? at.offset : at.from);
+    }
+  };
+  const seekAssigned = () => withRetries(retry, SEEK_STEP, () => seekToCheckpoints(assigned));
+  generation.onChange(() => void seekAssigned());
+
+  let eachBatch: EachBatchHandler | undefined;
+  const run = () =>
+    consumer.run({ autoCommit: true, autoCommitInterval: 1000, eachBatchAutoResolve: false, partitionsConsumedConcurrently: opts.partitions, eachBatch });
+  // kafkajs gives up on errors it deems fatal; the view's bound, not the library, decides to go on.
+  const restart = async (): Promise<void> => {
+    if (health.isOver()) return;
+    try {
+      await consumer.disconnect().catch(() => undefined);
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await run();
+    } catch (e) {
+      const decision = health.failure(CONSUMER_STEP, e);
+      log.error({ err: (e as Error).message, retry: decision.retry }, 'restarting the consumer failed');
+      if (decision.retry) setTimeout(() => void restart(), decision.delayMs).unref();
+    }
+  };
+  consumer.on(consumer.events.CRASH, (e) => {
+    log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
+    if (e.payload.restart || health.isOver()) return;
+    const decision = health.failure(CONSUMER_STEP, e.payload.error);
+    if (decision.retry) setTimeout(() => void restart(), decision.delayMs).unref();
+  });
+
+  return {
+    seek,
+    async start(handler) {
+      eachBatch = handler;
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const joined = new Promise<void>((resolve) => {
+        health.onFailed(() => resolve());
+        consumer.on(consumer.events.GROUP_JOIN, (e) => {
+          assigned = e.payload.memberAssignment[topic] ?? [];
+          health.succeeded(CONSUMER_STEP);
+          health.forget((step) => stillOurs(step, assigned));
+          void seekAssigned().then(() => {
+            health.started();
+            resolve();
+          });
+        });
+      });
+      await run();
+      await joined;
+    },
+    stop: () => consumer.disconnect(),
+  };
+}
