@@ -1,5 +1,6 @@
 // Shares upstream subscriptions. Clients asking for the same operation with the same
-// variables under the same identity share one upstream subscription, and each of its events
+// variables under the same identity share one upstream subscription (streams of states and
+// streams of other events alike), and each of its events
 // is resolved (entity fetches to other subgraphs, response shaping) and serialised once for
 // all of them. Events that arrive while the previous batch is being resolved are resolved
 // together; of several states of one object only the newest is resolved.
@@ -76,7 +77,6 @@ const MAX_LATEST = 1000;
 export function createSubscriptionHub(opts: SubscriptionHubOptions): SubscriptionHub {
   const groups = new Map<string, Group>();
   const retryMs = opts.retryUnavailableMs ?? 15_000;
-  let unshared = 0;
   let nextGroupId = 1;
 
   class Group {
@@ -225,12 +225,10 @@ export function createSubscriptionHub(opts: SubscriptionHubOptions): Subscriptio
 
   return {
     subscribe(request, sink) {
-      // Only states can be shared: a joiner is brought up to date with the newest state of
-      // each object. A stream of other events gets an upstream subscription of its own.
-      const shareable = request.plan.stateStream;
-      const key = shareable
-        ? [request.plan.supergraph.id, scopeOf(request.identity), request.operationName ?? '', request.queryText, stableJson(request.variables)].join('\n')
-        : `unshared:${unshared++}`;
+      // Every stream is shared by the callers the subgraph cannot tell apart. A joiner of a
+      // stream of states is brought up to date with the newest state of each object; a joiner
+      // of a stream of other events gets the events from the moment it joins.
+      const key = [request.plan.supergraph.id, scopeOf(request.identity), request.operationName ?? '', request.queryText, stableJson(request.variables)].join('\n');
       let group = groups.get(key);
       if (!group) {
         group = new Group(key, request);
