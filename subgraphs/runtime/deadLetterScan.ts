@@ -44,7 +44,6 @@ export async function describeDeadLetterTopic(admin: Admin, topic: string, redis
     .sort((a, b) => a.partition - b.partition);
 }
 
-
 export interface ScanRange {
   readonly partition: number;
   readonly from: number;
@@ -72,7 +71,6 @@ const toRecord = (topic: string, partition: number, m: KafkaMessage): DeadLetter
   value: m.value,
   headers: m.headers ?? {},
 });
-
 
 /**
  * Reads each range of `topic` once, in offset order per partition. kafkajs reads only as a

@@ -53,7 +53,7 @@ export class ViewHealth {
     readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
     private readonly now: () => number = Date.now,
   ) {
-    this.current = this.at('starting', null, null);
+    this.current = { state: 'starting', reason: null, errorClass: null, since: new Date(now()).toISOString() };
   }
 
   status(): ViewStatus {
@@ -117,12 +117,8 @@ export class ViewHealth {
 
   private set(state: ViewState, reason: string | null, errorClass: ErrorClass | null): void {
     // `since` moves only when the state changes, not with each retry's new reason.
-    const since = state === this.current?.state ? this.current.since : new Date(this.now()).toISOString();
+    const since = state === this.current.state ? this.current.since : new Date(this.now()).toISOString();
     this.current = { state, reason, errorClass, since };
-  }
-
-  private at(state: ViewState, reason: string | null, errorClass: ErrorClass | null): ViewStatus {
-    return { state, reason, errorClass, since: new Date(this.now()).toISOString() };
   }
 }
 
