@@ -203,13 +203,16 @@ export function nextSteps(result: ScaffoldResult, cwd = process.cwd()): string {
   const top = path.relative(ROOT, result.dir).split(path.sep)[0];
   // jest.config.js looks for tests in these folders; test/settings.test.ts scans these for settings.
   const jestFinds = ['test', 'subgraphs', 'gateway', 'schema', 'scripts'].includes(top);
+  // The CLIs find declarations under subgraphs/; a folder elsewhere is named to them.
+  const dirs = top === 'subgraphs' ? '' : `SUBGRAPH_DIRS=${rel} `;
   const settingsScanned = ['gateway', 'subgraphs', 'infra', 'scripts'].includes(top);
   const jest = jestFinds ? `npx jest ${rel}` : `npx jest --testMatch '<rootDir>/${path.relative(ROOT, result.dir).split(path.sep).join('/')}/**/*.test.ts'`;
   const mutation = `mutation { record${n.entity}(input: { storeId: \\"store-1\\", title: \\"First\\" }) { id version store { name } } }`;
   const query = `{ store(id: \\"store-1\\") { name ${n.camel}(first: 5) { edges { node { title version } } } } }`;
   const steps = [
     'npm start    # in another terminal: Kafka, Redis, topics, the three subgraphs, the simulator, the gateway on :4000',
-    `npx tsx ${rel}/main.ts    # listens on :${port} (${n.portVariable}), creates its topic, announces itself; the running gateway composes it in`,
+    `${dirs}npm run topics    # creates the topics the subgraphs declare, ${n.name} and ${n.name}.dlq among them (npm start does it too)`,
+    `npx tsx ${rel}/main.ts    # listens on :${port} (${n.portVariable}), folds its topic, announces itself; the running gateway composes it in`,
     [
       `TOKEN=$(npm run -s token -- --sub store-1 --role store)`,
       `curl -s http://127.0.0.1:4000/graphql -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\`,
@@ -218,6 +221,7 @@ export function nextSteps(result: ScaffoldResult, cwd = process.cwd()): string {
       `  -d '{"query":"${query}"}'`,
     ].join('\n     '),
     `${jest}    # the fold's unit test and the integration test (real Kafka and Redis)`,
+    `${dirs}npm run lag    # its view ${n.name}.${n.entityCamel} with the others; npm run dlq and npm run rebuild know it too`,
     ...(settingsScanned ? [`add a \`${n.portVariable}\` row to README.md's configuration table (test/settings.test.ts checks that every setting read is documented)`] : []),
     'docs/adding-a-subgraph.md: what each file is for, adding events, ownership, promoting the contract into schema/events',
   ];

@@ -1,11 +1,14 @@
 // `npm run new-subgraph` end to end: scaffolds a subgraph into a temporary folder inside the
-// repo, type-checks it, starts it as its own process (its main.ts) next to a registry-mode
-// gateway that is already serving, queries its field through that gateway without a restart,
-// and runs the unit and integration tests it generated.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// repo, type-checks it, creates its topic with `npm run topics` (which finds its declaration),
+// starts it as its own process (its main.ts) next to a registry-mode gateway that is already
+// serving, queries its field through that gateway without a restart, sees its view in
+// `npm run lag` and its dead-letter topic in `npm run dlq -- list`, and runs the unit and
+// integration tests it generated.
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { startGateway, type GatewayHandle } from '../gateway/server';
 import { signDevToken } from '../gateway/token';
@@ -40,7 +43,7 @@ afterAll(() => {
 describe('npm run new-subgraph', () => {
   it('writes a subgraph whose imports resolve from its folder and prints the next steps', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(
-      ['commands.ts', 'contract.ts', 'index.ts', 'main.ts', 'ownTopic.ts', 'projection.test.ts', 'projection.ts', 'resolvers.ts', 'schema.graphql', 'schema.ts', `${NAME}.test.ts`].sort(),
+      ['commands.ts', 'context.ts', 'contract.ts', 'declaration.ts', 'index.ts', 'main.ts', 'projection.test.ts', 'projection.ts', 'resolvers.ts', 'schema.graphql', 'schema.ts', `${NAME}.test.ts`].sort(),
     );
     for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
       const text = fs.readFileSync(path.join(dir, file), 'utf8');
@@ -49,7 +52,10 @@ describe('npm run new-subgraph', () => {
         expect([file, spec, fs.existsSync(`${target}.ts`) || fs.existsSync(path.join(target, 'index.ts'))]).toEqual([file, spec, true]);
       }
     }
-    expect(fs.readFileSync(path.join(dir, 'main.ts'), 'utf8')).toContain("{ portVariable: 'TASTING_NOTES_PORT', port: 4999 }");
+    const declaration = fs.readFileSync(path.join(dir, 'declaration.ts'), 'utf8');
+    expect(declaration).toContain("port: 4999,\n  portVariable: 'TASTING_NOTES_PORT',");
+    // Its own topic, declared in its own folder: no runtime patching of shared tables.
+    expect(fs.readFileSync(path.join(dir, 'contract.ts'), 'utf8')).toContain("export const TASTING_NOTES_TOPIC = defineTopic({");
     expect(cli.stdout).toContain(`Store.tastingNotes, topic ${NAME}`);
     expect(cli.stdout).toMatch(/npx tsx .*tasting-notes\/main\.ts/);
     expect(cli.stdout).toContain('http://127.0.0.1:4000/graphql');
@@ -114,6 +120,14 @@ describe('the scaffolded subgraph behind a running gateway', () => {
     const s = gateway.supergraphState();
     return s.phase === 'composed' ? s.subgraphs : [];
   };
+  /** An npm script as an operator runs it, in the test's namespace, finding the subgraph through SUBGRAPH_DIRS. */
+  const npmRun = async (...args: string[]) =>
+    (
+      await promisify(execFile)('npm', ['run', '-s', ...args], {
+        cwd: ROOT,
+        env: { ...process.env, STREAMGRAPH_NAMESPACE: namespace, SUBGRAPH_DIRS: dir, LOG_LEVEL: 'warn' },
+      })
+    ).stdout;
   const exited = (p: ChildProcess) =>
     p.exitCode !== null || p.signalCode !== null ? Promise.resolve(p.exitCode) : new Promise<number | null>((r) => p.once('exit', r));
 
@@ -139,6 +153,11 @@ describe('the scaffolded subgraph behind a running gateway', () => {
 
   it('joins the graph when its main.ts starts, and its field is served through the same gateway', async () => {
     expect(subgraphsServed()).toEqual(['catalog']);
+    // The one topic creator learns the new topic from the subgraph's declaration.
+    const topics = await npmRun('topics');
+    expect(topics).toContain(`created  ${namespace}${NAME} (6 partitions, delete)`);
+    expect(topics).toContain(`created  ${namespace}${NAME}.dlq (1 partitions, delete)`);
+    expect(topics).toContain(`exists   ${namespace}orders (6 partitions, delete)`);
     child = spawn(process.execPath, ['--import', 'tsx', path.join(dir, 'main.ts')], {
       cwd: ROOT,
       env: { ...process.env, STREAMGRAPH_NAMESPACE: namespace, TASTING_NOTES_PORT: '0', GATEWAY_IDENTITY_SECRET: TEST_IDENTITY_SECRET, LOG_LEVEL: 'warn' },
@@ -172,6 +191,17 @@ describe('the scaffolded subgraph behind a running gateway', () => {
     });
     const denied = await call(`mutation { recordTastingNote(input: { storeId: "store-1", title: "x" }) { id } }`, signDevToken({ sub: 'store-2', roles: ['store'], secret: JWT_SECRET }));
     expect(denied.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    // A contract violation on client input names the GraphQL field.
+    const tooLong = await call(`mutation { recordTastingNote(input: { storeId: "store-1", title: "${'x'.repeat(201)}" }) { id } }`, storeToken);
+    expect(tooLong.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.title' });
+
+    // The operations CLIs know its view and its dead-letter topic from the same declaration.
+    const lag = await npmRun('lag');
+    expect(lag).toContain(`${namespace}${NAME}.tastingNote (topic ${namespace}${NAME}, generation g0, 1 consumer): lag 0, last event `);
+    expect(lag).toContain(`${namespace}orders.orders (topic ${namespace}orders`);
+    const dlq = await npmRun('dlq', '--', 'list');
+    expect(dlq).toContain(`${namespace}${NAME}.dlq: empty`);
+    expect(dlq).toContain(`${namespace}orders.dlq: empty`);
   });
 
   it('leaves the graph when it stops (it deregisters), and the rest keeps serving', async () => {

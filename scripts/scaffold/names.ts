@@ -11,7 +11,7 @@ export interface SubgraphNames {
   readonly name: string;
   /** `TastingNotes`: prefixes the exported functions and types (`startTastingNotesSubgraph`). */
   readonly pascal: string;
-  /** `tastingNotes`: the field on Store and the topic's key in the runtime's topic table. */
+  /** `tastingNotes`: the field on Store and the view's name in the declaration (`ctx.views.tastingNotes`). */
   readonly camel: string;
   /** `TASTING_NOTES`: constants (`TASTING_NOTES_TOPIC`). */
   readonly constant: string;

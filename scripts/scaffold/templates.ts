@@ -27,9 +27,10 @@ export function subgraphFiles(input: TemplateInput): Record<string, string> {
   return {
     'schema.graphql': sdl(input),
     'contract.ts': contract(input),
-    'ownTopic.ts': ownTopic(input),
+    'declaration.ts': declaration(input),
     'projection.ts': projection(input),
     'projection.test.ts': projectionTest(input),
+    'context.ts': context(input),
     'commands.ts': commands(input),
     'resolvers.ts': resolvers(input),
     'schema.ts': schema(input),
@@ -106,157 +107,66 @@ type Mutation {
 
 function contract({ n, imports }: TemplateInput): string {
   const C = n.constant;
-  const P = n.pascal;
-  return `// The ${n.name} topic's contract: its Kafka topic and each event type's payload, checked with
-// the validators schema/events uses. This team owns it here; ownTopic.ts plugs it into the
-// shared runtime. When other teams consume the topic, move it into schema/events
-// (docs/adding-a-subgraph.md, "Promoting the contract").
-import type { Envelope, TopicSpec } from '${imports.events}';
-import { obj, str, type Checked } from '${imports.validate}';
+  return `// The ${n.name} topic's contract, as a value: its Kafka topic, what its records are keyed by,
+// each event type with its version and payload check (the validators schema/events uses) and
+// the team that owns it. This team owns it here; the runtime, \`npm run topics\` and the other
+// CLIs take it from declaration.ts. When other teams consume the topic, move it into
+// schema/events (docs/adding-a-subgraph.md, "Promoting the contract").
+import { defineTopic, type EventOf } from '${imports.events}';
+import { obj, str } from '${imports.validate}';
 
-/** The topic's key in the runtime's topic table (TOPICS in schema/events). */
-export const ${C}_TOPIC_KEY = '${n.camel}';
+const id = str({ min: 1, max: 128 });
 
 /**
  * Records keyed by the ${n.entityWords}'s id, kept forever: the view is rebuilt by replaying them.
  * Never change the partition count in place; readers find a key's partition with it.
+ * A new event type goes into \`events\`, then into the fold's switch (projection.ts).
  */
-export const ${C}_TOPIC = {
+export const ${C}_TOPIC = defineTopic({
   name: '${n.name}',
   partitions: 6,
   cleanupPolicy: 'delete',
   retentionMs: -1,
   keyedBy: '${n.entityCamel}Id',
-} as const satisfies TopicSpec;
+  owner: '${n.name}',
+  events: {
+    ${n.entity}Recorded: {
+      version: 1,
+      payload: obj({ ${n.entityCamel}Id: id, storeId: id, title: str({ max: 200 }) }),
+    },
+  },
+});
 
-const id = str({ min: 1, max: 128 });
-
-/** Payload checks per event type. A new type goes here, then into the fold's switch (projection.ts). */
-export const ${C}_EVENTS = {
-  ${n.entity}Recorded: obj({
-    ${n.entityCamel}Id: id,
-    storeId: id,
-    title: str({ max: 200 }),
-  }),
-} as const;
-
-export type ${P}EventType = keyof typeof ${C}_EVENTS;
-export type ${P}Payload<T extends ${P}EventType> = Checked<(typeof ${C}_EVENTS)[T]>;
 /** Any event of the ${n.name} topic, discriminated by \`type\`. */
-export type ${P}Event = { [T in ${P}EventType]: Envelope<T, ${P}Payload<T>> }[${P}EventType];
+export type ${n.pascal}Event = EventOf<typeof ${C}_TOPIC>;
 `;
 }
 
-function ownTopic({ n, imports }: TemplateInput): string {
-  const C = n.constant;
-  const P = n.pascal;
-  return `// Plugs this subgraph's own topic (contract.ts) into the shared runtime, which knows topics by
-// their key in schema/events' tables: registers the contract there (in this process only),
-// creates the topic when it is missing, and types views and writes by this contract's events.
-// Plumbing, not domain code: it goes away when the contract moves into schema/events.
-import { createEvent, dlqSpec, PAYLOADS, TOPICS, type EventTopicKey, type TopicSpec } from '${imports.events}';
-import type { Check } from '${imports.validate}';
-import { ConfigError } from '${imports.platform}/configError';
-import { replicationFactorFromEnv } from '${imports.platform}/kafkaConfig';
-import type { WrittenAt } from '${imports.runtime}/producer';
-import type { EventPosition, Projection, ViewSnapshot } from '${imports.runtime}/projection';
-import type { SubgraphRuntime, View } from '${imports.runtime}/subgraphRuntime';
-import { ${C}_EVENTS, ${C}_TOPIC, ${C}_TOPIC_KEY, type ${P}Event, type ${P}EventType, type ${P}Payload } from './contract';
+function declaration({ n, port, imports }: TemplateInput): string {
+  return `// The ${n.name} subgraph as the runtime and the operations tools see it: where it listens
+// (${n.portVariable} overrides the port), the topic it writes and the views it builds.
+// \`npm run topics\`, \`lag\`, \`dlq\` and \`rebuild\` find it here.
+import { declareSubgraph } from '${imports.runtime}/declaration';
+import { ${n.constant}_TOPIC } from './contract';
+import { ${n.entityCamel}Projection } from './projection';
 
-/** A fold of the ${n.name} topic: the runtime's Projection, typed by this contract's events. */
-export interface ${P}Projection<S> extends Omit<Projection<EventTopicKey, S>, 'topic' | 'reads' | 'apply'> {
-  readonly topic: typeof ${C}_TOPIC_KEY;
-  reads(event: ${P}Event): readonly string[];
-  apply(view: ViewSnapshot<S>, event: ${P}Event, at: EventPosition): ReadonlyMap<string, S | undefined>;
-}
-
-// The runtime's tables are typed by the topics schema/events declares; this contract joins
-// them at run time, so the casts to their types live here and nowhere else.
-const topics = TOPICS as unknown as Record<string, TopicSpec>;
-const payloads = PAYLOADS as unknown as Record<string, Record<string, Check<unknown>>>;
-const KEY = ${C}_TOPIC_KEY as unknown as EventTopicKey;
-
-/**
- * Adds the contract to the runtime's tables, so the projection runner parses this topic's
- * events (and dead-letters bad ones) like any other. Idempotent; refuses a key or topic name
- * that schema/events already uses.
- */
-export function register${P}Contract(): void {
-  if (topics[${C}_TOPIC_KEY] === ${C}_TOPIC && payloads[${C}_TOPIC_KEY] === ${C}_EVENTS) return;
-  const clash = Object.entries(topics).find(([key, spec]) => key === ${C}_TOPIC_KEY || spec.name === ${C}_TOPIC.name);
-  if (clash)
-    throw new ConfigError(
-      \`topic \${${C}_TOPIC.name} (key \${${C}_TOPIC_KEY}) clashes with topic \${clash[1].name} (key \${clash[0]}) in schema/events; rename it in contract.ts\`,
-    );
-  topics[${C}_TOPIC_KEY] = ${C}_TOPIC;
-  payloads[${C}_TOPIC_KEY] = ${C}_EVENTS;
-}
-
-/** A new event of this topic, checked against the contract before it can reach the log. */
-export function create${P}Event<T extends ${P}EventType>(
-  type: T,
-  payload: ${P}Payload<T>,
-  opts: { eventId?: string; occurredAt?: string } = {},
-): Extract<${P}Event, { type: T }> {
-  register${P}Contract();
-  return createEvent(KEY, type as never, payload as never, opts) as unknown as Extract<${P}Event, { type: T }>;
-}
-
-/**
- * Creates the topic and its dead-letter topic when missing (\`npm run topics\` only knows the
- * topics of schema/events). Existing topics are never altered. Where this subgraph may not
- * create topics, create both beforehand with the settings of contract.ts.
- */
-export async function ensure${P}Topics(runtime: SubgraphRuntime): Promise<void> {
-  const specs = [${C}_TOPIC, dlqSpec(${C}_TOPIC)].map((s) => ({ ...s, name: \`\${runtime.namespace}\${s.name}\` }));
-  const admin = runtime.kafka.admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = specs.filter((s) => !existing.has(s.name));
-    if (missing.length === 0) return;
-    // Another instance starting at the same moment may create them first; kafkajs then
-    // resolves false, which is as good.
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((s) => ({
-        topic: s.name,
-        numPartitions: s.partitions,
-        replicationFactor: replicationFactorFromEnv(),
-        configEntries: [
-          { name: 'cleanup.policy', value: s.cleanupPolicy },
-          { name: 'retention.ms', value: String(s.retentionMs) },
-        ],
-      })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Starts a view of this topic (its consumer group, reader and change notices). */
-export async function start${P}View<S>(runtime: SubgraphRuntime, projection: ${P}Projection<S>): Promise<View<S>> {
-  register${P}Contract();
-  await ensure${P}Topics(runtime);
-  return runtime.view(projection as unknown as Projection<EventTopicKey, S>);
-}
-
-/** Writes an event and waits until \`view\` has applied it (read-your-writes), as runtime.emit does. */
-export function emit${P}Event(runtime: SubgraphRuntime, event: ${P}Event, view: View<unknown>): Promise<WrittenAt> {
-  register${P}Contract();
-  return runtime.emit(KEY, event as never, view);
-}
+export const declaration = declareSubgraph({
+  name: '${n.name}',
+  port: ${port},
+  portVariable: '${n.portVariable}',
+  topics: [${n.constant}_TOPIC],
+  views: { ${n.camel}: ${n.entityCamel}Projection },
+});
 `;
 }
 
-function projection({ n }: TemplateInput): string {
+function projection({ n, imports }: TemplateInput): string {
   const E = n.entity;
-  const P = n.pascal;
   return `// The ${n.name} view as a pure fold: ${plural(n)} by id, and each store's ${plural(n)} in an index,
 // newest first. No I/O: the runtime reads the states the fold names, and writes what it
 // returns together with the partition checkpoint in one atomic step.
-import { ${n.constant}_TOPIC_KEY } from './contract';
-import type { ${P}Projection } from './ownTopic';
+import type { Projection } from '${imports.runtime}/projection';
+import { ${n.constant}_TOPIC } from './contract';
 
 export interface ${E}State {
   readonly id: string;
@@ -271,9 +181,9 @@ export interface ${E}State {
 /** The index of one store's ${plural(n)}. */
 export const storeIndex = (storeId: string) => \`store:\${storeId}\`;
 
-export const ${n.entityCamel}Projection: ${P}Projection<${E}State> = {
+export const ${n.entityCamel}Projection: Projection<typeof ${n.constant}_TOPIC, ${E}State> = {
   name: '${n.name}.${n.entityCamel}',
-  topic: ${n.constant}_TOPIC_KEY,
+  topic: ${n.constant}_TOPIC,
   reads: (e) => [e.payload.${n.entityCamel}Id],
   // Keyed by its own id, like its records: reading one touches one partition.
   recordKeyOf: (id) => id,
@@ -310,15 +220,15 @@ export const ${n.entityCamel}Projection: ${P}Projection<${E}State> = {
 `;
 }
 
-function projectionTest({ n }: TemplateInput): string {
+function projectionTest({ n, imports }: TemplateInput): string {
   const E = n.entity;
-  const P = n.pascal;
   return `// The ${n.name} fold with plain objects: no Kafka, no Redis.
-import { create${P}Event } from './ownTopic';
+import { createEvent } from '${imports.events}';
+import { ${n.constant}_TOPIC } from './contract';
 import { ${n.entityCamel}Projection, storeIndex, type ${E}State } from './projection';
 
 const recorded = (title: string, occurredAt: string, storeId = 'store-1') =>
-  create${P}Event('${E}Recorded', { ${n.entityCamel}Id: 'r1', storeId, title }, { occurredAt });
+  createEvent(${n.constant}_TOPIC, '${E}Recorded', { ${n.entityCamel}Id: 'r1', storeId, title }, { occurredAt });
 
 /** Folds events in log order from an empty view, as the runtime does for one partition. */
 function fold(events: ReadonlyArray<ReturnType<typeof recorded>>): Map<string, ${E}State | undefined> {
@@ -364,23 +274,32 @@ it('refuses an event that breaks the contract, naming the field', () => {
 `;
 }
 
+function context({ n, imports }: TemplateInput): string {
+  return `// What every ${n.name} resolver gets per request (the runtime builds it the same way for every
+// subgraph): the verified caller, the runtime for writes, the declared views and this
+// request's loaders over them (every id asked for in one tick is read in one Redis round trip).
+import type { LoadersOf, SubgraphContext, ViewsOf } from '${imports.runtime}/startSubgraph';
+import type { declaration } from './declaration';
+
+type Declared = typeof declaration.views;
+export type ${n.pascal}Context = SubgraphContext<Declared>;
+export type ${n.pascal}Views = ViewsOf<Declared>;
+export type ${n.pascal}Loaders = LoadersOf<Declared>;
+`;
+}
+
 function commands({ n, imports }: TemplateInput): string {
   const E = n.entity;
   const P = n.pascal;
   return `// The ${n.name} team's mutation: check the caller and the input, emit one event, and answer
 // from the view once it has applied that event (read-your-writes).
 import { randomUUID } from 'node:crypto';
-import { ContractViolation } from '${imports.events}';
-import { badInput, forbidden, unauthenticated } from '${imports.runtime}/errors';
-import { hasRole, type Identity } from '${imports.platform}/identity';
-import type { SubgraphRuntime, View } from '${imports.runtime}/subgraphRuntime';
-import { create${P}Event, emit${P}Event } from './ownTopic';
+import { forbidden, unauthenticated } from '${imports.runtime}/errors';
+import { eventFromInput } from '${imports.runtime}/inputChecks';
+import { hasRole } from '${imports.platform}/identity';
+import type { ${P}Context } from './context';
+import { ${n.constant}_TOPIC } from './contract';
 import type { ${E}State } from './projection';
-
-export interface ${P}Deps {
-  readonly runtime: SubgraphRuntime;
-  readonly ${n.entityCamel}View: View<${E}State>;
-}
 
 export interface Record${E}Input {
   readonly id?: string | null;
@@ -389,7 +308,8 @@ export interface Record${E}Input {
 }
 
 /** Records a new ${n.entityWords} or changes one: the store itself (role store, sub = storeId) or an admin. */
-export async function record${E}(deps: ${P}Deps, identity: Identity, input: Record${E}Input): Promise<${E}State> {
+export async function record${E}(ctx: ${P}Context, input: Record${E}Input): Promise<${E}State> {
+  const { identity } = ctx;
   // Refused before anything is read, so a refused caller learns nothing about the record.
   const ownStore = hasRole(identity, 'store') && identity.sub === input.storeId;
   if (!ownStore && !hasRole(identity, 'admin')) {
@@ -397,20 +317,19 @@ export async function record${E}(deps: ${P}Deps, identity: Identity, input: Reco
     throw forbidden('only the store itself or an admin records its ${plural(n)}');
   }
   const id = input.id ?? randomUUID();
-  const [current] = await deps.${n.entityCamel}View.reader.getMany([id]);
+  const view = ctx.views.${n.camel};
+  const [current] = await view.reader.getMany([id]);
   if (current && current.storeId !== input.storeId) throw forbidden('that ${n.entityWords} belongs to another store');
-  let event;
-  try {
-    event = create${P}Event('${E}Recorded', { ${n.entityCamel}Id: id, storeId: input.storeId, title: input.title.trim() });
-  } catch (e) {
-    // The contract holds the limits; its message names the field, mapped back to the input's.
-    if (!(e instanceof ContractViolation)) throw e;
-    const field = e.path.replace(/^event\\.payload\\.?/, '');
-    throw badInput(e.message, field === '${n.entityCamel}Id' ? 'id' : field);
-  }
-  await emit${P}Event(deps.runtime, event, deps.${n.entityCamel}View);
+  // The contract holds the limits: a violation on a field the client sent is BAD_USER_INPUT naming it.
+  const event = eventFromInput(
+    ${n.constant}_TOPIC,
+    '${E}Recorded',
+    { ${n.entityCamel}Id: id, storeId: input.storeId, title: input.title.trim() },
+    { ${n.entityCamel}Id: 'input.id', storeId: 'input.storeId', title: 'input.title' },
+  );
+  await ctx.runtime.emit(${n.constant}_TOPIC, event, view);
   // Read past the request's loader cache: the answer is the view as it is after this write.
-  const [after] = await deps.${n.entityCamel}View.reader.getMany([id]);
+  const [after] = await view.reader.getMany([id]);
   // The fold never moves a record between stores: a concurrent write from another store won.
   if (!after || after.storeId !== input.storeId) throw forbidden('that ${n.entityWords} belongs to another store');
   return after;
@@ -421,105 +340,85 @@ export async function record${E}(deps: ${P}Deps, identity: Identity, input: Reco
 function resolvers({ n, imports }: TemplateInput): string {
   const E = n.entity;
   const P = n.pascal;
-  return `// The ${n.name} subgraph's resolvers: thin, reading through the request's DataLoader and
-// handing the mutation to its command.
-import type DataLoader from 'dataloader';
+  return `// The ${n.name} subgraph's resolvers: thin, reading through the request's loaders and handing
+// the mutation to its command; everything they use comes in the context.
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { badInput } from '${imports.runtime}/errors';
-import type { Identity } from '${imports.platform}/identity';
 import { InvalidCursorError } from '${imports.runtime}/viewReader';
-import { record${E}, type ${P}Deps, type Record${E}Input } from './commands';
+import { record${E}, type Record${E}Input } from './commands';
+import type { ${P}Context } from './context';
 import { storeIndex, type ${E}State } from './projection';
-
-export interface ${P}Context {
-  readonly identity: Identity;
-  /** Per request: every id asked for in one tick is read in one Redis round trip. */
-  readonly ${n.entityCamel}ById: DataLoader<string, ${E}State | undefined>;
-}
 
 const MAX_PAGE = 100;
 
-export function ${n.camel}Resolvers(deps: ${P}Deps) {
-  const byId = async (ctx: ${P}Context, id: string) => (await ctx.${n.entityCamel}ById.load(id)) ?? null;
-  return {
-    Query: {
-      ${n.entityCamel}: (_: unknown, { id }: { id: string }, ctx: ${P}Context) => byId(ctx, id),
+const byId = async (ctx: ${P}Context, id: string) => (await ctx.loaders.${n.camel}.load(id)) ?? null;
+
+export const resolvers: GraphQLResolverMap<${P}Context> = {
+  Query: {
+    ${n.entityCamel}: (_: unknown, { id }: { id: string }, ctx: ${P}Context) => byId(ctx, id),
+  },
+  Mutation: {
+    record${E}: (_: unknown, { input }: { input: Record${E}Input }, ctx: ${P}Context) => record${E}(ctx, input),
+  },
+  ${E}: {
+    __resolveReference: (ref: { id: string }, ctx: ${P}Context) => byId(ctx, ref.id),
+    // The catalog owns stores: this subgraph returns the reference and the gateway fetches the rest.
+    store: (s: ${E}State) => ({ __typename: 'Store', id: s.storeId }),
+  },
+  Store: {
+    ${n.camel}: async ({ id }: { id: string }, args: { first: number; after?: string | null }, ctx: ${P}Context) => {
+      if (!Number.isInteger(args.first) || args.first < 0 || args.first > MAX_PAGE)
+        throw badInput(\`first must be 0 to \${MAX_PAGE}\`, 'first');
+      const page = await ctx.views.${n.camel}.reader
+        .indexPage(storeIndex(id), { first: args.first, after: args.after })
+        .catch((e: unknown) => {
+          throw e instanceof InvalidCursorError ? badInput(e.message, 'after') : e;
+        });
+      const nodes = await ctx.loaders.${n.camel}.loadMany(page.ids);
+      return {
+        // Index and state are written in one step; a gap can only be a rebuild switching
+        // generations between the two reads, and skipping it beats failing the page.
+        edges: page.ids.flatMap((_, i) => {
+          const node = nodes[i];
+          return node && !(node instanceof Error) ? [{ cursor: page.cursors[i], node }] : [];
+        }),
+        pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
+      };
     },
-    Mutation: {
-      record${E}: (_: unknown, { input }: { input: Record${E}Input }, ctx: ${P}Context) => record${E}(deps, ctx.identity, input),
-    },
-    ${E}: {
-      __resolveReference: (ref: { id: string }, ctx: ${P}Context) => byId(ctx, ref.id),
-      // The catalog owns stores: this subgraph returns the reference and the gateway fetches the rest.
-      store: (s: ${E}State) => ({ __typename: 'Store', id: s.storeId }),
-    },
-    Store: {
-      ${n.camel}: async ({ id }: { id: string }, args: { first: number; after?: string | null }, ctx: ${P}Context) => {
-        if (!Number.isInteger(args.first) || args.first < 0 || args.first > MAX_PAGE)
-          throw badInput(\`first must be 0 to \${MAX_PAGE}\`, 'first');
-        const page = await deps.${n.entityCamel}View.reader
-          .indexPage(storeIndex(id), { first: args.first, after: args.after })
-          .catch((e: unknown) => {
-            throw e instanceof InvalidCursorError ? badInput(e.message, 'after') : e;
-          });
-        const nodes = await ctx.${n.entityCamel}ById.loadMany(page.ids);
-        return {
-          // Index and state are written in one step; a gap can only be a rebuild switching
-          // generations between the two reads, and skipping it beats failing the page.
-          edges: page.ids.flatMap((_, i) => {
-            const node = nodes[i];
-            return node && !(node instanceof Error) ? [{ cursor: page.cursors[i], node }] : [];
-          }),
-          pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
-        };
-      },
-    },
-  };
-}
+  },
+};
 `;
 }
 
-function schema({ n }: TemplateInput): string {
-  const P = n.pascal;
-  return `// The ${n.name} subgraph's schema: its SDL (schema.graphql, beside this file) wired to the
-// resolvers with buildSubgraphSchema (adds _service, _entities and the federation directives).
-import fs from 'node:fs';
+function schema({ n, imports }: TemplateInput): string {
+  return `// The ${n.name} subgraph schema: its SDL (schema.graphql, beside this file; the registry
+// announces what it prints) wired to its resolvers.
 import path from 'node:path';
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { parse, type GraphQLSchema } from 'graphql';
-import type { ${P}Deps } from './commands';
-import { ${n.camel}Resolvers } from './resolvers';
+import type { GraphQLSchema } from 'graphql';
+import { createSubgraphSchema } from '${imports.runtime}/subgraphSchema';
+import { resolvers } from './resolvers';
 
-/** The one source of the SDL: the registry announces what this schema prints. */
-export const ${n.constant}_SDL = fs.readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8');
+export const ${n.constant}_SDL_PATH = path.join(__dirname, 'schema.graphql');
 
-export function ${n.camel}Schema(deps: ${P}Deps): GraphQLSchema {
-  return buildSubgraphSchema({
-    typeDefs: parse(${n.constant}_SDL),
-    resolvers: ${n.camel}Resolvers(deps) as unknown as GraphQLResolverMap<unknown>,
-  });
+export function create${n.pascal}Schema(): GraphQLSchema {
+  return createSubgraphSchema(${n.constant}_SDL_PATH, resolvers);
 }
 `;
 }
 
 function index({ n, imports }: TemplateInput): string {
   const P = n.pascal;
-  return `// Starts the ${n.name} subgraph: its view, schema and server. startSubgraph also announces it
-// in the registry, so a running gateway composes it into the graph without a restart.
+  return `// The ${n.name} subgraph: startSubgraph builds its schema, starts the views its declaration
+// names, serves HTTP and graphql-ws and announces it in the registry, so a running gateway
+// composes it into the graph without a restart.
 import { startSubgraph, type SubgraphHandle, type SubgraphOptions } from '${imports.runtime}/startSubgraph';
-import { start${P}View } from './ownTopic';
-import { ${n.entityCamel}Projection } from './projection';
-import type { ${P}Context } from './resolvers';
-import { ${n.camel}Schema } from './schema';
+import { declaration } from './declaration';
+import { create${P}Schema } from './schema';
 
-export async function start${P}Subgraph(opts: SubgraphOptions): Promise<SubgraphHandle> {
-  return startSubgraph<${P}Context>('${n.name}', opts, async (runtime) => {
-    const ${n.entityCamel}View = await start${P}View(runtime, ${n.entityCamel}Projection);
-    return {
-      schema: ${n.camel}Schema({ runtime, ${n.entityCamel}View }),
-      context: (identity) => ({ identity, ${n.entityCamel}ById: ${n.entityCamel}View.loader() }),
-    };
-  });
+export type ${P}SubgraphHandle = SubgraphHandle<typeof declaration.views>;
+
+export function start${P}Subgraph(opts: SubgraphOptions): Promise<${P}SubgraphHandle> {
+  return startSubgraph(declaration, opts, create${P}Schema);
 }
 `;
 }
@@ -528,12 +427,10 @@ function main({ n, port, imports }: TemplateInput): string {
   return `// Entry point of the ${n.name} subgraph process: settings from the environment (${n.portVariable},
 // default ${port}, and those every subgraph reads), start, stop cleanly on SIGINT/SIGTERM.
 import { runSubgraphMain } from '${imports.runtime}/runSubgraphMain';
+import { declaration } from './declaration';
 import { start${n.pascal}Subgraph } from './index';
 
-/** Where it listens; the setting is named like schema/subgraphs.ts names the others'. */
-const LISTEN = { portVariable: '${n.portVariable}', port: ${port} } as const;
-
-runSubgraphMain('${n.name}', LISTEN.portVariable, LISTEN.port, start${n.pascal}Subgraph);
+runSubgraphMain(declaration, start${n.pascal}Subgraph);
 `;
 }
 
@@ -544,12 +441,14 @@ function integrationTest({ n, imports }: TemplateInput): string {
 import type { SubgraphHandle } from '${imports.runtime}/startSubgraph';
 import { anonymous, as, gql, TEST_IDENTITY_SECRET } from '${imports.testSupport}/graphqlClient';
 import { createNamespace } from '${imports.testSupport}/namespace';
+import { declaration } from './declaration';
 import { start${n.pascal}Subgraph } from './index';
 
 let subgraph: SubgraphHandle;
 
 beforeAll(async () => {
-  const namespace = await createNamespace('${n.name}');
+  // Every declared topic under a fresh prefix; this subgraph's too, wherever its folder is.
+  const namespace = await createNamespace('${n.name}', declaration.topics);
   // Not announced: this file talks to the subgraph directly, as the gateway would.
   subgraph = await start${n.pascal}Subgraph({ namespace, identitySecret: TEST_IDENTITY_SECRET, port: 0, register: false });
 });
@@ -577,7 +476,7 @@ it('lets only the store itself or an admin write, and names a bad field', async 
   expect((await record({ storeId: 'store-1', title: 'x' }, anonymous)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
   expect((await record({ storeId: 'store-1', title: 'x' }, as('store-2', 'store'))).errors?.[0].extensions?.code).toBe('FORBIDDEN');
   const bad = await record({ storeId: 'store-1', title: '' }, as('store-1', 'store'));
-  expect(bad.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'title' });
+  expect(bad.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.title' });
 });
 
 it("lists a store's ${plural(n)} newest first for the gateway's _entities call", async () => {
