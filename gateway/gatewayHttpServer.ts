@@ -23,6 +23,8 @@ export interface GatewayHttpServerOptions {
   readonly maxBodyBytes: number;
   readonly supergraph: Pick<SupergraphGateway, 'state'>;
   readonly registry: Registry;
+  /** What /metrics serves instead of `registry` alone (several workers: all of theirs). */
+  readonly metricsText?: () => Promise<string>;
   readonly requests: Histogram<'operation' | 'outcome'>;
   readonly logger: Logger;
 }
@@ -31,6 +33,7 @@ export function createGatewayHttpServer(opts: GatewayHttpServerOptions): GraphQL
   return createGraphQLHttpServer<GatewayContext, { requestId: string }>({
     apollo: opts.apollo,
     registry: opts.registry,
+    metricsText: opts.metricsText,
     logger: opts.logger,
     maxBodyBytes: opts.maxBodyBytes,
     readiness: () => {

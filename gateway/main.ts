@@ -1,17 +1,26 @@
 // Entry point of the gateway process: settings from the environment, start, stop on signals.
+// With GATEWAY_WORKERS above 1 this process is the primary of that many gateway workers on
+// the same port (gateway/workers.ts), and each worker runs the code below.
+import cluster from 'node:cluster';
 import { ConfigError } from '../platform/configError';
+import { envWholeNumber } from '../platform/envValues';
 import { createLogger } from '../platform/logger';
 import { connectRedis, RedisUnavailableError } from '../platform/redisConfig';
 import { gatewayConfigFromEnv } from './config';
 import { startGateway, type GatewayHandle } from './server';
+import { runGatewayPrimary, workerMetricsSource } from './workers';
 
 async function main() {
   const logger = createLogger('gateway');
   const config = gatewayConfigFromEnv();
+  const workers = envWholeNumber(process.env, 'GATEWAY_WORKERS', 1, 1);
+  if (workers > 1 && cluster.isPrimary) return runGatewayPrimary(workers, logger);
   const redis = await connectRedis(logger);
   let handle: GatewayHandle | undefined;
   let stopping = false;
   const stop = (signal: string) => {
+    // A second signal means "now", except in a worker, which gets Ctrl-C and the primary's SIGTERM both.
+    if (stopping && cluster.isWorker) return;
     if (stopping) process.exit(1);
     stopping = true;
     logger.info({ signal }, 'stopping');
@@ -22,8 +31,8 @@ async function main() {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  handle = await startGateway({ ...config, redis, logger });
-  console.log(`gateway ready at ${handle.url}`);
+  handle = await startGateway({ ...config, redis, logger, metricsSource: cluster.isWorker ? workerMetricsSource : undefined });
+  if (cluster.isPrimary) console.log(`gateway ready at ${handle.url}`);
 }
 
 main().catch((e: unknown) => {

@@ -9,6 +9,7 @@ import './telemetryOff';
 import { ApolloServer } from '@apollo/server';
 import type { Cluster, Redis } from 'ioredis';
 import { Agent } from 'undici';
+import type { Registry } from 'prom-client';
 import { apolloServerOptions, offlinePlugins } from '../platform/apolloServerOptions';
 import { createLogger, type Logger } from '../platform/logger';
 import { createOperationLabels } from '../platform/operationLabels';
@@ -68,6 +69,11 @@ export interface GatewayConfig {
   readonly debugErrors?: boolean;
   /** Byte budgets of the caches keyed by client input. @default DEFAULT_CACHE_BUDGETS */
   readonly cacheBudgets?: Partial<CacheBudgets>;
+  /**
+   * Given this gateway's metric registry, what /metrics serves. Unset: that registry. A worker
+   * of several (GATEWAY_WORKERS) serves every worker's metrics, aggregated by the primary.
+   */
+  readonly metricsSource?: (registry: Registry) => () => Promise<string>;
   readonly logger?: Logger;
 }
 
@@ -122,6 +128,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
     maxBodyBytes: config.limits.maxBodyBytes,
     supergraph,
     registry: metrics.registry,
+    metricsText: config.metricsSource?.(metrics.registry),
     requests: metrics.requests,
     logger,
   });

@@ -41,6 +41,8 @@ export interface GraphQLHttpServerOptions<C extends BaseContext, R extends Recor
   readonly apollo: ApolloServer<C>;
   /** Served on /metrics. */
   readonly registry: Registry;
+  /** What /metrics serves instead of `registry` alone (e.g. every worker's, aggregated). */
+  readonly metricsText?: () => Promise<string>;
   readonly logger: Logger;
   readonly maxBodyBytes: number;
   /** What /health says besides `status: "ok"`. */
@@ -130,7 +132,7 @@ export function createGraphQLHttpServer<C extends BaseContext, R extends Record<
       }
       if (url.pathname === '/metrics') {
         res.writeHead(200, { 'content-type': registry.contentType });
-        return res.end(await registry.metrics());
+        return res.end(await (opts.metricsText ?? (() => registry.metrics()))());
       }
       if (url.pathname !== GRAPHQL_PATH) {
         const hint = opts.notFoundHint ? `; ${opts.notFoundHint}` : '';
