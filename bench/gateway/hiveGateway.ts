@@ -2,6 +2,8 @@
 // documented programmatic use) on a node:http server, serving SUPERGRAPH_FILE and adding the
 // signed identity to subgraph calls through its header propagation option.
 // Prints "hive-gateway ready at <url>" once it listens.
+// First: a missing `npm run bench:install` is one line, not a stack (bench/package.json holds Hive).
+import '../requireContenders';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGatewayRuntime } from '@graphql-hive/gateway';

@@ -4,6 +4,8 @@
 // graphql-ws through the HTTP transport's `subscriptions: { kind: 'ws' }` option. Subgraphs
 // get the benchmark's fixed admin identity, as in the query benchmark: in the `connection_init`
 // payload for graphql-ws, in a header for entity fetches. Prints "hive-gateway ready at <url>".
+// First: a missing `npm run bench:install` is one line, not a stack (bench/package.json holds Hive).
+import '../requireContenders';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGatewayRuntime, getGraphQLWSOptions } from '@graphql-hive/gateway';
