@@ -33,7 +33,6 @@ export function kafkaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaC
   return config;
 }
 
-/** A kafkajs client that logs warnings and errors as one JSON line each on stderr. */
 /**
  * KAFKA_REPLICATION_FACTOR for topics the project creates: unset means 1 (the local
  * single-node broker can hold no more); -1 asks for the broker's default.
@@ -47,17 +46,73 @@ export function replicationFactorFromEnv(env: NodeJS.ProcessEnv = process.env): 
   return n;
 }
 
+/**
+ * A kafkajs client that logs warnings and errors as one JSON line each on stderr; the errors a
+ * broker answers while it is still starting up (see RETRIED_BROKER_ANSWERS) go out at debug.
+ */
 export function createKafka(config: KafkaConfig, level: logLevel.WARN | logLevel.ERROR = logLevel.WARN): Kafka {
   return new Kafka({ ...config, logLevel: level, logCreator: jsonLogCreator });
 }
 
-/** kafkajs' default logger prints multi-line text; one JSON object per line is what log tooling reads. */
+/**
+ * What a broker answers while it is starting up or moving a coordinator or a partition leader:
+ * on a fresh broker the group and transaction coordinators are loading (`__consumer_offsets`,
+ * `__transaction_state` are created on first use), a partition just created has no leader yet
+ * and metadata may not know it, and a group is rebalancing while its members join. kafkajs
+ * retries each such request (with backoff) and fails the caller only if the answer persists, so
+ * a real failure still reaches the caller (a thrown error, or kafkajs' own "Crash: ..." line);
+ * yet it logs every attempt at ERROR. Keyed by kafkajs' error type, valued by its message
+ * (node_modules/kafkajs/src/protocol/error.js; the unit test holds them to kafkajs' table).
+ */
+export const RETRIED_BROKER_ANSWERS: Readonly<Record<string, string>> = {
+  GROUP_LOAD_IN_PROGRESS: "The coordinator is loading and hence can't process requests for this group",
+  GROUP_COORDINATOR_NOT_AVAILABLE: 'The group coordinator is not available',
+  NOT_COORDINATOR_FOR_GROUP: 'This is not the correct coordinator for this group',
+  LEADER_NOT_AVAILABLE: 'There is no leader for this topic-partition as we are in the middle of a leadership election',
+  NOT_LEADER_FOR_PARTITION: 'This server is not the leader for that topic-partition',
+  UNKNOWN_TOPIC_OR_PARTITION: 'This server does not host this topic-partition',
+  NOT_CONTROLLER: 'This is not the correct controller for this cluster',
+  REBALANCE_IN_PROGRESS: 'The group is rebalancing, so a rejoin is needed',
+};
+const RETRIED_MESSAGES = new Set(Object.values(RETRIED_BROKER_ANSWERS));
+
+/**
+ * The level a kafkajs entry is written at: its own, except an ERROR that only reports one
+ * retried attempt meeting a RETRIED_BROKER_ANSWERS answer, which is debug. kafkajs reports those
+ * as the failed response (`Response <Api>(...)` with the answer in `error`), the producer's
+ * `Failed to send messages: <answer>`, or the bare answer (broker pool). Anything else, such
+ * as `Crash: KafkaJSNumberOfRetriesExceeded: <answer>` once the retries ran out, stays an error.
+ */
+export function kafkaLogLevel({ level, label, log }: LogEntry): string {
+  if (level === logLevel.ERROR) {
+    const error: unknown = log.error;
+    const message = typeof log.message === 'string' ? log.message.replace(/^Failed to send messages: /, '') : undefined;
+    if ((typeof error === 'string' && RETRIED_MESSAGES.has(error)) || (message !== undefined && RETRIED_MESSAGES.has(message))) {
+      return 'debug';
+    }
+  }
+  return label.toLowerCase();
+}
+
+/** One JSON line for a kafkajs entry, or undefined when its level is below what is shown. */
+export function kafkaLogLine(entry: LogEntry, showDebug: boolean): string | undefined {
+  const level = kafkaLogLevel(entry);
+  if (level === 'debug' && !showDebug) return undefined;
+  const { message, timestamp, logger: _logger, ...extra } = entry.log;
+  // kafkajs sometimes logs an Error object as the message; JSON would print it as {}.
+  const text: unknown = (message as unknown) instanceof Error ? (message as unknown as Error).message : message;
+  return JSON.stringify({ time: timestamp, level, source: 'kafkajs', namespace: entry.namespace, message: text, ...extra });
+}
+
+/**
+ * kafkajs' default logger prints multi-line text; one JSON object per line is what log tooling
+ * reads. Debug lines (the downgraded start-up answers) show only with LOG_LEVEL=debug or trace.
+ */
 export function jsonLogCreator(): (entry: LogEntry) => void {
-  return ({ namespace, label, log }) => {
-    const { message, timestamp, logger: _logger, ...extra } = log;
-    process.stderr.write(
-      `${JSON.stringify({ time: timestamp, level: label.toLowerCase(), source: 'kafkajs', namespace, message, ...extra })}\n`,
-    );
+  const showDebug = ['debug', 'trace'].includes((process.env.LOG_LEVEL ?? '').trim().toLowerCase());
+  return (entry) => {
+    const line = kafkaLogLine(entry, showDebug);
+    if (line !== undefined) process.stderr.write(`${line}\n`);
   };
 }
 
