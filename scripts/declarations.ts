@@ -37,22 +37,26 @@ export function declarationFolders(env: NodeJS.ProcessEnv = process.env): string
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
+/** What is wrong with a loaded `declaration`, or null when it has the shape of one. */
+function problemOf(d: unknown): string | null {
+  if (!isObject(d)) return 'exports no `declaration`';
+  if (typeof d.name !== 'string' || typeof d.port !== 'number' || typeof d.portVariable !== 'string') return 'needs a name, port and portVariable';
+  if (!Array.isArray(d.topics) || !d.topics.every((t) => isObject(t) && typeof t.name === 'string' && isObject(t.events)))
+    return 'needs topics, each a topic contract';
+  if (!isObject(d.views) || !Object.values(d.views).every((v) => isObject(v) && typeof v.name === 'string' && isObject(v.topic)))
+    return 'needs views, each a projection';
+  return null;
+}
+
+const isDeclaration = (d: unknown): d is SubgraphDeclaration => problemOf(d) === null;
+
 /** Loads one folder's declaration, checking its shape so a broken file is named, not a stack trace. */
 function load(dir: string): SubgraphDeclaration {
   const file = path.join(dir, FILE);
   // Loaded by path at run time (the CLIs run under tsx), so a new subgraph needs no edit here.
   const d: unknown = (require(file) as { declaration?: unknown }).declaration;
-  const problem = !isObject(d)
-    ? 'exports no `declaration`'
-    : typeof d.name !== 'string' || typeof d.port !== 'number' || typeof d.portVariable !== 'string'
-      ? 'needs a name, port and portVariable'
-      : !Array.isArray(d.topics) || !d.topics.every((t) => isObject(t) && typeof t.name === 'string' && isObject(t.events))
-        ? 'needs topics, each a topic contract'
-        : !isObject(d.views) || !Object.values(d.views).every((v) => isObject(v) && typeof v.name === 'string' && isObject(v.topic))
-          ? 'needs views, each a projection'
-          : null;
-  if (problem) throw new ConfigError(`${path.relative(process.cwd(), file)} ${problem} (see subgraphs/runtime/declaration.ts)`);
-  return d as unknown as SubgraphDeclaration;
+  if (!isDeclaration(d)) throw new ConfigError(`${path.relative(process.cwd(), file)} ${problemOf(d)} (see subgraphs/runtime/declaration.ts)`);
+  return d;
 }
 
 /** Every declared subgraph; two with one name, or two topic contracts with one name, are refused. */
