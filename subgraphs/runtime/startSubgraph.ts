@@ -4,6 +4,7 @@
 import { printSubgraphSchema } from '@apollo/subgraph';
 import type DataLoader from 'dataloader';
 import type { GraphQLSchema } from 'graphql';
+import { ConfigError } from '../../platform/configError';
 import { announceSubgraph } from '../../platform/registry';
 import type { Identity } from '../../platform/identity';
 import type { StateOf, SubgraphDeclaration, ViewDeclarations } from './declaration';
@@ -49,6 +50,20 @@ export interface SubgraphHandle<V extends ViewDeclarations = ViewDeclarations> {
   close(): Promise<void>;
 }
 
+/** Refuses to start when a topic the views fold is missing: subgraphs never create topics. */
+async function checkTopics(runtime: SubgraphRuntime, declared: ViewDeclarations): Promise<void> {
+  const admin = runtime.kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = [...new Set(Object.values(declared).map((p) => runtime.topic(p.topic)))].filter((t) => !existing.has(t));
+    if (missing.length > 0)
+      throw new ConfigError(`topic${missing.length === 1 ? '' : 's'} ${missing.join(', ')} missing: npm run topics creates every declared topic (in STREAMGRAPH_NAMESPACE)`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Starts every declared view; their consumer groups join in parallel. */
 async function startViews<V extends ViewDeclarations>(runtime: SubgraphRuntime, declared: V): Promise<ViewsOf<V>> {
   const started = await Promise.all(Object.entries(declared).map(async ([key, projection]) => [key, await runtime.view(projection)] as const));
@@ -76,6 +91,7 @@ export async function startSubgraph<V extends ViewDeclarations>(
   try {
     // Built first so a broken SDL fails before any consumer group is joined.
     const schema = createSchema();
+    await checkTopics(runtime, declaration.views);
     const views = await startViews(runtime, declaration.views);
     const context = (identity: Identity): SubgraphContext<V> => ({ identity, runtime, views, loaders: loadersOf(views) });
     const server = await startSubgraphServer({
