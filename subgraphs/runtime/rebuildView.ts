@@ -74,6 +74,10 @@ export async function rebuildView<C extends TopicContract, S>(opts: RebuildOptio
       opts.onProgress?.({ applied, lag, partitions });
       if (partitions.every((p) => p.lag !== null && p.lag <= (opts.maxLagToSwitch ?? 0))) break;
       if (Date.now() > deadline) throw new Error(`rebuild of ${view} did not catch up in time; ${from} stays live`);
+      // A rebuild whose view failed or stopped will never catch up: say so now, not at the deadline.
+      const status = runner.status();
+      if (status.state === 'failed' || status.state === 'stopped')
+        throw new Error(`rebuild of ${view} ${status.state}: ${status.reason ?? 'the view stopped'}; ${from} stays live`);
       await sleep(500);
     }
     await switchGeneration(redis, view, to);
