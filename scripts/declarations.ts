@@ -104,6 +104,11 @@ export function declaredTopicSpecs(declarations = subgraphDeclarations()): Topic
   return topicSpecsWithDeadLetters(declaredTopics(declarations));
 }
 
+/** The declared topics as one copy of the system names them: under STREAMGRAPH_NAMESPACE's prefix. */
+export function namespacedTopicSpecs(namespace: string, declarations = subgraphDeclarations()): TopicSpec[] {
+  return declaredTopicSpecs(declarations).map((s) => ({ ...s, name: `${namespace}${s.name}` }));
+}
+
 /** Every declared view, with its subgraph. */
 export function declaredViews(declarations = subgraphDeclarations()): ViewEntry[] {
   return declarations.flatMap((d) => Object.values(d.views).map((projection) => ({ subgraph: d.name, projection })));

@@ -5,9 +5,10 @@ import path from 'node:path';
 import { detachedKafkaPid, isKafkaReachable, startKafkaBroker, stopKafkaBroker } from '../infra/kafka';
 import { detachedRedisPid, ensureRedis, isRedisReachable, redactUrl, stopRedisServer } from '../infra/redis';
 import { ensureTopics } from '../infra/topics';
-import { declaredTopicSpecs } from './declarations';
+import { namespacedTopicSpecs } from './declarations';
 import { createKafka, kafkaConfigFromEnv, replicationFactorFromEnv } from '../platform/kafkaConfig';
 import { checkRedis, parseRedisEnv, redisFromEnv } from '../platform/redisConfig';
+import { namespaceFromEnv } from '../platform/settings';
 
 const USAGE = 'usage: tsx scripts/infra.ts up | down | status';
 const RUN_DIR = path.resolve(__dirname, '..', '.run');
@@ -50,7 +51,8 @@ async function up(): Promise<void> {
   const admin = createKafka(kafkaConfig).admin();
   await admin.connect();
   try {
-    const specs = declaredTopicSpecs();
+    // In the namespace the subgraphs will read (npm start with STREAMGRAPH_NAMESPACE set).
+    const specs = namespacedTopicSpecs(namespaceFromEnv());
     const { created } = await ensureTopics(admin, specs, { replicationFactor: replicationFactorFromEnv() });
     line('topics', `${specs.length} declared, ${created.length} created${created.length ? `: ${created.join(', ')}` : ''}`);
   } finally {

@@ -3,14 +3,13 @@
 import { ensureTopics } from '../infra/topics';
 import { createKafka, kafkaConfigFromEnv, replicationFactorFromEnv } from '../platform/kafkaConfig';
 import { namespaceFromEnv } from '../platform/settings';
-import { declaredTopicSpecs } from './declarations';
+import { namespacedTopicSpecs } from './declarations';
 
 async function main() {
   const admin = createKafka(kafkaConfigFromEnv()).admin();
   await admin.connect();
   try {
-    const ns = namespaceFromEnv();
-    const specs = declaredTopicSpecs().map((s) => ({ ...s, name: `${ns}${s.name}` }));
+    const specs = namespacedTopicSpecs(namespaceFromEnv());
     const { created } = await ensureTopics(admin, specs, { replicationFactor: replicationFactorFromEnv() });
     for (const s of specs)
       console.log(`${created.includes(s.name) ? 'created ' : 'exists  '} ${s.name} (${s.partitions} partitions, ${s.cleanupPolicy})`);
