@@ -100,6 +100,37 @@ export function cpuMs(pid: number): number {
   return (ticks * 1000) / clockTicks();
 }
 
+/** The pids of a process's children (a gateway's workers under GATEWAY_WORKERS). */
+function childPids(pid: number): number[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** CPU used by a process and its living children, in ms: a gateway and its workers. */
+export function treeCpuMs(pid: number): number {
+  return [pid, ...childPids(pid)].reduce((sum, p) => {
+    try {
+      return sum + cpuMs(p);
+    } catch {
+      return sum; // a child that exited between the listing and the read
+    }
+  }, 0);
+}
+
+/** The peak resident set sizes (VmHWM) of a process and its living children, added up, in MiB. */
+export function treePeakRssMb(pid: number): number {
+  return [pid, ...childPids(pid)].reduce((sum, p) => {
+    try {
+      return sum + peakRssMb(p);
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
 /** The process's peak resident set size so far (VmHWM), in MiB. */
 export function peakRssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { signDevToken } from '../../gateway/token';
 import type { EventProducer } from '../../subgraphs/runtime/producer';
-import { cpuMs, peakRssMb, type ChildHandle } from '../gateway/childProcess';
+import { cpuMs, treeCpuMs, treePeakRssMb, type ChildHandle } from '../gateway/childProcess';
 import { machine, round } from '../stats';
 import type { BenchOptions, ClientIdentity, GatewayName, RunSpec } from './benchOptions';
 import { startEtaProduction } from './etaProducer';
@@ -167,7 +167,8 @@ export async function runWorkload(spec: RunSpec, orders: readonly OrderFacts[], 
     const cpuOf = () => {
       const own = process.cpuUsage();
       return {
-        gateway: cpuMs(pids.gateway),
+        // With GATEWAY_WORKERS the gateway is a primary and its workers: all of them count.
+        gateway: treeCpuMs(pids.gateway),
         orders: cpuMs(pids.orders),
         customers: cpuMs(pids.customers),
         catalog: cpuMs(pids.catalog),
@@ -256,7 +257,7 @@ export async function runWorkload(spec: RunSpec, orders: readonly OrderFacts[], 
       skippedVersions: sum('skippedVersions'),
       unmatchedVersions: sum('unmatchedVersions'),
       upstreamSubscriptions,
-      gatewayPeakRssMb: round(peakRssMb(gateway.process.pid), 1),
+      gatewayPeakRssMb: round(treePeakRssMb(gateway.process.pid), 1),
       gatewayCpuCoreShare: share('gateway'),
       cpuCoreShare: {
         gateway: share('gateway'),
