@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { kafkaConfigFromEnv } from './kafkaConfig';
+import { DEFAULT_FETCH, fetchSettingsFromEnv, kafkaConfigFromEnv } from './kafkaConfig';
 import { ConfigError } from './configError';
 
 describe('kafkaConfigFromEnv', () => {
@@ -113,5 +113,18 @@ describe('kafkaConfigFromEnv', () => {
       expect((err as Error).name).toBe('ConfigError');
       expect((err as Error).message).not.toContain('\n');
     }
+  });
+});
+
+describe('fetchSettingsFromEnv', () => {
+  it('waits for a batch by default, and reads both settings', () => {
+    expect(fetchSettingsFromEnv({})).toEqual(DEFAULT_FETCH);
+    expect(DEFAULT_FETCH).toEqual({ minBytes: 65_536, maxWaitMs: 20 });
+    expect(fetchSettingsFromEnv({ KAFKA_FETCH_MIN_BYTES: '1', KAFKA_FETCH_MAX_WAIT_MS: '100' })).toEqual({ minBytes: 1, maxWaitMs: 100 });
+  });
+
+  it('refuses what is not a whole number of at least 1, naming the setting', () => {
+    expect(() => fetchSettingsFromEnv({ KAFKA_FETCH_MAX_WAIT_MS: '0' })).toThrow(ConfigError);
+    expect(() => fetchSettingsFromEnv({ KAFKA_FETCH_MIN_BYTES: '64k' })).toThrow('KAFKA_FETCH_MIN_BYTES="64k" is not a whole number of at least 1');
   });
 });

@@ -8,6 +8,7 @@
 // applyChunk (the steps for one chunk), batchLoop (a fetched batch, with retries),
 // consumer (assignment, seeks to the checkpoints, restarts), viewHealth (error classes, the
 // retry bound and the view's state). This file wires them together.
+import { DEFAULT_FETCH, type FetchSettings } from '../../platform/kafkaConfig';
 import type { Cluster, Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
 import { dlqTopicName, type TopicContract } from '../../schema/events';
@@ -58,6 +59,8 @@ export interface ProjectionRunnerOptions<C extends TopicContract, S> {
    * the recovery time after a crashed instance. @default 30000 (the broker allows 6000 and up)
    */
   readonly sessionTimeoutMs?: number;
+  /** How the view's consumer fetches. @default DEFAULT_FETCH (64 KiB or 20 ms) */
+  readonly fetch?: FetchSettings;
   readonly logger?: Logger;
 }
 
@@ -104,7 +107,8 @@ export async function startProjection<C extends TopicContract, S>(opts: Projecti
   const deadLetter = deadLetterWriter({ producer, dlq: opts.deadLetterTopic ?? dlqTopicName(topic), topic, view, stats: lag.stats, log });
   const apply = chunkApplier({ redis, projection, topic, generation, applied, lag, deadLetter, log });
   const sessionTimeoutMs = opts.sessionTimeoutMs ?? 30_000;
-  const consumer = createViewConsumer({ kafka, redis, view, topic, groupId, partitions, sessionTimeoutMs, generation, lag, health, log });
+  const fetch = opts.fetch ?? DEFAULT_FETCH;
+  const consumer = createViewConsumer({ kafka, redis, view, topic, groupId, partitions, sessionTimeoutMs, fetch, generation, lag, health, log });
 
   let stopped: Promise<void> | undefined;
   let closed = false;

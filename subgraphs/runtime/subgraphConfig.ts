@@ -1,4 +1,5 @@
 // Settings every subgraph process reads from its environment, checked at start.
+import { fetchSettingsFromEnv } from '../../platform/kafkaConfig';
 import { envWholeNumber } from '../../platform/envValues';
 import { debugErrorsFromEnv, identitySecretFromEnv, namespaceFromEnv } from '../../platform/settings';
 import type { SubgraphOptions } from './startSubgraph';
@@ -16,6 +17,7 @@ export function subgraphOptionsFromEnv(portVariable: string, defaultPort: number
     // How soon the partitions of an instance that died move to the others (the broker's
     // group.min.session.timeout.ms, 6000 by default, is the floor).
     sessionTimeoutMs: int('KAFKA_SESSION_TIMEOUT_MS', 30_000),
+    fetch: fetchSettingsFromEnv(env),
     namespace: namespaceFromEnv(env),
     advertisedUrl: env.SUBGRAPH_ADVERTISED_URL?.trim() || undefined,
   };

@@ -1,5 +1,6 @@
 // What a subgraph process holds: Kafka and Redis clients, the producer, its views (runner,
 // reader, change notices), metrics and readiness. Subgraphs wire their schema on top.
+import type { FetchSettings } from '../../platform/kafkaConfig';
 import DataLoader from 'dataloader';
 import type { Cluster, Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
@@ -36,6 +37,8 @@ export interface SubgraphRuntimeConfig {
   readonly writeTimeoutMs?: number;
   /** Consumer session timeout (see ProjectionRunnerOptions). @default 30000 */
   readonly sessionTimeoutMs?: number;
+  /** How the views' consumers fetch (see FetchSettings). @default DEFAULT_FETCH */
+  readonly fetch?: FetchSettings;
   /** Backoff and bound of the views' retries (see ProjectionRunnerOptions.retry). */
   readonly projectionRetry?: Partial<RetryPolicy>;
   readonly logger?: Logger;
@@ -116,6 +119,7 @@ export async function createSubgraphRuntime(config: SubgraphRuntimeConfig): Prom
         topic: topicName,
         groupId: `${ns}${config.name}.${base.name}`,
         sessionTimeoutMs: config.sessionTimeoutMs,
+        fetch: config.fetch,
         retry: config.projectionRetry,
         logger: logger.child({ view: projection.name }),
       });

@@ -2,6 +2,7 @@
 // generation switch) seeks each assigned partition to the live generation's checkpoint in Redis,
 // rebuilding a partition whose view is ahead of its log. A consumer that crashes is restarted
 // within the view's retry bound; kafkajs's own restarts count against the same bound.
+import type { FetchSettings } from '../../../platform/kafkaConfig';
 import type { Cluster, Redis } from 'ioredis';
 import type { Consumer, EachBatchHandler, Kafka } from 'kafkajs';
 import type { Logger } from '../../../platform/logger';
@@ -25,6 +26,7 @@ export interface ViewConsumerOptions {
   readonly groupId: string;
   readonly partitions: number;
   readonly sessionTimeoutMs: number;
+  readonly fetch: FetchSettings;
   readonly generation: GenerationWatch;
   readonly lag: LagMeter;
   readonly health: ViewHealth;
@@ -47,7 +49,8 @@ export function createViewConsumer(opts: ViewConsumerOptions): ViewConsumer {
     groupId: opts.groupId,
     sessionTimeout: opts.sessionTimeoutMs,
     heartbeatInterval: Math.min(3_000, Math.floor(opts.sessionTimeoutMs / 5)),
-    maxWaitTimeInMs: 100,
+    maxWaitTimeInMs: opts.fetch.maxWaitMs,
+    minBytes: opts.fetch.minBytes,
     allowAutoTopicCreation: false,
     // kafkajs restarts itself after retriable errors; the view's bound decides for how long.
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async (e) => health.failure(CONSUMER_STEP, e).retry },
