@@ -150,7 +150,15 @@ export function createGraphQLHttpServer<C extends BaseContext, R extends Record<
   return {
     server,
     async listen(port, host) {
-      await new Promise<void>((resolve) => server.listen(port, host, resolve));
+      // A port already taken must end the start with an error, not leave it waiting forever
+      // (a supervisor can only restart a process that exits).
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
       return server.address() as AddressInfo;
     },
     async close() {

@@ -40,8 +40,10 @@ export function runSubgraphMain(declaration: SubgraphDeclaration, start: (opts: 
     handle = await start({ ...opts, redis, logger });
     console.log(`${name} subgraph ready at ${handle.url} (graphql-ws ${handle.wsUrl})`);
   })().catch((e: unknown) => {
-    if (e instanceof ConfigError || e instanceof RedisUnavailableError) console.error(`${name}: ${e.message}`);
-    else console.error(`${name}: ${(e as Error).stack}`);
+    const err = e as NodeJS.ErrnoException & { port?: number; address?: string };
+    if (e instanceof ConfigError || e instanceof RedisUnavailableError) console.error(`${name}: ${err.message}`);
+    else if (err.code === 'EADDRINUSE') console.error(`${name}: ${err.address}:${err.port} is in use; stop what holds it or set ${portVariable} to a free port`);
+    else console.error(`${name}: ${err.stack}`);
     process.exit(1);
   });
 }

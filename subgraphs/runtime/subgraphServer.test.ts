@@ -1,5 +1,6 @@
 // The subgraph server's error answers without Kafka or Redis: no stack traces unless asked for,
 // and mutations refuse malformed text before their resolvers run.
+import net from 'node:net';
 import { GraphQLInputObjectType, GraphQLList, GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import { Registry } from 'prom-client';
 import { IDENTITY_HEADER, signIdentity } from '../../platform/identity';
@@ -124,5 +125,29 @@ describe('debugErrorsFromEnv', () => {
   it('refuses anything else with a ConfigError naming the setting', () => {
     expect(() => debugErrorsFromEnv({ GATEWAY_DEBUG_ERRORS: 'verbose' })).toThrow(ConfigError);
     expect(() => debugErrorsFromEnv({ GATEWAY_DEBUG_ERRORS: 'verbose' })).toThrow(/GATEWAY_DEBUG_ERRORS="verbose"/);
+  });
+});
+
+describe('starting on a port already taken', () => {
+  it('fails the start with EADDRINUSE instead of waiting forever (a supervisor restarts only what exits)', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as net.AddressInfo;
+    try {
+      await expect(
+        startSubgraphServer({
+          name: 'test',
+          schema: testSchema(),
+          port,
+          identitySecret: SECRET,
+          context: (identity) => ({ identity }),
+          readiness: () => ({ ready: true, detail: {} }),
+          registry: new Registry(),
+          logger: createLogger('subgraph-server-test', 'silent'),
+        }),
+      ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
   });
 });
