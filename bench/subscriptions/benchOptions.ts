@@ -37,6 +37,8 @@ export interface BenchOptions {
   readonly connectTimeoutSeconds: number;
   /** Client processes; default 1 up to 2,000 clients, else 2. */
   readonly clientProcesses: number | null;
+  /** Loopback addresses the client processes connect from, in turn (--local-addresses). */
+  readonly localAddresses: readonly string[];
   readonly connectConcurrency: number;
   /** Write CPU profiles of each gateway and subgraph process here (on exit). */
   readonly profileDir: string | null;
@@ -56,6 +58,8 @@ export const USAGE = `usage: tsx bench/subscriptions.ts [options]
   --drain S              wait for clients to converge after production (default 20)
   --connect-timeout S    for every client to get its first state (default 300)
   --client-processes N   (default 1 up to 2,000 clients, else 2)
+  --local-addresses A,B  loopback addresses the client processes connect from in turn (e.g.
+                         127.0.0.2,127.0.0.3: one address has about 28,000 ephemeral ports)
   --connect-concurrency N  handshakes in flight per client process (default 200)
   --profile-dir DIR      CPU profiles of each gateway and subgraph process (node --cpu-prof)
   --out FILE             results file (default bench/results/subscriptions.json)`;
@@ -75,6 +79,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       drain: { type: 'string' },
       'connect-timeout': { type: 'string' },
       'client-processes': { type: 'string' },
+      'local-addresses': { type: 'string' },
       'connect-concurrency': { type: 'string' },
       'profile-dir': { type: 'string' },
       out: { type: 'string' },
@@ -121,6 +126,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     drainSeconds: num('drain', 20, 1),
     connectTimeoutSeconds: num('connect-timeout', 300, 10),
     clientProcesses: values['client-processes'] === undefined ? null : Math.round(num('client-processes', 1, 1)),
+    localAddresses: typeof values['local-addresses'] === 'string' ? values['local-addresses'].split(',').map((a) => a.trim()).filter(Boolean) : [],
     connectConcurrency: Math.round(num('connect-concurrency', 200, 1)),
     profileDir: values['profile-dir'] ?? null,
     out: path.resolve(values.out ?? path.join(__dirname, '..', 'results', 'subscriptions.json')),

@@ -70,12 +70,13 @@ class FollowingClient {
     readonly spec: FleetClientSpec,
     private readonly url: string,
     private readonly subscribeText: string,
+    private readonly localAddress: string | null,
   ) {}
 
   /** Opens and subscribes; resolves once acknowledged or failed, which frees a handshake slot. */
   open(): Promise<void> {
     return new Promise((settle) => {
-      const socket = new WebSocket(this.url, PROTOCOL, { perMessageDeflate: false, handshakeTimeout: 60_000 });
+      const socket = new WebSocket(this.url, PROTOCOL, { perMessageDeflate: false, handshakeTimeout: 60_000, ...(this.localAddress ? { localAddress: this.localAddress } : {}) });
       this.socket = socket;
       socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: this.spec.authorization } })));
       socket.on('message', (data) => {
@@ -163,7 +164,7 @@ function start(request: Extract<FleetRequest, { type: 'start' }>): void {
     }
     return text;
   };
-  clients = request.clients.map((spec, i) => new FollowingClient(i, spec, request.url, subscribeText(spec.orderId)));
+  clients = request.clients.map((spec, i) => new FollowingClient(i, spec, request.url, subscribeText(spec.orderId), request.localAddress));
   let next = 0;
   const worker = async () => {
     while (next < clients.length) await clients[next++]!.open();

@@ -7,7 +7,7 @@ import type { Envelope, FleetCheck, FleetClientSpec, FleetReply, FleetRequest, F
 
 export interface Fleet {
   readonly pid: number;
-  start(opts: { url: string; query: string; store: string; clients: readonly FleetClientSpec[]; connectConcurrency: number }): Promise<void>;
+  start(opts: { url: string; query: string; store: string; clients: readonly FleetClientSpec[]; connectConcurrency: number; localAddress: string | null }): Promise<void>;
   status(): Promise<FleetStatus>;
   check(viewVersions: readonly number[]): Promise<FleetCheck>;
   summarise(opts: Omit<Extract<FleetRequest, { type: 'summarise' }>, 'type'>): Promise<FleetSummary>;

@@ -22,6 +22,11 @@ export type FleetRequest =
       readonly clients: readonly FleetClientSpec[];
       /** WebSocket handshakes in flight at once, so 5,000 clients do not all knock together. */
       readonly connectConcurrency: number;
+      /**
+       * The loopback address this process's clients connect from (127.0.0.2, ...): one source
+       * address has about 28,000 ephemeral ports, so 30,000 clients need several. null: the default.
+       */
+      readonly localAddress: string | null;
     }
   | { readonly type: 'status' }
   /** How many clients' last version differs from the view's, per slot. */

@@ -142,6 +142,7 @@ export async function runWorkload(spec: RunSpec, orders: readonly OrderFacts[], 
           store: stack.store,
           clients: clientSpecs.filter((_, j) => j % processes === p),
           connectConcurrency: options.connectConcurrency,
+          localAddress: options.localAddresses.length > 0 ? options.localAddresses[p % options.localAddresses.length]! : null,
         }),
       ),
     );
