@@ -41,6 +41,15 @@ end
 return 1
 `;
 
+// KEYS as SET_SCRIPT's; ARGV: member.
+const DELETE_SCRIPT = `
+local bytes = redis.call('HGET', KEYS[3], ARGV[1])
+if bytes then redis.call('DECRBY', KEYS[4], bytes) end
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return redis.call('DEL', KEYS[1])
+`;
+
 export class RedisKeyValueCache implements KeyValueCache<string> {
   private readonly prefix: string;
   private readonly maxBytes: number;
@@ -75,8 +84,10 @@ export class RedisKeyValueCache implements KeyValueCache<string> {
     );
   }
 
+  /** Removes a registration and its share of the byte count. */
   async delete(key: string): Promise<boolean> {
-    return (await this.redis.del(this.prefix + key)) > 0;
+    const removed = await this.redis.eval(DELETE_SCRIPT, 4, this.prefix + key, `${this.prefix}#index`, `${this.prefix}#sizes`, `${this.prefix}#bytes`, key);
+    return Number(removed) > 0;
   }
 
   /** Bytes of query text registered now (expired entries count until they are swept). */

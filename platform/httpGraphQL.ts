@@ -15,9 +15,8 @@ export async function sendGraphQLResponse(res: http.ServerResponse, result: HTTP
   res.end();
 }
 
-/** The operation name a request body gives (cut to 100 characters for metric labels), else null. */
+/** The operation name a request body gives, else null (operationLabels bounds it for metrics). */
 export function operationNameOf(body: unknown): string | null {
-  if (body && typeof body === 'object' && 'operationName' in body && typeof body.operationName === 'string')
-    return body.operationName.slice(0, 100);
+  if (body && typeof body === 'object' && 'operationName' in body && typeof body.operationName === 'string') return body.operationName;
   return null;
 }

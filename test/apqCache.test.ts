@@ -38,3 +38,13 @@ it('does not count a query registered twice twice, and refuses one larger than t
   expect(await store.get('big')).toBeUndefined();
   expect(await store.get('same')).toBe('x'.repeat(100));
 });
+
+it('gives back a deleted registration’s bytes', async () => {
+  const store = new RedisKeyValueCache(redis, { prefix: `${prefix}c:`, maxBytes: 1000 });
+  await store.set('a', 'x'.repeat(300));
+  await store.set('b', 'x'.repeat(200));
+  expect(await store.delete('a')).toBe(true);
+  expect(await store.bytes()).toBe(200);
+  expect(await store.get('a')).toBeUndefined();
+  expect(await store.delete('a')).toBe(false);
+});

@@ -14,7 +14,6 @@ describe('createSupergraphPlanner', () => {
     expect(p.primary.serviceName).toBe('orders');
     expect(p.primary.operation).toContain('__sg_key_id: id');
     expect(p.hasRest).toBe(true);
-    expect(p.stateStream).toBe(true);
     expect(p.keyOf({ orderUpdated: { status: 'PLACED', __sg_key_id: 'o-1' } })).toBe('["o-1"]');
     expect(p.keyOf({ orderUpdated: null })).toBeNull();
     expect(planner.wsUrlOf('orders')).toMatch(/^ws:\/\/.*\/graphql$/);

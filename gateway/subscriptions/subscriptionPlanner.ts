@@ -29,8 +29,6 @@ export interface SubscriptionPlan {
   readonly eventPlan: QueryPlan;
   readonly operationContext: ReturnType<typeof buildOperationContext>;
   readonly hasRest: boolean;
-  /** The root field returns an object with a key: each event is that object's state. */
-  readonly stateStream: boolean;
   /**
    * The identity of the object an event is about (its federation key), or null when the
    * root field's type has no key the owning subgraph serves. Events with a key are states:
@@ -117,7 +115,6 @@ export function createSupergraphPlanner(coreSupergraphSdl: string, planCache: Bo
         eventPlan: { kind: 'QueryPlan', node: eventNode },
         operationContext: buildOperationContext({ schema: apiSchema, operationDocument: document, operationName }),
         hasRest: node.rest !== undefined,
-        stateStream: keyFields !== null,
         keyOf: (data) => {
           if (!keyFields || !data) return null;
           const value = data[rootKey];
