@@ -1,7 +1,10 @@
-// `npm run new-subgraph -- <name> [--dir <folder>] [--port <n>] [--entity <Type>]`: writes a
-// working domain subgraph (SDL, its own topic contract, a pure fold and its test, a mutation
-// that reads its own write, resolvers over a DataLoader, main.ts, an integration test) after
-// checking that it composes with the graph, then prints what to do next.
+// `npm run new-subgraph -- <name> [--extends <Type>] [--dir <folder>] [--port <n>] [--entity <Type>] [--readme <file>]`:
+// writes a working domain subgraph (SDL with its own entity and nullable fields on an entity
+// of another team's, its own topic keyed by that entity, a pure fold of a per-entity
+// aggregate and its test, a copy of which of those entities exist, a mutation that refuses
+// unknown ones and reads its own write, a subscription fed by change notices, resolvers over
+// DataLoaders, main.ts, an integration test) after checking that it composes with the graph,
+// documents its port setting in the README, then prints what to do next.
 // docs/adding-a-subgraph.md walks through the result.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +16,10 @@ import { hasSubgraphSdl, SUPERGRAPH_PATH } from '../schema/subgraphs';
 import type { SubgraphDeclaration } from '../subgraphs/runtime/declaration';
 import { checkedInSubgraphs } from './compose';
 import { declaredTopics, SUBGRAPHS_DIR, subgraphDeclarations } from './declarations';
-import { entityProblem, nameProblem, subgraphNames, type SubgraphNames } from './scaffold/names';
+import { findCarrier, type Carrier } from './scaffold/carrier';
+import { extendableEntity, type SubgraphSdl } from './scaffold/graph';
+import { addedNames, entityProblem, extendedNames, nameProblem, subgraphNames, type ExtendedNames, type SubgraphNames } from './scaffold/names';
+import { portRow, withPortRow } from './scaffold/readme';
 import { subgraphFiles, type ImportPaths } from './scaffold/templates';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -21,12 +27,21 @@ const ROOT = path.resolve(__dirname, '..');
 const GATEWAY_PORT = 4000;
 /** After the gateway's and the three subgraphs' (API.md), a new subgraph's default comes. */
 const FIRST_FREE_PORT = 4004;
+/** What a subgraph extends when no --extends is given (the scaffold's first use: notes about stores). */
+export const DEFAULT_EXTENDS = 'Store';
+/** Folders whose settings test/settings.test.ts requires in the README's configuration table. */
+const SETTINGS_SCANNED = ['gateway', 'platform', 'subgraphs', 'infra', 'scripts'];
 
-const USAGE = `usage: npm run new-subgraph -- <name> [--dir <folder>] [--port <n>] [--entity <Type>]
-  <name>     lowercase letters, digits and dashes (e.g. tasting-notes): the registry name and the topic
-  --dir      where to write it (default subgraphs/<name>); any new or empty folder inside the repo
-  --port     the default port it listens on (default: the first from 4004 no declared subgraph uses)
-  --entity   the subgraph's own entity type (default: the name made singular, e.g. TastingNote)`;
+export const USAGE = `usage: npm run new-subgraph -- <name> [--extends <Type>] [--dir <folder>] [--port <n>] [--entity <Type>] [--readme <file>]
+  <name>      lowercase letters, digits and dashes (e.g. ratings): the registry name and the topic
+  --extends   the entity of another subgraph it adds fields to (default ${DEFAULT_EXTENDS}); any type with a
+              @key of one ID or String field in the graph, e.g. Product. Its topic is keyed by that key
+  --dir       where to write it (default subgraphs/<name>); any new or empty folder inside the repo
+  --port      the default port it listens on (default: the first from 4004 no declared subgraph uses)
+  --entity    the subgraph's own entity type (default: the name made singular, e.g. Rating)
+  --readme    the README whose configuration table gets the port setting's row (default README.md,
+              when the folder is one test/settings.test.ts scans)
+  --help      this text`;
 
 /** A mistake the caller can fix; the message says how. */
 export class ScaffoldError extends Error {
@@ -42,40 +57,62 @@ export class ScaffoldError extends Error {
 
 export interface ScaffoldOptions {
   readonly name: string;
+  /** @default Store */
+  readonly extends?: string;
   /** @default subgraphs/<name> (relative paths resolve from the working directory) */
   readonly dir?: string;
   /** @default the first port from 4004 that no subgraph declares */
   readonly port?: number;
   /** @default the name made singular, in PascalCase */
   readonly entity?: string;
+  /** @default README.md when the folder is one whose settings the README must document, else none */
+  readonly readme?: string;
 }
 
 export interface ScaffoldResult {
   readonly names: SubgraphNames;
+  readonly extended: ExtendedNames;
+  /** The topic its existence check folds; null when no declared topic carries the extended type. */
+  readonly carrier: Carrier | null;
   readonly dir: string;
   readonly port: number;
   /** The files written, absolute. */
   readonly files: string[];
+  /** The README whose configuration table now documents the port setting, or null. */
+  readonly readme: string | null;
+  /** Things the team should know (no existence check, README not updated). */
+  readonly notes: string[];
+  /** Whether the graph has `Query.<extended camel>` to show in the next steps. */
+  readonly queryable: boolean;
 }
 
-/** Parses the command line (without `node` and the script). */
-export function parseNewSubgraphArgs(argv: readonly string[]): ScaffoldOptions {
+/** Parses the command line (without `node` and the script); `{ help: true }` for --help. */
+export function parseNewSubgraphArgs(argv: readonly string[]): ScaffoldOptions | { readonly help: true } {
+  if (argv.includes('--help') || argv.includes('-h')) return { help: true };
   let parsed;
   try {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { dir: { type: 'string' }, port: { type: 'string' }, entity: { type: 'string' } },
+      options: {
+        extends: { type: 'string' },
+        dir: { type: 'string' },
+        port: { type: 'string' },
+        entity: { type: 'string' },
+        readme: { type: 'string' },
+      },
     });
   } catch (e) {
-    throw new ScaffoldError((e as Error).message, true);
+    // node's messages add advice about positionals that start with '-'; the first sentence says it.
+    const message = (e as Error).message.split(/\.\s/)[0].replace(/^Unknown option '([^']+)'$/, 'unknown option $1');
+    throw new ScaffoldError(message, true);
   }
   const [name, ...extra] = parsed.positionals;
   if (!name) throw new ScaffoldError('the subgraph name is missing', true);
   if (extra.length) throw new ScaffoldError(`one name only; also got ${extra.join(' ')}`, true);
-  const { dir, port, entity } = parsed.values;
+  const { dir, port, entity, readme } = parsed.values;
   if (port !== undefined && !/^\d+$/.test(port)) throw new ScaffoldError(`--port "${port}" is not a port number`, true);
-  return { name, dir, port: port === undefined ? undefined : Number(port), entity };
+  return { name, extends: parsed.values.extends, dir, port: port === undefined ? undefined : Number(port), entity, readme };
 }
 
 /** Checks everything first, then writes the subgraph; nothing is written when a check fails. */
@@ -95,8 +132,24 @@ export function scaffoldSubgraph(opts: ScaffoldOptions): ScaffoldResult {
   if (used.has(port)) throw new ScaffoldError(`port ${port} is already the default of another subgraph or the gateway; pick another with --port`);
   checkTopic(names, declarations);
 
-  const files = subgraphFiles({ n: names, port, imports: importPaths(dir) });
-  checkComposes(names, files['schema.graphql'], declarations);
+  const others = scaffoldedSdls();
+  const sdls: SubgraphSdl[] = [...checkedInSubgraphs(declarations), ...others];
+  const entity = extendableEntity(opts.extends ?? DEFAULT_EXTENDS, sdls);
+  if (typeof entity === 'string') throw new ScaffoldError(entity);
+  const x = extendedNames(entity.type, entity.keyField, entity.keyType);
+  const notes: string[] = [];
+  const found = findCarrier(x, entity.resolvedBy, declarations);
+  const carrier = typeof found === 'string' ? null : found;
+  if (typeof found === 'string')
+    notes.push(`${found}: generated WITHOUT the existence check, so ${names.entityWords}s of any ${x.idField} are accepted (docs/adding-a-subgraph.md, "No topic carries the type")`);
+  else if (!found.sample)
+    notes.push(`could not build a ${found.creates[0]} payload from its contract for the generated test: write publish${x.type}() in ${names.name}.test.ts`);
+
+  const readmeTarget = opts.readme !== undefined ? path.resolve(opts.readme) : documentsSettingsOf(dir) ? path.join(ROOT, 'README.md') : null;
+  const readmeText = readmeTarget === null ? null : readReadme(readmeTarget);
+
+  const files = subgraphFiles({ n: names, x, owners: entity.resolvedBy, carrier, port, imports: importPaths(dir) });
+  const queryable = checkComposes(names, x, files['schema.graphql'], declarations, others);
 
   fs.mkdirSync(dir, { recursive: true });
   const written: string[] = [];
@@ -106,7 +159,32 @@ export function scaffoldSubgraph(opts: ScaffoldOptions): ScaffoldResult {
     fs.writeFileSync(target, text, { flag: 'wx' });
     written.push(target);
   }
-  return { names, dir, port, files: written };
+  let readme: string | null = null;
+  if (readmeTarget !== null && readmeText !== null) {
+    const declarationPath = path.relative(ROOT, path.join(dir, 'declaration.ts')).split(path.sep).join('/');
+    const updated = withPortRow(readmeText, names.portVariable, portRow(names, port, declarationPath));
+    if (updated === null) notes.push(`${readmeTarget} has no configuration table: add a \`${names.portVariable}\` row to the README's yourself`);
+    else {
+      // Read again just before writing: others may edit the README while the scaffold runs.
+      const now = readReadme(readmeTarget) ?? readmeText;
+      fs.writeFileSync(readmeTarget, withPortRow(now, names.portVariable, portRow(names, port, declarationPath)) ?? updated);
+      readme = readmeTarget;
+    }
+  }
+  return { names, extended: x, carrier, dir, port, files: written, readme, notes, queryable };
+}
+
+function readReadme(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ScaffoldError(`--readme ${file} cannot be read: ${(e as Error).message}`);
+  }
+}
+
+/** Whether test/settings.test.ts reads this folder's settings, so the README must document them. */
+function documentsSettingsOf(dir: string): boolean {
+  return SETTINGS_SCANNED.includes(path.relative(ROOT, dir).split(path.sep)[0]);
 }
 
 /** Subgraphs that exist: every declared one, and every folder under subgraphs/ (runtime included). */
@@ -146,7 +224,7 @@ function checkTopic(n: SubgraphNames, declarations: readonly SubgraphDeclaration
 }
 
 /** SDL of subgraphs scaffolded earlier that are not in schema/ yet (their schema.graphql). */
-function scaffoldedSdls(): Array<{ name: string; sdl: string }> {
+function scaffoldedSdls(): SubgraphSdl[] {
   return fs
     .readdirSync(SUBGRAPHS_DIR, { withFileTypes: true })
     .filter((e) => e.isDirectory() && !hasSubgraphSdl(e.name) && fs.existsSync(path.join(SUBGRAPHS_DIR, e.name, 'schema.graphql')))
@@ -155,10 +233,10 @@ function scaffoldedSdls(): Array<{ name: string; sdl: string }> {
 
 /**
  * The new SDL must add its own types and fields, not take over others' (a same-named type
- * would silently merge into theirs), and the whole graph must still compose.
+ * would silently merge into theirs), and the whole graph must still compose. Returns whether
+ * the graph has `Query.<extended>` (for the next steps' example).
  */
-function checkComposes(n: SubgraphNames, sdl: string, declarations: readonly SubgraphDeclaration[]): void {
-  const others = scaffoldedSdls();
+function checkComposes(n: SubgraphNames, x: ExtendedNames, sdl: string, declarations: readonly SubgraphDeclaration[], others: readonly SubgraphSdl[]): boolean {
   const graphs: DocumentNode[] = [parse(fs.readFileSync(SUPERGRAPH_PATH, 'utf8')), ...others.map((o) => parse(o.sdl))];
   const types = new Map<string, Set<string>>();
   for (const doc of graphs)
@@ -168,14 +246,17 @@ function checkComposes(n: SubgraphNames, sdl: string, declarations: readonly Sub
       if ('fields' in def) for (const f of def.fields ?? []) fields.add(f.name.value);
       types.set(def.name.value, fields);
     }
-  const ownTypes = [n.entity, `${n.entity}Edge`, `${n.entity}Connection`, `Record${n.entity}Input`];
-  const taken = ownTypes.filter((t) => types.has(t));
+  const a = addedNames(n);
+  const taken = a.types.filter((t) => types.has(t));
   if (taken.length)
     throw new ScaffoldError(`the graph already has a type ${taken.join(', ')}; name this subgraph's entity with --entity <Type>`);
   const fields: Array<[string, string]> = [
-    ['Store', n.camel],
+    [x.type, a.average],
+    [x.type, a.count],
+    [x.type, a.list],
     ['Query', n.entityCamel],
-    ['Mutation', `record${n.entity}`],
+    ['Mutation', a.record],
+    ['Subscription', a.changed],
   ];
   const clash = fields.filter(([type, field]) => types.get(type)?.has(field));
   if (clash.length)
@@ -186,6 +267,7 @@ function checkComposes(n: SubgraphNames, sdl: string, declarations: readonly Sub
     { name: n.name, url: 'http://127.0.0.1:1/graphql', sdl },
   ]);
   if (!result.ok) throw new ScaffoldError(`the new subgraph would not compose with the graph:\n- ${result.errors.join('\n- ')}`);
+  return types.get('Query')?.has(x.camel) ?? false;
 }
 
 function importPaths(dir: string): ImportPaths {
@@ -198,36 +280,43 @@ function importPaths(dir: string): ImportPaths {
 
 /** What to do after scaffolding, with the commands spelled out for this subgraph. */
 export function nextSteps(result: ScaffoldResult, cwd = process.cwd()): string {
-  const { names: n, port } = result;
+  const { names: n, extended: x, port } = result;
+  const a = addedNames(n);
   const rel = path.relative(cwd, result.dir) || '.';
   const top = path.relative(ROOT, result.dir).split(path.sep)[0];
-  // jest.config.js looks for tests in these folders; test/settings.test.ts scans these for settings.
+  // jest.config.js looks for tests in these folders.
   const jestFinds = ['test', 'subgraphs', 'gateway', 'schema', 'scripts'].includes(top);
   // The CLIs find declarations under subgraphs/; a folder elsewhere is named to them.
   const dirs = top === 'subgraphs' ? '' : `SUBGRAPH_DIRS=${rel} `;
-  const settingsScanned = ['gateway', 'subgraphs', 'infra', 'scripts'].includes(top);
   const jest = jestFinds ? `npx jest ${rel}` : `npx jest --testMatch '<rootDir>/${path.relative(ROOT, result.dir).split(path.sep).join('/')}/**/*.test.ts'`;
-  const mutation = `mutation { record${n.entity}(input: { storeId: \\"store-1\\", title: \\"First\\" }) { id version store { name } } }`;
-  const query = `{ store(id: \\"store-1\\") { name ${n.camel}(first: 5) { edges { node { title version } } } } }`;
+  const example = `${x.camel}-1`;
+  const mutation = `mutation { ${a.record}(input: { ${x.idField}: \\"${example}\\", score: 4, title: \\"First\\" }) { id version ${x.camel} { ${x.keyField} ${a.count} ${a.average} } } }`;
+  const query = result.queryable
+    ? `{ ${x.camel}(${x.keyField}: \\"${example}\\") { ${a.count} ${a.average} ${a.list}(first: 5) { edges { node { title score } } } } }`
+    : null;
   const steps = [
     'npm start    # in another terminal: Kafka, Redis, topics, the three subgraphs, the simulator, the gateway on :4000',
     `${dirs}npm run topics    # creates the topics the subgraphs declare, ${n.name} and ${n.name}.dlq among them (npm start does it too)`,
-    `npx tsx ${rel}/main.ts    # listens on :${port} (${n.portVariable}), folds its topic, announces itself; the running gateway composes it in`,
+    `npx tsx ${rel}/main.ts    # listens on :${port} (${n.portVariable}), folds its topics, publishes its schema; the running gateway composes it in`,
     [
-      `TOKEN=$(npm run -s token -- --sub store-1 --role store)`,
+      `TOKEN=$(npm run -s token -- --sub customer-1 --role customer)`,
       `curl -s http://127.0.0.1:4000/graphql -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\`,
       `  -d '{"query":"${mutation}"}'`,
-      `curl -s http://127.0.0.1:4000/graphql -H 'content-type: application/json' \\`,
-      `  -d '{"query":"${query}"}'`,
+      ...(query ? [`curl -s http://127.0.0.1:4000/graphql -H 'content-type: application/json' \\`, `  -d '{"query":"${query}"}'`] : []),
+      `# live: subscription { ${a.changed}(${x.idField}: "${example}") { ${x.keyField} ${a.count} ${a.average} } } over graphql-ws at ws://127.0.0.1:4000/graphql`,
     ].join('\n     '),
     `${jest}    # the fold's unit test and the integration test (real Kafka and Redis)`,
-    `${dirs}npm run lag    # its view ${n.name}.${n.entityCamel} with the others; npm run dlq and npm run rebuild know it too`,
-    ...(settingsScanned ? [`add a \`${n.portVariable}\` row to README.md's configuration table (test/settings.test.ts checks that every setting read is documented)`] : []),
-    'docs/adding-a-subgraph.md: what each file is for, adding events, ownership, promoting the contract into schema/events',
+    `${dirs}npm run lag    # its views ${n.name}.${n.camel}${result.carrier ? ` and ${n.name}.${x.knownView}` : ''} with the others; npm run dlq and npm run rebuild know them too`,
+    'docs/adding-a-subgraph.md: what each file is for, keying, subscriptions, restarts and removal, promoting the contract',
   ];
   return [
     `wrote ${rel}/: ${result.files.map((f) => path.basename(f)).join(' ')}`,
-    `  entity ${n.entity} (Query.${n.entityCamel}, Mutation.record${n.entity}), Store.${n.camel}, topic ${n.name} (+ ${n.name}.dlq)`,
+    `  entity ${n.entity} (Query.${n.entityCamel}, Mutation.${a.record}), ${x.type}.${a.average} ${x.type}.${a.count} ${x.type}.${a.list}, Subscription.${a.changed}, topic ${n.name} keyed by ${x.idField} (+ ${n.name}.dlq)`,
+    result.carrier
+      ? `  ${a.record} refuses ${x.a} that does not exist (NOT_FOUND) from its view of ${result.carrier.contract.name} (${[...result.carrier.creates, ...result.carrier.deletes].join(', ')})`
+      : `  no existence check: no declared topic carries ${x.type}`,
+    ...(result.readme ? [`  documented ${n.portVariable} in ${path.relative(cwd, result.readme) || result.readme}'s configuration table`] : []),
+    ...result.notes.map((note) => `  note: ${note}`),
     '',
     'next:',
     ...steps.map((step, i) => `  ${i + 1}. ${step}`),
@@ -236,8 +325,12 @@ export function nextSteps(result: ScaffoldResult, cwd = process.cwd()): string {
 
 if (require.main === module) {
   try {
-    const result = scaffoldSubgraph(parseNewSubgraphArgs(process.argv.slice(2)));
-    console.log(nextSteps(result));
+    const args = parseNewSubgraphArgs(process.argv.slice(2));
+    if ('help' in args) {
+      console.log(USAGE);
+    } else {
+      console.log(nextSteps(scaffoldSubgraph(args)));
+    }
   } catch (e) {
     if (!(e instanceof ScaffoldError)) throw e;
     console.error(`new-subgraph: ${e.message}${e.showUsage ? `\n${USAGE}` : ''}`);

@@ -1,38 +1,35 @@
-// `npm run new-subgraph` end to end: scaffolds a subgraph into a temporary folder inside the
-// repo, type-checks it, creates its topic with `npm run topics` (which finds its declaration),
-// starts it as its own process (its main.ts) next to a registry-mode gateway that is already
-// serving, queries its field through that gateway without a restart, sees its view in
-// `npm run lag` and its dead-letter topic in `npm run dlq -- list`, and runs the unit and
-// integration tests it generated.
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// `npm run new-subgraph` as a command: scaffolds `ratings --extends Product` into a temporary
+// folder inside the repo (its port row into a copy of the README), checks what it wrote and
+// printed, that the README row satisfies the settings table's rules, the refusals, --help,
+// the default (extends Store), type-checks the generated files, and runs the unit and
+// integration tests it generated. test/guide.test.ts follows docs/adding-a-subgraph.md with a
+// scaffolded subgraph behind a running gateway.
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import Redis from 'ioredis';
-import { startGateway, type GatewayHandle } from '../gateway/server';
-import { signDevToken } from '../gateway/token';
 import { parseNewSubgraphArgs, ScaffoldError, scaffoldSubgraph } from '../scripts/new-subgraph';
-import { startCatalogSubgraph } from '../subgraphs/catalog';
-import type { SubgraphHandle } from '../subgraphs/runtime/startSubgraph';
-import { TEST_IDENTITY_SECRET } from './support/graphqlClient';
-import { createNamespace } from './support/namespace';
-import { uniqueName, waitFor } from './support/waitFor';
-import { testGatewayConfig } from './support/gatewayConfig';
+import { withPortRow } from '../scripts/scaffold/readme';
+import { uniqueName } from './support/waitFor';
 
 const ROOT = path.join(__dirname, '..');
-const NAME = 'tasting-notes';
+const NAME = 'ratings';
 // Inside the repo: the generated code resolves its packages from the repo's node_modules.
 const tmp = path.join(ROOT, '.tmp', uniqueName('scaffold'));
 const dir = path.join(tmp, NAME);
+// The scaffold writes the port row into this copy, never into the repository's README.
+const readmeCopy = path.join(tmp, 'README.md');
+fs.mkdirSync(tmp, { recursive: true });
+fs.copyFileSync(path.join(ROOT, 'README.md'), readmeCopy);
+
+const newSubgraph = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'scripts/new-subgraph.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
 
 // Scaffolded while the file is collected, through the CLI as a team runs it, so that the tests
 // it generates can be loaded into this file below (jest collects tests synchronously).
-const cli = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/new-subgraph.ts', NAME, '--dir', dir, '--port', '4999'], {
-  cwd: ROOT,
-  encoding: 'utf8',
-});
+const cli = newSubgraph(NAME, '--extends', 'Product', '--dir', dir, '--port', '4999', '--readme', readmeCopy);
 if (cli.status !== 0) throw new Error(`new-subgraph exited ${cli.status}:\n${cli.stdout}${cli.stderr}`);
+const read = (file: string) => fs.readFileSync(path.join(dir, file), 'utf8');
 
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -40,37 +37,98 @@ afterAll(() => {
   if (fs.readdirSync(path.dirname(tmp)).length === 0) fs.rmdirSync(path.dirname(tmp));
 });
 
-describe('npm run new-subgraph', () => {
+/** The README's configuration rows' first-cell settings, read the way test/settings.test.ts reads them. */
+function documentedSettings(readme: string): string[] {
+  const start = readme.indexOf('## Configuration');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 5));
+  return section
+    .split('\n')
+    .filter((l) => l.startsWith('| `'))
+    .flatMap((l) => [...l.split('|')[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]));
+}
+
+describe('npm run new-subgraph -- ratings --extends Product', () => {
   it('writes a subgraph whose imports resolve from its folder and prints the next steps', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(
       ['commands.ts', 'context.ts', 'contract.ts', 'declaration.ts', 'index.ts', 'main.ts', 'projection.test.ts', 'projection.ts', 'resolvers.ts', 'schema.graphql', 'schema.ts', `${NAME}.test.ts`].sort(),
     );
     for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
-      const text = fs.readFileSync(path.join(dir, file), 'utf8');
-      for (const [, spec] of text.matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
+      for (const [, spec] of read(file).matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
         const target = path.resolve(dir, spec);
         expect([file, spec, fs.existsSync(`${target}.ts`) || fs.existsSync(path.join(target, 'index.ts'))]).toEqual([file, spec, true]);
       }
     }
-    const declaration = fs.readFileSync(path.join(dir, 'declaration.ts'), 'utf8');
-    expect(declaration).toContain("port: 4999,\n  portVariable: 'TASTING_NOTES_PORT',");
-    // Its own topic, declared in its own folder: no runtime patching of shared tables.
-    expect(fs.readFileSync(path.join(dir, 'contract.ts'), 'utf8')).toContain("export const TASTING_NOTES_TOPIC = defineTopic({");
-    expect(cli.stdout).toContain(`Store.tastingNotes, topic ${NAME}`);
-    expect(cli.stdout).toMatch(/npx tsx .*tasting-notes\/main\.ts/);
+    expect(read('declaration.ts')).toContain("port: 4999,\n  portVariable: 'RATINGS_PORT',");
+    expect(read('declaration.ts')).toContain('views: { ratings: ratingsProjection, knownProducts: knownProductsProjection }');
+    expect(cli.stdout).toContain('Product.averageRating Product.ratingCount Product.ratings, Subscription.ratingsChanged, topic ratings keyed by productId');
+    expect(cli.stdout).toMatch(/recordRating refuses a product that does not exist \(NOT_FOUND\) from its view of catalog\.products/);
+    expect(cli.stdout).toMatch(/npx tsx .*ratings\/main\.ts/);
     expect(cli.stdout).toContain('http://127.0.0.1:4000/graphql');
   });
 
-  it('refuses bad names, taken names and folders, and writes nothing', () => {
+  it('extends Product by its key with nullable fields, and a subscription of its own', () => {
+    const sdl = read('schema.graphql');
+    expect(sdl).toContain('type Product @key(fields: "id") {\n  id: ID!\n');
+    // Nullable: an outage of this subgraph must not turn the whole product into null.
+    for (const field of ['averageRating: Float\n', 'ratingCount: Int\n', 'ratings(first: Int = 20, after: String): RatingConnection\n', 'product: Product\n'])
+      expect(sdl).toContain(`  ${field}`);
+    expect(sdl).toContain('ratingsChanged(productId: ID!): Product!');
+    expect(sdl).toContain('recordRating(input: RecordRatingInput!): Rating!');
+  });
+
+  it('keys its topic by the product and checks products against the topic that carries them, found from the contracts', () => {
+    const contract = read('contract.ts');
+    expect(contract).toContain("export const RATINGS_TOPIC = defineTopic({");
+    expect(contract).toContain("keyedBy: 'productId',");
+    const projection = read('projection.ts');
+    expect(projection).toContain("recordKeyOf: (id) => (id.startsWith(SUMMARY) ? decodeURIComponent(id.slice(SUMMARY.length)) : null),");
+    expect(projection).toContain('combine: (parts) =>');
+    // Which topic carries Product is the catalog's current contract (the one its products view folds), not a name written here.
+    const { declaration } = require('../subgraphs/catalog/declaration') as typeof import('../subgraphs/catalog/declaration');
+    const carrier = declaration.views.products.topic.name;
+    expect(projection).toMatch(new RegExp(`export const knownProductsProjection: Projection<typeof [A-Z_]+, KnownProduct> = \\{\\n  name: 'ratings\\.knownProducts'`));
+    const generated = require(path.join(dir, 'declaration.ts')) as { declaration: { views: Record<string, { topic: { name: string } }> } };
+    expect(generated.declaration.views.knownProducts.topic.name).toBe(carrier);
+    expect(read('commands.ts')).toContain("if (!known) throw notFound('product', input.productId);");
+  });
+
+  it("documents RATINGS_PORT in the README's configuration table (the copy it was given), once, beside the other ports", () => {
+    const copy = fs.readFileSync(readmeCopy, 'utf8');
+    expect(documentedSettings(copy)).toContain('RATINGS_PORT');
+    const lines = copy.split('\n');
+    const row = lines.findIndex((l) => l.startsWith('| `RATINGS_PORT` | `4999` |'));
+    expect(lines[row - 1]).toMatch(/^\| `[A-Z_]*_PORT`/);
+    // Writing it again changes nothing; the repository's own README was not touched.
+    expect(withPortRow(copy, 'RATINGS_PORT', lines[row])).toBe(copy);
+    expect(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')).not.toContain('RATINGS_PORT');
+    expect(cli.stdout).toContain("documented RATINGS_PORT in");
+  });
+
+  it('prints its usage for --help and exits 0; a bad flag prints what is wrong and the usage, exit 2', () => {
+    const help = newSubgraph('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: npm run new-subgraph -- <name> \[--extends <Type>\]/);
+    expect(help.stdout).toContain('--readme');
+    const bad = newSubgraph('shelf-notes', '--bogus');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^new-subgraph: unknown option --bogus\nusage: npm run new-subgraph/);
+    const missing = newSubgraph('shelf-notes', '--extends');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/--extends <value>' argument missing/);
+    expect(parseNewSubgraphArgs(['x', '--help'])).toEqual({ help: true });
+  });
+
+  it('refuses bad names, taken names and folders, and entities it cannot extend, and writes nothing', () => {
     const refused = (opts: Parameters<typeof scaffoldSubgraph>[0]) => {
       try {
-        scaffoldSubgraph(opts);
+        scaffoldSubgraph({ readme: readmeCopy, ...opts });
       } catch (e) {
         if (e instanceof ScaffoldError) return e.message;
         throw e;
       }
       throw new Error(`scaffolded ${JSON.stringify(opts)}`);
     };
+    const before = fs.readFileSync(readmeCopy, 'utf8');
     expect(refused({ name: 'Tasting_Notes' })).toMatch(/not a subgraph name: use lowercase letters, digits and single dashes/);
     expect(refused({ name: 'orders' })).toMatch(/a subgraph named orders already exists/);
     expect(refused({ name: 'runtime' })).toMatch(/a subgraph named runtime already exists/);
@@ -81,9 +139,27 @@ describe('npm run new-subgraph', () => {
     expect(refused({ name: 'shelf-notes', dir: path.join(os.tmpdir(), 'shelf-notes') })).toMatch(/not inside the repository/);
     expect(refused({ name: 'shelf-notes', dir: path.join(ROOT, 'subgraphs/orders/shelf-notes') })).toMatch(/subgraphs\/<name>/);
     expect(refused({ name: 'shelf-notes', dir: path.join(tmp, 'shelf'), port: 4003 })).toMatch(/port 4003 is already the default/);
+    expect(refused({ name: 'shelf-notes', dir: path.join(tmp, 'shelf'), extends: 'Nope' })).toMatch(/the graph has no type Nope; entities \(types with a @key\): Customer, .*Product, Store/);
+    expect(refused({ name: 'shelf-notes', dir: path.join(tmp, 'shelf'), extends: 'Query' })).toMatch(/Query has no @key/);
+    expect(refused({ name: 'shelf-notes', dir: path.join(tmp, 'shelf'), extends: 'InventoryLevel' })).toMatch(/no subgraph resolves InventoryLevel by its key/);
+    // A field the extended type already has (the catalog's Product.availability) is not taken over.
+    expect(refused({ name: 'availability', dir: path.join(tmp, 'shelf'), extends: 'Product', entity: 'AvailabilityNote' })).toMatch(/the graph already has Product\.availability;/);
     expect(() => parseNewSubgraphArgs(['shelf-notes', '--port', 'x'])).toThrow(/--port "x" is not a port number/);
     expect(() => parseNewSubgraphArgs([])).toThrow(/name is missing/);
-    expect(fs.readdirSync(tmp)).toEqual([NAME]);
+    expect(fs.readdirSync(tmp).sort()).toEqual(['README.md', NAME]);
+    expect(fs.readFileSync(readmeCopy, 'utf8')).toBe(before);
+  });
+
+  it('extends Store when no --extends is given', () => {
+    const notes = path.join(tmp, 'default', 'tasting-notes');
+    const out = newSubgraph('tasting-notes', '--dir', notes, '--port', '4998', '--readme', readmeCopy);
+    expect(out.status).toBe(0);
+    const sdl = fs.readFileSync(path.join(notes, 'schema.graphql'), 'utf8');
+    expect(sdl).toContain('type Store @key(fields: "id") {\n  id: ID!\n  "The mean score of its tasting notes; null when it has none."\n  averageTastingNote: Float\n');
+    expect(sdl).toContain('tastingNotesChanged(storeId: ID!): Store!');
+    expect(fs.readFileSync(path.join(notes, 'contract.ts'), 'utf8')).toContain("keyedBy: 'storeId',");
+    expect(out.stdout).toMatch(/recordTastingNote refuses a store that does not exist \(NOT_FOUND\) from its view of catalog\.inventory \(StoreUpserted\)/);
+    fs.rmSync(path.join(tmp, 'default'), { recursive: true, force: true });
   });
 
   it('type-checks the generated files (strict, with the repo settings)', async () => {
@@ -96,121 +172,6 @@ describe('npm run new-subgraph', () => {
     fs.rmSync(tsconfig);
     expect(output).toBe('');
     expect(code).toBe(0);
-  });
-});
-
-describe('the scaffolded subgraph behind a running gateway', () => {
-  const JWT_SECRET = 'scaffold-test-jwt-secret-0123456789abcdef';
-  let namespace: string;
-  let redis: Redis;
-  let catalog: SubgraphHandle;
-  let gateway: GatewayHandle;
-  let child: ChildProcess | undefined;
-  let childOutput = '';
-
-  const call = async (query: string, bearer?: string) => {
-    const res = await fetch(gateway.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
-      body: JSON.stringify({ query }),
-    });
-    return (await res.json()) as { data?: any; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
-  };
-  const subgraphsServed = () => {
-    const s = gateway.supergraphState();
-    return s.phase === 'composed' ? s.subgraphs : [];
-  };
-  /** An npm script as an operator runs it, in the test's namespace, finding the subgraph through SUBGRAPH_DIRS. */
-  const npmRun = async (...args: string[]) =>
-    (
-      await promisify(execFile)('npm', ['run', '-s', ...args], {
-        cwd: ROOT,
-        env: { ...process.env, STREAMGRAPH_NAMESPACE: namespace, SUBGRAPH_DIRS: dir, LOG_LEVEL: 'warn' },
-      })
-    ).stdout;
-  const exited = (p: ChildProcess) =>
-    p.exitCode !== null || p.signalCode !== null ? Promise.resolve(p.exitCode) : new Promise<number | null>((r) => p.once('exit', r));
-
-  beforeAll(async () => {
-    namespace = await createNamespace('scaffold');
-    redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    // The catalog owns Store, which the new subgraph extends.
-    catalog = await startCatalogSubgraph({ namespace, identitySecret: TEST_IDENTITY_SECRET, port: 0 });
-    gateway = await startGateway(testGatewayConfig({ namespace, redis, jwtSecret: JWT_SECRET, label: 'scaffold-gateway' }));
-    const store = await call(`mutation { upsertStore(input: { id: "store-1", name: "Corner" }) { id } }`, signDevToken({ sub: 'admin-1', roles: ['admin'], secret: JWT_SECRET }));
-    expect(store.errors).toBeUndefined();
-  });
-
-  afterAll(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited(child);
-    }
-    await gateway?.close();
-    await catalog?.close();
-    redis?.disconnect();
-  });
-
-  it('joins the graph when its main.ts starts, and its field is served through the same gateway', async () => {
-    expect(subgraphsServed()).toEqual(['catalog']);
-    // The one topic creator learns the new topic from the subgraph's declaration.
-    const topics = await npmRun('topics');
-    expect(topics).toContain(`created  ${namespace}${NAME} (6 partitions, delete)`);
-    expect(topics).toContain(`created  ${namespace}${NAME}.dlq (1 partitions, delete)`);
-    expect(topics).toContain(`exists   ${namespace}orders (6 partitions, delete)`);
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(dir, 'main.ts')], {
-      cwd: ROOT,
-      env: { ...process.env, STREAMGRAPH_NAMESPACE: namespace, TASTING_NOTES_PORT: '0', GATEWAY_IDENTITY_SECRET: TEST_IDENTITY_SECRET, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (d: Buffer) => (childOutput += d.toString()));
-    await waitFor(
-      () => {
-        if (child!.exitCode !== null) throw new Error(`main.ts exited ${child!.exitCode}: ${childOutput}`);
-        return subgraphsServed().includes(NAME);
-      },
-      { what: `the gateway to compose ${NAME} in` },
-    );
-    // It announces itself before it prints its address, so the line may come a moment later.
-    await waitFor(() => /tasting-notes subgraph ready at http:\/\/127\.0\.0\.1:\d+\/graphql/.test(childOutput), { what: 'the ready line', timeoutMs: 10_000 });
-
-    const storeToken = signDevToken({ sub: 'store-1', roles: ['store'], secret: JWT_SECRET });
-    const recorded = await call(
-      `mutation { recordTastingNote(input: { storeId: "store-1", title: "Bright and nutty" }) { id title version store { id name } } }`,
-      storeToken,
-    );
-    expect(recorded.errors).toBeUndefined();
-    // store.name comes from the catalog: one mutation answered by two subgraphs.
-    expect(recorded.data.recordTastingNote).toMatchObject({ title: 'Bright and nutty', version: 1, store: { id: 'store-1', name: 'Corner' } });
-
-    const read = await call(`{ store(id: "store-1") { name tastingNotes(first: 5) { edges { node { id title } } pageInfo { hasNextPage } } } }`);
-    expect(read.errors).toBeUndefined();
-    expect(read.data.store).toEqual({
-      name: 'Corner',
-      tastingNotes: { edges: [{ node: { id: recorded.data.recordTastingNote.id, title: 'Bright and nutty' } }], pageInfo: { hasNextPage: false } },
-    });
-    const denied = await call(`mutation { recordTastingNote(input: { storeId: "store-1", title: "x" }) { id } }`, signDevToken({ sub: 'store-2', roles: ['store'], secret: JWT_SECRET }));
-    expect(denied.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-    // A contract violation on client input names the GraphQL field.
-    const tooLong = await call(`mutation { recordTastingNote(input: { storeId: "store-1", title: "${'x'.repeat(201)}" }) { id } }`, storeToken);
-    expect(tooLong.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.title' });
-
-    // The operations CLIs know its view and its dead-letter topic from the same declaration.
-    const lag = await npmRun('lag');
-    expect(lag).toContain(`${namespace}${NAME}.tastingNote (topic ${namespace}${NAME}, generation g0, 1 consumer): lag 0, last event `);
-    expect(lag).toContain(`${namespace}orders.orders (topic ${namespace}orders`);
-    const dlq = await npmRun('dlq', '--', 'list');
-    expect(dlq).toContain(`${namespace}${NAME}.dlq: empty`);
-    expect(dlq).toContain(`${namespace}orders.dlq: empty`);
-  });
-
-  it('leaves the graph when it stops (it deregisters), and the rest keeps serving', async () => {
-    child!.kill('SIGTERM');
-    expect(await exited(child!)).toBe(0);
-    await waitFor(() => !subgraphsServed().includes(NAME), { what: `${NAME} to leave the graph` });
-    const res = await call(`{ store(id: "store-1") { name } }`);
-    expect(res.errors).toBeUndefined();
-    expect(res.data).toEqual({ store: { name: 'Corner' } });
   });
 });
 

@@ -66,3 +66,65 @@ export function subgraphNames(name: string, entity?: string): SubgraphNames {
     entityWords: entityName.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase(),
   };
 }
+
+/** The entity another subgraph owns that the new subgraph adds fields to (`Product`, keyed by `id`). */
+export interface ExtendedNames {
+  /** `Product`. */
+  readonly type: string;
+  /** `product`: the start of the names below. */
+  readonly camel: string;
+  /** `product`: how messages and docs name one. */
+  readonly words: string;
+  /** `a product`, `an order`. */
+  readonly a: string;
+  /** `id`: its one key field in the graph. */
+  readonly keyField: string;
+  /** `ID` or `String`: the key field's GraphQL type. */
+  readonly keyType: string;
+  /** `productId`: the payload field, argument and record key naming one (the key field itself when it is not `id`, prefixed). */
+  readonly idField: string;
+  /** `knownProducts`: the view of the ones that exist, when a topic carries them. */
+  readonly knownView: string;
+}
+
+export function extendedNames(type: string, keyField: string, keyType: string): ExtendedNames {
+  const camel = type.charAt(0).toLowerCase() + type.slice(1);
+  const words = type.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return {
+    type,
+    camel,
+    words,
+    a: `${/^[aeiou]/.test(words) ? 'an' : 'a'} ${words}`,
+    keyField,
+    keyType,
+    idField: keyField === 'id' ? `${camel}Id` : keyField.startsWith(camel) ? keyField : `${camel}${capital(keyField)}`,
+    knownView: `known${type}s`,
+  };
+}
+
+/** The fields and types the new subgraph adds to the graph, named once for the templates and the clash checks. */
+export interface AddedNames {
+  /** `averageRating`: the mean score, on the extended type. */
+  readonly average: string;
+  /** `ratingCount`: how many, on the extended type. */
+  readonly count: string;
+  /** `ratings`: the list of the subgraph's own entities, on the extended type. */
+  readonly list: string;
+  /** `ratingsChanged`: the subscription to the extended entity's aggregate. */
+  readonly changed: string;
+  /** `recordRating`: the mutation. */
+  readonly record: string;
+  /** The subgraph's own types: `Rating`, `RatingEdge`, `RatingConnection`, `RecordRatingInput`. */
+  readonly types: readonly string[];
+}
+
+export function addedNames(n: SubgraphNames): AddedNames {
+  return {
+    average: `average${n.entity}`,
+    count: `${n.entityCamel}Count`,
+    list: n.camel,
+    changed: `${n.camel}Changed`,
+    record: `record${n.entity}`,
+    types: [n.entity, `${n.entity}Edge`, `${n.entity}Connection`, `Record${n.entity}Input`],
+  };
+}
