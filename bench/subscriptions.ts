@@ -10,7 +10,7 @@ import { composeSupergraph } from '../gateway/supergraph/compose';
 import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { createEventProducer, type EventProducer } from '../subgraphs/runtime/producer';
 import { redisFromEnv } from '../platform/redisConfig';
-import { readRegistry } from '../platform/registry';
+import { readSchemas } from '../platform/registry';
 import { createNamespace } from '../test/support/namespace';
 import { waitFor } from '../test/support/waitFor';
 import { startChild, type ChildHandle } from './gateway/childProcess';
@@ -142,7 +142,7 @@ async function composeFromRegistry(ns: string): Promise<string> {
   const redis = redisFromEnv();
   try {
     const entries = await waitFor(async () => {
-      const all = await readRegistry(redis, ns);
+      const all = await readSchemas(redis, ns);
       return all.length >= SUBGRAPHS.length ? all : null;
     }, { what: 'every subgraph in the registry' });
     const composition = composeSupergraph(entries);

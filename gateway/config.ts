@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { ConfigError } from '../platform/configError';
 import { envWholeNumber } from '../platform/envValues';
+import { operationWindowFromEnv } from '../platform/operationLog';
 import { debugErrorsFromEnv, identitySecretFromEnv, namespaceFromEnv } from '../platform/settings';
 import { authConfigFromEnv } from './authConfigFromEnv';
 import { limitsFromEnv } from './limitsFromEnv';
@@ -18,7 +19,7 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Omit
   const source = (env.SUPERGRAPH_SOURCE?.trim() || 'registry').toLowerCase();
   let supergraph: GatewayConfig['supergraph'];
   if (source === 'registry')
-    supergraph = { kind: 'registry', namespace: namespaceFromEnv(env), absenceWindowMs: int('REGISTRY_ABSENCE_MS', 60_000, 1000) };
+    supergraph = { kind: 'registry', namespace: namespaceFromEnv(env), absenceWindowMs: int('REGISTRY_ABSENCE_MS', 15_000, 1000), operationWindowMs: operationWindowFromEnv(env) };
   else if (source === 'file') supergraph = { kind: 'file', path: env.SUPERGRAPH_FILE?.trim() || DEFAULT_SUPERGRAPH_FILE };
   else throw new ConfigError(`SUPERGRAPH_SOURCE="${source}" is neither registry nor file`);
   const introspectionRaw = env.GATEWAY_INTROSPECTION?.trim().toLowerCase();

@@ -1,7 +1,8 @@
 // The gateway's Apollo Server plugin and error formatting: the safelist, operation resolution
 // (no unknown names, no subscriptions over HTTP), the operation limits, admitting documents into
 // the cache once within them, naming the operation for metrics, and the freshness and
-// consistency token extensions of every response.
+// consistency token extensions of every response, and errors that @apollo/gateway would leave
+// out of `errors`.
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { encodeConsistencyToken } from '../platform/consistency';
@@ -17,6 +18,8 @@ export interface GatewayPluginOptions {
   readonly limits: OperationLimits;
   readonly documents: AdmittedDocumentStore;
   readonly operationLabels: OperationLabels;
+  /** Told of every operation that passed validation and the limits (the registry's schema checks read them). */
+  readonly onServed?: (queryHash: string, operationName: string | null, text: string) => void;
 }
 
 export function createGatewayPlugin(opts: GatewayPluginOptions): ApolloServerPlugin<GatewayContext> {
@@ -27,7 +30,7 @@ export function createGatewayPlugin(opts: GatewayPluginOptions): ApolloServerPlu
           const refused = safelistRefusal(opts.safelist, queryHash, { http: { status: 403 } });
           if (refused) throw refused;
         },
-        async didResolveOperation({ document, operationName, request, schema, operation, contextValue }) {
+        async didResolveOperation({ document, operationName, request, schema, operation, contextValue, queryHash, source }) {
           if (!operation)
             throw new GraphQLError(
               request.operationName
@@ -48,17 +51,33 @@ export function createGatewayPlugin(opts: GatewayPluginOptions): ApolloServerPlu
           // Only now is the document known to be within every limit: keep it.
           opts.documents.admit(document);
           contextValue.metricLabels.operation = opts.operationLabels.labelOf(operationName);
+          opts.onServed?.(queryHash, operationName, source);
         },
         async willSendResponse({ response, contextValue }) {
           if (response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          const ext: Record<string, unknown> = { ...result.extensions };
+          const { valueCompletion, ...rest } = (result.extensions ?? {}) as Record<string, unknown>;
+          const ext: Record<string, unknown> = rest;
+          // @apollo/gateway reports a null in a non-null position (an entity a subgraph could not
+          // resolve, a subgraph returning null for a non-null field) only in this extension when
+          // no other error occurred, so the client sees data: null and no error. It belongs in errors.
+          if (Array.isArray(valueCompletion) && valueCompletion.length > 0)
+            result.errors = [...(result.errors ?? []), ...valueCompletion.map(nullViolation)];
           if (Object.keys(contextValue.freshness).length > 0) ext.freshness = contextValue.freshness;
           if (contextValue.written.length > 0) ext.consistencyToken = encodeConsistencyToken(contextValue.written);
-          if (Object.keys(ext).length > 0) result.extensions = ext;
+          result.extensions = Object.keys(ext).length > 0 ? ext : undefined;
         },
       };
     },
+  };
+}
+
+/** A value completion error of @apollo/gateway as a client error, with its path. */
+function nullViolation(e: { message?: unknown; path?: unknown }): GraphQLFormattedError {
+  return {
+    message: typeof e.message === 'string' ? e.message : 'a subgraph returned null for a non-null field',
+    ...(Array.isArray(e.path) ? { path: e.path as (string | number)[] } : {}),
+    extensions: { code: 'NON_NULL_VIOLATION' },
   };
 }
 

@@ -22,7 +22,8 @@ import { createGatewayMetrics, registerCacheGauges } from './gatewayMetrics';
 import { createGatewayPlugin, formatGatewayError } from './gatewayPlugin';
 import type { OperationLimits } from './limits';
 import type { SupergraphState } from './supergraph/registrySource';
-import { createSupergraphGateway } from './supergraph/supergraphGateway';
+import { createSupergraphGateway, type SupergraphGateway } from './supergraph/supergraphGateway';
+import { createOperationRecorder } from '../platform/operationLog';
 import { startSubscriptions, type SubscriptionStats } from './subscriptions/startSubscriptions';
 import type { SubscriptionLimits } from './subscriptions/subscriptionLimits';
 
@@ -35,7 +36,16 @@ export type SupergraphSource =
   /** A supergraph SDL given directly (tests). */
   | { readonly kind: 'sdl'; readonly sdl: string }
   /** Composed from the subgraphs that announce themselves in Redis, and hot-swapped. */
-  | { readonly kind: 'registry'; readonly namespace?: string; readonly absenceWindowMs?: number; readonly pollMs?: number };
+  | {
+      readonly kind: 'registry';
+      readonly namespace?: string;
+      readonly absenceWindowMs?: number;
+      readonly pollMs?: number;
+      /** How long served operations count for the registry's schema checks (REGISTRY_OPERATION_WINDOW_DAYS). */
+      readonly operationWindowMs?: number;
+      /** How often served operations are written to Redis. @default 10000 */
+      readonly operationFlushMs?: number;
+    };
 
 export interface GatewayConfig {
   /** @default 0 (a free port); the product's default is 4000 (see config.ts) */
@@ -97,9 +107,20 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
   const caches = createGatewayCaches(config.redis, config.cacheBudgets);
   // One keep-alive pool for all subgraph calls; connections are reused across requests.
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 });
-  const dataSource = (name: string, url: string) =>
-    new SubgraphDataSource({ name, url, timeoutMs: config.subgraphTimeoutMs ?? 10_000, agent, metrics: metrics.fetches });
-  const supergraph = createSupergraphGateway({
+  // Registry mode routes each call to a live instance of the subgraph (supergraph.router).
+  const dataSource = (name: string, url: string) => {
+    const router = supergraph.router;
+    return new SubgraphDataSource({
+      name,
+      url,
+      timeoutMs: config.subgraphTimeoutMs ?? 10_000,
+      agent,
+      metrics: metrics.fetches,
+      route: router ? () => router.pick(name)?.url ?? null : undefined,
+      onRefused: router ? (u) => router.markDown(u) : undefined,
+    });
+  };
+  const supergraph: SupergraphGateway = createSupergraphGateway({
     source: config.supergraph,
     redis: config.redis,
     logger,
@@ -108,6 +129,13 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
     metrics,
   });
   registerCacheGauges(metrics.registry, caches, supergraph.queryPlanBytes);
+  // Registry mode: what this gateway serves is what schema changes are checked against.
+  const source = config.supergraph;
+  const served =
+    source.kind === 'registry'
+      ? createOperationRecorder(config.redis, { namespace: source.namespace, windowMs: source.operationWindowMs, flushMs: source.operationFlushMs, logger })
+      : null;
+  const onServed = served ? (hash: string, name: string | null, text: string) => served.record(hash, name, text) : undefined;
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway: supergraph.gateway,
@@ -118,7 +146,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
     formatError: formatGatewayError(config.debugErrors ?? false),
     plugins: [
       ...offlinePlugins<GatewayContext>(),
-      createGatewayPlugin({ safelist: config.safelist, limits: config.limits, documents: caches.documents, operationLabels: createOperationLabels() }),
+      createGatewayPlugin({ safelist: config.safelist, limits: config.limits, documents: caches.documents, operationLabels: createOperationLabels(), onServed }),
     ],
   });
   const httpServer = createGatewayHttpServer({
@@ -143,6 +171,8 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
     limits: config.limits,
     subscriptionLimits: config.subscriptionLimits,
     retryUnavailableMs: config.subscriptionRetryMs,
+    routeWs: supergraph.router ? (name) => supergraph.router!.pick(name)?.wsUrl ?? null : undefined,
+    onServed,
     dataSource,
     caches: { documents: caches.subscriptionDocuments, plans: caches.subscriptionPlans },
     metrics,
@@ -164,6 +194,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
       (closing ??= (async () => {
         await subscriptions.close();
         await httpServer.close();
+        await served?.close();
         await agent.close();
       })()),
   };

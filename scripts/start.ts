@@ -123,7 +123,11 @@ async function main() {
     if (!(await waitReady(supervised, port))) notRunning.push(supervised.name);
   };
   const declared = productSubgraphs();
-  const subgraphs = declared.map((s) => ({ s, supervised: run(s.name, `subgraphs/${s.name}/main.ts`, [], { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }) }));
+  const subgraphs = declared.map((s) => ({ s, supervised: run(s.name, `subgraphs/${s.name}/main.ts`, [], {
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // Locally, an edited SDL takes effect on restart (still through the schema checks).
+      SUBGRAPH_PUBLISH_ON_START: process.env.SUBGRAPH_PUBLISH_ON_START ?? 'always',
+    }) }));
   await Promise.all(subgraphs.map(({ s, supervised }) => ready(supervised, Number(process.env[s.portVariable] ?? s.port))));
   // Ctrl-C while waiting: start nothing new, stop() is already taking everything down.
   if (stopping) return;

@@ -12,7 +12,7 @@ import { startGateway, type GatewayHandle } from '../gateway/server';
 import { signDevToken } from '../gateway/token';
 import type { Identity } from '../platform/identity';
 import { createLogger } from '../platform/logger';
-import { announceSubgraph, type Announcement } from '../platform/registry';
+import { announceSubgraph, type Announcement } from '../platform/announceSubgraph';
 import { startSubgraphServer, type SubgraphServerHandle } from '../subgraphs/runtime/subgraphServer';
 import { testGatewayConfig } from './support/gatewayConfig';
 import { TEST_IDENTITY_SECRET } from './support/graphqlClient';

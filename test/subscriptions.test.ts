@@ -15,7 +15,7 @@ import { signDevToken } from '../gateway/token';
 import { startCatalogSubgraph } from '../subgraphs/catalog';
 import { startCustomersSubgraph } from '../subgraphs/customers';
 import { createLogger } from '../platform/logger';
-import { announceSubgraph, type Announcement } from '../platform/registry';
+import { announceSubgraph, type Announcement } from '../platform/announceSubgraph';
 import type { SubgraphHandle } from '../subgraphs/runtime/startSubgraph';
 import { startSubgraphServer, type SubgraphServerHandle } from '../subgraphs/runtime/subgraphServer';
 import { Registry } from 'prom-client';

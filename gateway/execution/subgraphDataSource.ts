@@ -10,6 +10,7 @@ import { CONSISTENCY_HEADER } from '../../platform/consistency';
 import { IDENTITY_HEADER } from '../../platform/identity';
 import type { WrittenAt } from '../../platform/consistency';
 import type { GatewayContext } from './context';
+import { unavailableErrors } from './unavailableErrors';
 
 export interface SubgraphFetchMetrics {
   readonly duration: Histogram<'subgraph' | 'outcome'>;
@@ -22,7 +23,24 @@ export interface SubgraphDataSourceOptions {
   readonly timeoutMs: number;
   readonly agent: Agent;
   readonly metrics: SubgraphFetchMetrics;
+  /**
+   * Registry mode: the URL of a live instance to call now, or null when none runs. Without it,
+   * `url` is called (a static supergraph).
+   */
+  readonly route?: () => string | null;
+  /** A connection to `url` was refused (its process is gone): route elsewhere for a while. */
+  readonly onRefused?: (url: string) => void;
 }
+
+/** Thrown before any request is made when no instance of the subgraph runs. */
+class NoInstanceError extends Error {
+  readonly code = 'NO_INSTANCE';
+}
+
+// Only errors that prove the request never reached a process may be retried on another instance.
+const CONNECT_REFUSED = new Set(['ECONNREFUSED', 'EHOSTUNREACH']);
+
+type GatewayGraphQLResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly name: string;
@@ -32,19 +50,36 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     // undici's request() rather than its WHATWG fetch(): the same pooled connections at a
     // fraction of the CPU per call, which is most of what a gateway spends. The response
     // offers what RemoteGraphQLDataSource reads: ok, status, url, headers.get, json, text.
+    const send = (url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) =>
+      request(url, {
+        method: (init.method ?? 'POST') as Dispatcher.HttpMethod,
+        headers: init.headers,
+        body: init.body,
+        dispatcher: opts.agent,
+        // A slow subgraph costs its own fields, not the whole response.
+        headersTimeout: opts.timeoutMs,
+        bodyTimeout: opts.timeoutMs,
+      });
+    /** Routed: a live instance, and once more another one if the first refused the connection (the request never reached it). */
+    const routedSend = async (init: Parameters<typeof send>[1]) => {
+      for (let attempt = 1; ; attempt++) {
+        const target = opts.route!();
+        if (target === null) throw new NoInstanceError(`subgraph ${opts.name} has no running instance`);
+        try {
+          return await send(target, init);
+        } catch (e) {
+          const code = (e as { code?: string }).code ?? '';
+          if (!CONNECT_REFUSED.has(code)) throw e;
+          opts.onRefused?.(target);
+          if (attempt >= 2) throw e;
+        }
+      }
+    };
     const fetcher = (async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => {
       const started = process.hrtime.bigint();
       const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
       try {
-        const res = await request(url, {
-          method: (init.method ?? 'POST') as Dispatcher.HttpMethod,
-          headers: init.headers,
-          body: init.body,
-          dispatcher: opts.agent,
-          // A slow subgraph costs its own fields, not the whole response.
-          headersTimeout: opts.timeoutMs,
-          bodyTimeout: opts.timeoutMs,
-        });
+        const res = await (opts.route ? routedSend(init) : send(url, init));
         const ok = res.statusCode >= 200 && res.statusCode < 300;
         opts.metrics.duration.observe({ subgraph: opts.name, outcome: ok ? 'ok' : 'error' }, elapsed());
         return {
@@ -73,6 +108,20 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     super({ url: opts.url, fetcher });
     this.name = opts.name;
     this.metrics = opts.metrics;
+  }
+
+  /**
+   * An unavailable subgraph answers like a subgraph that returned errors: one per field or
+   * entity the fetch would have filled, with its path and `serviceName`, so the rest of the
+   * response arrives and clients see which fields are missing. Other failures stay thrown.
+   */
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    try {
+      return await super.process(options);
+    } catch (e) {
+      if (!(e instanceof GraphQLError) || e.extensions.code !== 'SUBGRAPH_UNAVAILABLE') throw e;
+      return { errors: unavailableErrors({ query: options.request.query, document: 'document' in options ? options.document : undefined, variables: options.request.variables }, e.message, e.extensions) };
+    }
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {

@@ -37,6 +37,10 @@ export interface SubscriptionsOptions {
   readonly limits: OperationLimits;
   readonly subscriptionLimits?: Partial<SubscriptionLimits>;
   readonly retryUnavailableMs?: number;
+  /** Registry mode: the graphql-ws URL of a live instance of a subgraph. */
+  readonly routeWs?: (serviceName: string) => string | null;
+  /** Told of every operation that passed the checks (the registry's schema checks read them). */
+  readonly onServed?: (queryHash: string, operationName: string | null, text: string) => void;
   /** How each subgraph is called for rest fetches. */
   readonly dataSource: (name: string, url: string) => GraphQLDataSource;
   readonly caches: { readonly documents: BoundedCache<DocumentNode>; readonly plans: BoundedCache<SubscriptionPlan> };
@@ -95,6 +99,7 @@ export function startSubscriptions(opts: SubscriptionsOptions): Subscriptions {
     logger,
     serviceMapFor: (plan) => serviceMapFor(plan.supergraph),
     retryUnavailableMs: opts.retryUnavailableMs,
+    routeWs: opts.routeWs,
     metrics: metrics.hub,
   });
   const clientServer = startClientServer({
@@ -110,7 +115,9 @@ export function startSubscriptions(opts: SubscriptionsOptions): Subscriptions {
     checkOperation: (queryText, document, operationName, variables) => {
       const refused = opts.safelist && safelistRefusal(opts.safelist, operationHash(queryText));
       if (refused) return [refused];
-      return checkLimits(planner!.apiSchema, document, operationName, variables, opts.limits);
+      const errors = checkLimits(planner!.apiSchema, document, operationName, variables, opts.limits);
+      if (errors.length === 0) opts.onServed?.(operationHash(queryText), operationName ?? null, queryText);
+      return errors;
     },
     executeOperation: async (request, identity) => {
       const context = createGatewayContext(randomUUID(), identity, signIdentity(identity, identitySecret));

@@ -59,6 +59,8 @@ export interface SubscriptionHubOptions {
    * @default 15000
    */
   readonly retryUnavailableMs?: number;
+  /** Registry mode: the graphql-ws URL of a live instance of a subgraph (null: none runs; the published URL is tried). */
+  readonly routeWs?: (serviceName: string) => string | null;
 }
 
 export interface SubscriptionHub {
@@ -101,7 +103,7 @@ export function createSubscriptionHub(opts: SubscriptionHubOptions): Subscriptio
       for (const name of plan.primary.variableUsages) if (name in variables) upstreamVariables[name] = variables[name];
       opts.metrics.upstream.inc();
       this.stopUpstream = opts.pool.subscribe(
-        plan.supergraph.wsUrlOf(plan.primary.serviceName),
+        opts.routeWs?.(plan.primary.serviceName) ?? plan.supergraph.wsUrlOf(plan.primary.serviceName),
         { query: plan.primary.operation, operationName: plan.primary.operationName, variables: upstreamVariables, identity: request.identity },
         {
           next: (result) => this.onEvent(result),

@@ -1,27 +1,3 @@
-// Composes subgraph SDLs into a supergraph with Apollo's composition, returning either the
-// supergraph SDL or the composition errors (the caller keeps its last good supergraph).
-import { composeServices } from '@apollo/composition';
-import { parse } from 'graphql';
-
-export interface SubgraphSource {
-  readonly name: string;
-  /** Where the gateway reaches the subgraph over HTTP. */
-  readonly url: string;
-  readonly sdl: string;
-}
-
-export type Composition = { readonly ok: true; readonly supergraphSdl: string } | { readonly ok: false; readonly errors: string[] };
-
-export function composeSupergraph(subgraphs: readonly SubgraphSource[]): Composition {
-  let services;
-  try {
-    services = [...subgraphs]
-      .sort((a, b) => a.name.localeCompare(b.name))
-      .map((s) => ({ name: s.name, url: s.url, typeDefs: parse(s.sdl) }));
-  } catch (e) {
-    return { ok: false, errors: [`a subgraph SDL does not parse: ${(e as Error).message}`] };
-  }
-  const result = composeServices(services);
-  if (result.errors) return { ok: false, errors: result.errors.map((e) => e.message) };
-  return { ok: true, supergraphSdl: result.supergraphSdl };
-}
+// Composition lives in the platform (publishing checks with it before anything reaches the
+// graph); the gateway and tools that imported it from here keep working.
+export { composeSupergraph, type Composition, type SubgraphSource } from '../../platform/composeSupergraph';

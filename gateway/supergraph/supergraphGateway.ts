@@ -7,6 +7,7 @@ import type { Counter, Gauge } from 'prom-client';
 import { apolloLogger } from '../../platform/apolloServerOptions';
 import type { Logger } from '../../platform/logger';
 import type { SupergraphSource } from '../server';
+import type { InstanceRouter } from './instanceRouter';
 import { createRegistrySource, type RegistrySource, type SupergraphState } from './registrySource';
 
 export interface SupergraphGatewayOptions {
@@ -30,6 +31,8 @@ export interface SupergraphGateway {
   refresh(): Promise<void>;
   /** Bytes the query plan store holds, by its own estimate. */
   queryPlanBytes(): number;
+  /** Registry mode: where each subgraph's requests go (its live instances); null with a static supergraph. */
+  readonly router: InstanceRouter | null;
 }
 
 export function createSupergraphGateway(opts: SupergraphGatewayOptions): SupergraphGateway {
@@ -70,6 +73,7 @@ export function createSupergraphGateway(opts: SupergraphGatewayOptions): Supergr
     state: () => registrySource?.state() ?? { phase: 'static' },
     refresh: () => registrySource?.refresh() ?? Promise.resolve(),
     queryPlanBytes: () => queryPlanStoreBytes(gateway),
+    router: registrySource?.router ?? null,
   };
 }
 

@@ -5,7 +5,7 @@ import { printSubgraphSchema } from '@apollo/subgraph';
 import type DataLoader from 'dataloader';
 import type { GraphQLSchema } from 'graphql';
 import { ConfigError } from '../../platform/configError';
-import { announceSubgraph } from '../../platform/registry';
+import { announceSubgraph, type PublishOnStart } from '../../platform/announceSubgraph';
 import type { Identity } from '../../platform/identity';
 import type { StateOf, SubgraphDeclaration, ViewDeclarations } from './declaration';
 import { createSubgraphRuntime, type SubgraphRuntime, type SubgraphRuntimeConfig, type View } from './subgraphRuntime';
@@ -33,8 +33,10 @@ export interface SubgraphOptions extends Omit<SubgraphRuntimeConfig, 'name'> {
   readonly identitySecret: string;
   /** Stack traces in error responses (GATEWAY_DEBUG_ERRORS). @default false */
   readonly debugErrors?: boolean;
-  /** Announce in the registry for the gateway's registry mode. @default true */
+  /** Register this instance (and publish its schema per `publishOnStart`) for the gateway's registry mode. @default true */
   readonly register?: boolean;
+  /** When this instance publishes its schema at start (SUBGRAPH_PUBLISH_ON_START). @default 'first' */
+  readonly publishOnStart?: PublishOnStart;
   /** The URL the gateway should use, when it is not the one listened on (SUBGRAPH_ADVERTISED_URL). */
   readonly advertisedUrl?: string;
 }
@@ -108,8 +110,9 @@ export async function startSubgraph<V extends ViewDeclarations>(
       awaitPositions: (positions, timeoutMs) => runtime.awaitPositions(positions, timeoutMs),
       freshness: () => runtime.freshness(),
     });
-    // Registry mode: the gateway composes whatever is announced, so a new subgraph joins the
-    // graph without a gateway redeploy.
+    // Registry mode: the instance registers for routing; on its subgraph's first start it also
+    // publishes the schema, so a new subgraph joins the graph without a gateway redeploy. Its
+    // schema stays in the graph when this instance stops (close only deregisters the instance).
     const announcement =
       opts.register === false
         ? null
@@ -121,7 +124,7 @@ export async function startSubgraph<V extends ViewDeclarations>(
               wsUrl: (opts.advertisedUrl ?? server.url).replace(/^http/, 'ws'),
               sdl: printSubgraphSchema(schema),
             },
-            { namespace: runtime.namespace },
+            { namespace: runtime.namespace, publish: opts.publishOnStart, logger: runtime.logger },
           );
     let closing: Promise<void> | undefined;
     return {

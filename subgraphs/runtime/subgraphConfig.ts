@@ -1,10 +1,12 @@
 // Settings every subgraph process reads from its environment, checked at start.
 import { fetchSettingsFromEnv } from '../../platform/kafkaConfig';
-import { envWholeNumber } from '../../platform/envValues';
+import { PUBLISH_ON_START_VALUES, type PublishOnStart } from '../../platform/announceSubgraph';
+import { ConfigError } from '../../platform/configError';
+import { envValue, envWholeNumber } from '../../platform/envValues';
 import { debugErrorsFromEnv, identitySecretFromEnv, namespaceFromEnv } from '../../platform/settings';
 import type { SubgraphOptions } from './startSubgraph';
 
-/** A subgraph's options from `<NAME>_PORT`, `SUBGRAPH_HOST`, `STREAMGRAPH_NAMESPACE`, `GATEWAY_IDENTITY_SECRET`, `GATEWAY_DEBUG_ERRORS`, `READY_MAX_LAG`, `WRITE_TIMEOUT_MS`, `KAFKA_SESSION_TIMEOUT_MS`. */
+/** A subgraph's options from `<NAME>_PORT`, `SUBGRAPH_HOST`, `STREAMGRAPH_NAMESPACE`, `GATEWAY_IDENTITY_SECRET`, `GATEWAY_DEBUG_ERRORS`, `READY_MAX_LAG`, `WRITE_TIMEOUT_MS`, `KAFKA_SESSION_TIMEOUT_MS`, `SUBGRAPH_PUBLISH_ON_START`. */
 export function subgraphOptionsFromEnv(portVariable: string, defaultPort: number, env: NodeJS.ProcessEnv = process.env): SubgraphOptions {
   const int = (name: string, fallback: number) => envWholeNumber(env, name, fallback);
   return {
@@ -20,5 +22,14 @@ export function subgraphOptionsFromEnv(portVariable: string, defaultPort: number
     fetch: fetchSettingsFromEnv(env),
     namespace: namespaceFromEnv(env),
     advertisedUrl: env.SUBGRAPH_ADVERTISED_URL?.trim() || undefined,
+    publishOnStart: publishOnStartFromEnv(env),
   };
+}
+
+/** SUBGRAPH_PUBLISH_ON_START: first (default), always or never. */
+export function publishOnStartFromEnv(env: NodeJS.ProcessEnv = process.env): PublishOnStart {
+  const raw = envValue(env, 'SUBGRAPH_PUBLISH_ON_START')?.toLowerCase() ?? 'first';
+  if (!(PUBLISH_ON_START_VALUES as readonly string[]).includes(raw))
+    throw new ConfigError(`SUBGRAPH_PUBLISH_ON_START="${raw}" is not one of ${PUBLISH_ON_START_VALUES.join(', ')}`);
+  return raw as PublishOnStart;
 }

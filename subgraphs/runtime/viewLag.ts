@@ -59,15 +59,16 @@ export function partitionLag(checkpoint: number | null, logStart: number, logEnd
   return { lag: Math.max(0, logEnd - next), ahead: next > logEnd };
 }
 
-interface Meta {
+/** What a partition's meta key keeps beside its checkpoint: freshness that survives restarts. */
+export interface PartitionMeta {
   lastEventAt: string | null;
   appliedAt: number | null;
 }
 
-function parseMeta(raw: string | null): Meta {
+export function parseMeta(raw: string | null): PartitionMeta {
   if (raw === null) return { lastEventAt: null, appliedAt: null };
   try {
-    const m = JSON.parse(raw) as Partial<Meta>;
+    const m = JSON.parse(raw) as Partial<PartitionMeta>;
     return {
       lastEventAt: typeof m.lastEventAt === 'string' ? m.lastEventAt : null,
       appliedAt: typeof m.appliedAt === 'number' ? m.appliedAt : null,

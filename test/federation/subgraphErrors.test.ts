@@ -27,6 +27,7 @@ type Ref = Record<string, any>;
 let products: FixtureSubgraph;
 let reviews: FixtureSubgraph;
 let inventory: FixtureSubgraph;
+let ratings: FixtureSubgraph;
 let hanging: { url: string; close(): Promise<void> };
 let badGateway: { url: string; close(): Promise<void> };
 /** Requests that reached the hanging server: proves the gateway tried before giving up. */
@@ -90,6 +91,15 @@ beforeAll(async () => {
       Product: { __resolveReference: (ref: Ref) => ({ upc: ref.upc, inStock: true, stockLevel: 3 }) },
     },
   );
+  // Knows no ratings for p2: its _entities answer holds null there, without an error.
+  ratings = await startFixtureSubgraph(
+    'ratings',
+    /* GraphQL */ `
+      ${federation('@key')}
+      type Product @key(fields: "upc") { upc: ID! stars: Int! }
+    `,
+    { Product: { __resolveReference: (ref: Ref) => (ref.upc === 'p2' ? null : { upc: ref.upc, stars: 4 }) } },
+  );
   // Accepts the request and never answers.
   hanging = await startStubServer((req) => void hangingRequests.push(req));
   badGateway = await startStubServer((_req, res) => {
@@ -97,7 +107,7 @@ beforeAll(async () => {
     res.end('<html><body>502 Bad Gateway</body></html>');
   });
   fed = await startFederation(
-    [products, reviews, inventory, { name: 'shipping', url: hanging.url, sdl: SHIPPING_SDL }, { name: 'pricing', url: badGateway.url, sdl: PRICING_SDL }],
+    [products, reviews, inventory, ratings, { name: 'shipping', url: hanging.url, sdl: SHIPPING_SDL }, { name: 'pricing', url: badGateway.url, sdl: PRICING_SDL }],
     { subgraphTimeoutMs: SUBGRAPH_TIMEOUT_MS },
   );
   // Composed with its real URL, then gone: nothing listens on that port any more.
@@ -105,7 +115,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await closeAll(fed, products, reviews, inventory, hanging, badGateway);
+  await closeAll(fed, products, reviews, inventory, ratings, hanging, badGateway);
 });
 
 type Errors = NonNullable<GraphQLResponse['errors']>;
@@ -140,6 +150,17 @@ describe('a subgraph resolver that throws', () => {
       path: ['latestReview'],
       extensions: { serviceName: 'reviews' },
     });
+  });
+});
+
+describe('a subgraph that answers null for an entity', () => {
+  it('reports the null in a non-null position in errors with its path, not only in an extension', async () => {
+    const res = await fed.query(`{ product(upc: "p2") { name stars } }`);
+    expect(res.status).toBe(200);
+    expect(res.data).toEqual({ product: null });
+    expect(res.errors).toEqual([expect.objectContaining({ path: ['product', 'stars'], extensions: expect.objectContaining({ code: 'NON_NULL_VIOLATION' }) })]);
+    expect(res.errors![0].message).toMatch(/Product\.stars/);
+    expect(res.extensions?.valueCompletion).toBeUndefined();
   });
 });
 

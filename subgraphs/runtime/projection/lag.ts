@@ -6,6 +6,7 @@ import type { Logger } from '../../../platform/logger';
 import type { GenerationWatch } from '../generation';
 import { partitionKeys } from '../keys';
 import { PartitionStatsRecorder, type PartitionStats } from '../partitionStats';
+import { parseMeta } from '../viewLag';
 import { parseCheckpoint, type LogBounds } from './checkpoints';
 
 export interface LagMeter {
@@ -42,7 +43,11 @@ export async function startLagMeter(opts: LagMeterOptions): Promise<LagMeter> {
     const bounds = await logBounds();
     const gen = opts.generation.current();
     const partitions = [...bounds.keys()];
-    const cps = await Promise.all(partitions.map((p) => redis.get(partitionKeys(view, gen, topic, p).checkpoint)));
+    const keys = partitions.map((p) => partitionKeys(view, gen, topic, p));
+    const [cps, metas] = await Promise.all([
+      Promise.all(keys.map((k) => redis.get(k.checkpoint))),
+      Promise.all(keys.map((k) => redis.get(k.meta))),
+    ]);
     partitions.forEach((p, i) => {
       const s = stats[p];
       if (!s) return;
@@ -50,6 +55,11 @@ export async function startLagMeter(opts: LagMeterOptions): Promise<LagMeter> {
       s.highWatermark = b.end;
       s.lowWatermark = b.start;
       s.checkpoint = parseCheckpoint(view, p, cps[i]);
+      // A restarted process has applied nothing yet, but the view has: its freshness is the
+      // time kept with the checkpoint, not "never".
+      const meta = parseMeta(metas[i]);
+      if (s.lastEventAt === null) s.lastEventAt = meta.lastEventAt;
+      if (s.lastAppliedAt === null) s.lastAppliedAt = meta.appliedAt;
     });
     return stats.map((s) => s.snapshot());
   };
