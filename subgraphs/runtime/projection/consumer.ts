@@ -70,15 +70,23 @@ export function createViewConsumer(opts: ViewConsumerOptions): ViewConsumer {
     const cps = await Promise.all(partitions.map((p) => redis.get(partitionKeys(view, gen, topic, p).checkpoint)));
     // Log ends read after the checkpoints: whatever any instance applied by then is below them.
     const bounds = await opts.lag.logBounds();
+    const rebuilt: Array<{ partition: number; checkpoint: number; logEnd: number; dropped: number }> = [];
     for (const [i, partition] of partitions.entries()) {
       const logBounds = bounds.get(partition) ?? { start: 0, end: 0 };
       const at = resumePoint(view, partition, parseCheckpoint(view, partition, cps[i]), logBounds);
       if (at.kind === 'ahead') {
         const dropped = await deleteMatching(redis, partitionPattern(view, gen, topic, partition));
-        log.error({ partition, checkpoint: at.checkpoint, logEnd: logBounds.end, dropped }, 'view is ahead of its topic (topic recreated?); rebuilding this partition');
+        rebuilt.push({ partition, checkpoint: at.checkpoint, logEnd: logBounds.end, dropped });
       }
       seek(partition, at.kind === 'at' ? at.offset : at.from);
     }
+    // One line per view, not per partition: the usual cause is harmless (a Redis that kept views
+    // from an earlier run while Kafka started empty) and the view repairs itself.
+    if (rebuilt.length > 0)
+      log.warn(
+        { partitions: rebuilt.map((r) => r.partition), keysDropped: rebuilt.reduce((a, r) => a + r.dropped, 0), example: rebuilt[0] },
+        'view is ahead of its topic (the topic was recreated, or Redis kept views from an earlier run while Kafka started empty); rebuilding those partitions from the log',
+      );
   };
   const seekAssigned = () => withRetries(retry, SEEK_STEP, () => seekToCheckpoints(assigned));
   generation.onChange(() => void seekAssigned());
