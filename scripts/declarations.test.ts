@@ -1,7 +1,7 @@
 // The CLIs' view of the subgraphs: every declaration under subgraphs/, in port order, and the
 // topics and views they declare, each once.
 import os from 'node:os';
-import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, CUSTOMERS_TOPIC, defineTopic, ORDERS_TOPIC } from '../schema/events';
+import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_CDC_TOPIC, CUSTOMERS_TOPIC, defineTopic, ORDERS_TOPIC } from '../schema/events';
 import { ConfigError } from '../platform/configError';
 import { declaredTopics, declaredTopicSpecs, declaredViews, findView, subgraphDeclarations, viewNames } from './declarations';
 
@@ -12,7 +12,7 @@ it('finds the subgraphs by their declarations, with their ports, topics and view
     ['catalog', 4002, 'CATALOG_PORT'],
     ['orders', 4003, 'ORDERS_PORT'],
   ]);
-  expect(declaredTopics(declarations).slice(0, 4)).toEqual([CUSTOMERS_TOPIC, CATALOG_PRODUCTS_TOPIC, CATALOG_INVENTORY_TOPIC, ORDERS_TOPIC]);
+  expect(declaredTopics(declarations).slice(0, 4)).toEqual([CUSTOMERS_TOPIC, CATALOG_PRODUCTS_CDC_TOPIC, CATALOG_INVENTORY_TOPIC, ORDERS_TOPIC]);
   const specs = declaredTopicSpecs(declarations).map((s) => s.name);
   expect(specs).toEqual(expect.arrayContaining(['orders', 'orders.dlq', 'catalog.inventory.dlq']));
   expect(new Set(specs).size).toBe(specs.length);

@@ -1,8 +1,14 @@
-// CLI for the local infrastructure: `up` starts Kafka + Redis and creates the topics, `down` stops what up started, `status` reports.
+// CLI for the local infrastructure: `up` starts Kafka, Redis, PostgreSQL (the catalog database) and
+// Kafka Connect (Debezium) and creates the topics, `down` stops what up started, `status` reports,
+// `reset` also drops the catalog's replication slots and connectors and deletes the local data.
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_CONNECT_URL, detachedConnectPid, isConnectReachable, startConnectWorker, stopConnectWorker } from '../infra/connect';
 import { detachedKafkaPid, isKafkaReachable, startKafkaBroker, stopKafkaBroker } from '../infra/kafka';
+import { DEFAULTS as POSTGRES, dropReplicationSlots, ensureDatabase, isPostgresReachable, localPostgresUrl, runningPid, startPostgres, stopPostgres } from '../infra/postgres';
+import { catalogSourceFromEnv } from '../subgraphs/catalog/catalogSource';
+import { connectorStatus, deleteConnector, listConnectors } from '../subgraphs/catalog/cdcConnector';
 import { detachedRedisPid, ensureRedis, isRedisReachable, redactUrl, stopRedisServer } from '../infra/redis';
 import { ensureTopics } from '../infra/topics';
 import { namespacedTopicSpecs } from './declarations';
@@ -10,7 +16,7 @@ import { createKafka, kafkaConfigFromEnv, replicationFactorFromEnv } from '../pl
 import { checkRedis, parseRedisEnv, redisFromEnv } from '../platform/redisConfig';
 import { namespaceFromEnv } from '../platform/settings';
 
-const USAGE = 'usage: tsx scripts/infra.ts up | down | status';
+const USAGE = 'usage: tsx scripts/infra.ts up | down | status | reset';
 const RUN_DIR = path.resolve(__dirname, '..', '.run');
 
 async function up(): Promise<void> {
@@ -32,8 +38,9 @@ async function up(): Promise<void> {
     const broker = await startKafkaBroker({ detached: true });
     line('kafka', `started at ${broker.brokers.join(',')} in ${seconds(started)} (pid ${broker.pid}, log ${rel(broker.logFile)})`);
   }
+  await Promise.all([upPostgres(), upConnect(Array.isArray(kafkaConfig.brokers) ? kafkaConfig.brokers : where.split(','))]);
   // From now on the running services are infra up's: a later test teardown must not stop them.
-  for (const marker of ['kafka.started-by-tests', 'redis.started-by-tests']) fs.rmSync(path.join(RUN_DIR, marker), { force: true });
+  for (const marker of ['kafka', 'redis', 'postgres', 'connect']) fs.rmSync(path.join(RUN_DIR, `${marker}.started-by-tests`), { force: true });
 
   if (redisEnv.kind === 'cluster') {
     const client = redisFromEnv(process.env, { lazyConnect: true });
@@ -60,7 +67,44 @@ async function up(): Promise<void> {
   }
 }
 
+/** The catalog database: CATALOG_DATABASE_URL, else the project's own cluster and its `catalog` database. */
+async function upPostgres(): Promise<void> {
+  if (process.env.CATALOG_DATABASE_URL) {
+    const { databaseUrl } = catalogSourceFromEnv();
+    if (!(await isPostgresReachable(databaseUrl, 10_000)))
+      throw new Error(`the catalog database at CATALOG_DATABASE_URL is not reachable; start it or unset CATALOG_DATABASE_URL to run a local PostgreSQL`);
+    line('postgres', 'reachable at CATALOG_DATABASE_URL');
+    return;
+  }
+  const started = Date.now();
+  const pg = await startPostgres();
+  const created = await ensureDatabase(pg.url, 'catalog');
+  line(
+    'postgres',
+    `${pg.alreadyRunning ? 'already running' : `started in ${seconds(started)}`} at 127.0.0.1:${pg.port} (pid ${runningPid() ?? '?'}, log ${rel(pg.logFile)})${created ? ', database catalog created' : ''}`,
+  );
+}
+
+/** Kafka Connect with Debezium: KAFKA_CONNECT_URL, else a worker of the project's own. */
+async function upConnect(brokers: string[]): Promise<void> {
+  const external = process.env.KAFKA_CONNECT_URL;
+  if (external) {
+    if (!(await isConnectReachable(external, 10_000)))
+      throw new Error(`Kafka Connect at KAFKA_CONNECT_URL=${external} is not reachable; start it or unset KAFKA_CONNECT_URL to run a local worker`);
+    line('connect', `reachable at ${external} (KAFKA_CONNECT_URL)`);
+    return;
+  }
+  const started = Date.now();
+  const worker = await startConnectWorker({ brokers, detached: true });
+  line('connect', `${worker.alreadyRunning ? 'already running' : `started in ${seconds(started)}`} at ${worker.url} (pid ${worker.pid}, log ${rel(worker.logFile)})`);
+}
+
 async function down(): Promise<void> {
+  // Connect first: a worker stopped cleanly flushes its offsets, so nothing is re-sent later.
+  const connectPid = detachedConnectPid();
+  line('connect', (await stopConnectWorker()) ? `stopped (pid ${connectPid})` : 'no Connect worker started by infra up is running');
+  const pgPid = runningPid();
+  line('postgres', (await stopPostgres()) ? `stopped (pid ${pgPid})` : 'no PostgreSQL started by infra up is running');
   const kafkaPid = detachedKafkaPid();
   line('kafka', (await stopKafkaBroker()) ? `stopped (pid ${kafkaPid})` : 'no broker started by infra up is running');
   const redisPid = detachedRedisPid();
@@ -88,11 +132,55 @@ async function status(): Promise<boolean> {
   }
   const redisPid = detachedRedisPid();
   line('redis', `${redisUp ? 'reachable' : 'not reachable'} at ${redactUrl(redisEnv.url)}${redisPid ? ` (pid ${redisPid})` : ''}`);
-  return kafkaUp && redisUp;
+  const ok = kafkaUp && redisUp && (await statusPostgres()) && (await statusConnect());
+  return ok;
+}
+
+async function statusPostgres(): Promise<boolean> {
+  const { databaseUrl } = catalogSourceFromEnv();
+  const up = await isPostgresReachable(databaseUrl, 3_000);
+  const pid = process.env.CATALOG_DATABASE_URL ? undefined : runningPid();
+  line('postgres', `${up ? 'reachable' : 'not reachable'} at ${process.env.CATALOG_DATABASE_URL ? 'CATALOG_DATABASE_URL' : `127.0.0.1:${POSTGRES.port} (catalog database)`}${pid ? ` (pid ${pid})` : ''}`);
+  return up;
+}
+
+async function statusConnect(): Promise<boolean> {
+  const { connectUrl } = catalogSourceFromEnv();
+  const up = await isConnectReachable(connectUrl, 3_000);
+  const pid = process.env.KAFKA_CONNECT_URL ? undefined : detachedConnectPid();
+  line('connect', `${up ? 'reachable' : 'not reachable'} at ${connectUrl}${pid ? ` (pid ${pid})` : ''}`);
+  if (!up) return false;
+  for (const name of await listConnectors(connectUrl)) {
+    const s = await connectorStatus(connectUrl, name);
+    line('', `connector ${name}: ${s.state}, tasks ${s.tasks.map((t) => `${t.id} ${t.state}`).join(', ') || 'none'}`);
+  }
+  return true;
+}
+
+/**
+ * A clean slate for the local stack: the catalog connectors are deleted and their replication
+ * slots dropped (a slot left behind holds WAL forever), everything is stopped, and the local
+ * broker's and database's data are deleted. External clusters (the settings) are left alone.
+ */
+async function reset(): Promise<void> {
+  const connectUrl = process.env.KAFKA_CONNECT_URL ?? DEFAULT_CONNECT_URL;
+  if (!process.env.KAFKA_CONNECT_URL && (await isConnectReachable(connectUrl, 3_000))) {
+    for (const name of (await listConnectors(connectUrl)).filter((n) => n.endsWith('catalog-products-cdc'))) {
+      await deleteConnector(connectUrl, name);
+      line('connect', `connector ${name} deleted`);
+    }
+  }
+  if (!process.env.CATALOG_DATABASE_URL && runningPid() !== undefined) {
+    const dropped = await dropReplicationSlots(localPostgresUrl(POSTGRES.port, 'catalog'), '');
+    line('postgres', `replication slots dropped: ${dropped.join(', ') || 'none'}`);
+  }
+  await down();
+  for (const dir of ['kafka-data', 'postgres-data']) fs.rmSync(path.resolve(__dirname, '..', '.infra-cache', dir), { recursive: true, force: true });
+  line('reset', 'local Kafka and PostgreSQL data deleted (jars kept)');
 }
 
 function line(component: string, text: string): void {
-  console.log(`${component.padEnd(6)} ${text}`);
+  console.log(`${component.padEnd(8)} ${text}`);
 }
 
 function seconds(since: number): string {
@@ -113,6 +201,9 @@ async function main(command: string | undefined): Promise<number> {
       return 0;
     case 'status':
       return (await status()) ? 0 : 1;
+    case 'reset':
+      await reset();
+      return 0;
     default:
       console.error(USAGE);
       return 2;

@@ -1,13 +1,17 @@
-// `npm start`: the whole local system in the foreground: Kafka and Redis (unless
-// KAFKA_BROKERS / REDIS_URL point elsewhere), topics, the three subgraphs and the gateway as
+// `npm start`: the whole local system in the foreground: Kafka, Redis, PostgreSQL and Kafka
+// Connect (unless KAFKA_BROKERS / REDIS_URL / CATALOG_DATABASE_URL / KAFKA_CONNECT_URL point
+// elsewhere), topics, the three subgraphs and the gateway as
 // separate processes, and the traffic simulator. Crashed processes are restarted (see
 // scripts/supervisor/restartPolicy.ts); Ctrl-C stops everything it started.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { isConnectReachable } from '../infra/connect';
 import { isKafkaReachable } from '../infra/kafka';
+import { isPostgresReachable } from '../infra/postgres';
 import { isRedisReachable } from '../infra/redis';
 import { kafkaConfigFromEnv } from '../platform/kafkaConfig';
+import { catalogSourceFromEnv } from '../subgraphs/catalog/catalogSource';
 import { productSubgraphs } from './declarations';
 import { superviseProcess, type SupervisedProcess } from './supervisor/supervise';
 
@@ -115,7 +119,10 @@ async function main() {
   setInterval(() => {}, 1 << 30);
   const running =
     (await isKafkaReachable(kafkaConfigFromEnv(), 3_000)) &&
-    (await isRedisReachable(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 3_000));
+    (await isRedisReachable(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 3_000)) &&
+    // The catalog database and Kafka Connect (Debezium) are part of the stack too.
+    (await isPostgresReachable(catalogSourceFromEnv().databaseUrl, 3_000)) &&
+    (await isConnectReachable(catalogSourceFromEnv().connectUrl, 3_000));
   startedInfra = !running;
   if (infra('up') !== 0) process.exit(1);
   const notRunning: string[] = [];

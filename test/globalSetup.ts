@@ -1,8 +1,11 @@
-// Jest global setup: a Kafka broker, Redis and the declared topics exist before any test file runs.
+// Jest global setup: a Kafka broker, Redis, the declared topics, PostgreSQL (the catalog database)
+// and a Kafka Connect worker (Debezium) exist before any test file runs.
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_CONNECT_URL, isConnectReachable, startConnectWorker } from '../infra/connect';
 import { isKafkaReachable, startKafkaBroker } from '../infra/kafka';
+import { DEFAULTS as POSTGRES, ensureDatabase, isPostgresReachable, localPostgresUrl, startPostgres } from '../infra/postgres';
 import { ensureRedis } from '../infra/redis';
 import { ensureTopics } from '../infra/topics';
 import { declaredTopicSpecs } from '../scripts/declarations';
@@ -14,6 +17,8 @@ const RUN_DIR = path.resolve(__dirname, '..', '.run');
 /** Present while the tests own the detached broker / redis-server, so teardown stops only those. */
 export const KAFKA_STARTED_BY_TESTS = path.join(RUN_DIR, 'kafka.started-by-tests');
 export const REDIS_STARTED_BY_TESTS = path.join(RUN_DIR, 'redis.started-by-tests');
+export const POSTGRES_STARTED_BY_TESTS = path.join(RUN_DIR, 'postgres.started-by-tests');
+export const CONNECT_STARTED_BY_TESTS = path.join(RUN_DIR, 'connect.started-by-tests');
 
 export default async function globalSetup(): Promise<void> {
   // Test output should show failures, not every subgraph's info lines (workers inherit this).
@@ -53,6 +58,29 @@ export default async function globalSetup(): Promise<void> {
   } finally {
     await admin.disconnect();
   }
+  await Promise.all([catalogDatabase(), connectWorker()]);
+}
+
+/** The catalog's system of record: CATALOG_DATABASE_URL, else the project's own cluster (started detached, like the broker). */
+async function catalogDatabase(): Promise<void> {
+  if (process.env.CATALOG_DATABASE_URL) return;
+  const local = localPostgresUrl(POSTGRES.port);
+  if (!(await isPostgresReachable(local, 3_000))) {
+    const pg = await startPostgres();
+    if (!pg.alreadyRunning) mark(POSTGRES_STARTED_BY_TESTS, 0);
+  }
+  await ensureDatabase(local, 'catalog');
+  process.env.CATALOG_DATABASE_URL = localPostgresUrl(POSTGRES.port, 'catalog');
+}
+
+/** Debezium runs in Kafka Connect: KAFKA_CONNECT_URL, else the project's own worker. */
+async function connectWorker(): Promise<void> {
+  if (process.env.KAFKA_CONNECT_URL) return;
+  if (!(await isConnectReachable(DEFAULT_CONNECT_URL, 3_000))) {
+    const worker = await startConnectWorker({ brokers: (process.env.KAFKA_BROKERS ?? LOCAL_BROKER).split(','), detached: true });
+    if (!worker.alreadyRunning) mark(CONNECT_STARTED_BY_TESTS, worker.pid);
+  }
+  process.env.KAFKA_CONNECT_URL = DEFAULT_CONNECT_URL;
 }
 
 function mark(file: string, pid: number): void {

@@ -1,15 +1,32 @@
-// Jest global teardown: stops the broker and redis-server that global setup started, and nothing else.
+// Jest global teardown: removes this run's catalog connectors, replication slots and schemas (a
+// slot left behind holds WAL forever), then stops the broker, redis-server, PostgreSQL and Connect
+// worker that global setup started, and nothing else.
 
 import fs from 'node:fs';
+import { stopConnectWorker } from '../infra/connect';
 import { stopKafkaBroker } from '../infra/kafka';
+import { stopPostgres } from '../infra/postgres';
 import { stopRedisServer } from '../infra/redis';
 import { deleteMatching } from '../subgraphs/runtime/deleteMatching';
 import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { redisFromEnv } from '../platform/redisConfig';
-import { KAFKA_STARTED_BY_TESTS, REDIS_STARTED_BY_TESTS } from './globalSetup';
+import { CONNECT_STARTED_BY_TESTS, KAFKA_STARTED_BY_TESTS, POSTGRES_STARTED_BY_TESTS, REDIS_STARTED_BY_TESTS } from './globalSetup';
+import { removeRunCatalogSources } from './support/catalogDatabase';
 import { testRunPrefix } from './support/waitFor';
 
 export default async function globalTeardown(): Promise<void> {
+  if (process.env.STREAMGRAPH_TEST_INFRA !== 'off' && process.env.STREAMGRAPH_TEST_RUN) {
+    // Before the topics: a connector still running would write to them again.
+    await removeRunCatalogSources(testRunPrefix()).catch((e: Error) => console.warn(`could not remove this run's catalog connectors and slots: ${e.message}`));
+  }
+  if (fs.existsSync(CONNECT_STARTED_BY_TESTS)) {
+    await stopConnectWorker();
+    fs.rmSync(CONNECT_STARTED_BY_TESTS, { force: true });
+  }
+  if (fs.existsSync(POSTGRES_STARTED_BY_TESTS)) {
+    await stopPostgres();
+    fs.rmSync(POSTGRES_STARTED_BY_TESTS, { force: true });
+  }
   await deleteRunTopics();
   await deleteRunKeys();
   if (fs.existsSync(KAFKA_STARTED_BY_TESTS)) {

@@ -1,6 +1,7 @@
 // The orders subgraph against the real broker and Redis: mutations with read-your-writes,
 // validation and authorization, hostile input, the lifecycle, live subscriptions and batched reads.
-import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, createEvent, ORDERS_TOPIC } from '../schema/events';
+import { CATALOG_INVENTORY_TOPIC, createEvent, ORDERS_TOPIC } from '../schema/events';
+import { publishProductChange } from './support/catalogDatabase';
 import type { Admin } from 'kafkajs';
 import { startOrdersSubgraph } from '../subgraphs/orders';
 import type { Identity } from '../platform/identity';
@@ -40,7 +41,7 @@ beforeAll(async () => {
   ];
   const prices = view('productPrices');
   for (const p of products) {
-    const at = await orders.runtime.producer.publish(`${namespace}catalog.products`, createEvent(CATALOG_PRODUCTS_TOPIC, 'ProductUpserted', p));
+    const at = await publishProductChange(orders.runtime.kafka, namespace, p);
     await prices.handle.waitFor(at.partition, at.offset, 10_000);
   }
   await publishStores(orders, namespace, 'store-1', 's');
@@ -292,7 +293,7 @@ describe('a write the view has not applied within the wait', () => {
     slow = await startOrdersSubgraph({ namespace, identitySecret: TEST_IDENTITY_SECRET, port: 0, writeTimeoutMs: 0 });
     await publishStores(slow, namespace, 's');
     const prices = view('productPrices', slow);
-    const at = await slow.runtime.producer.publish(`${namespace}catalog.products`, createEvent(CATALOG_PRODUCTS_TOPIC, 'ProductUpserted', { productId: 'p-1', name: 'Tea', category: 'drinks', priceCents: 250 }));
+    const at = await publishProductChange(slow.runtime.kafka, namespace, { productId: 'p-1', name: 'Tea', category: 'drinks', priceCents: 250 });
     await prices.handle.waitFor(at.partition, at.offset, 10_000);
     const res = await gql(slow.url, `mutation { placeOrder(input: { storeId: "s", items: [{ productId: "p-1", quantity: 2 }] }) { id } }`, {}, alice);
     const error = res.errors![0];

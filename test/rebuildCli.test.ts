@@ -3,7 +3,8 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, createEvent } from '../schema/events';
+import { CATALOG_INVENTORY_TOPIC, createEvent } from '../schema/events';
+import { publishProductChange } from './support/catalogDatabase';
 import { startOrdersSubgraph } from '../subgraphs/orders';
 import { readGeneration } from '../subgraphs/runtime/generation';
 import type { SubgraphHandle } from '../subgraphs/runtime/startSubgraph';
@@ -24,10 +25,7 @@ afterAll(async () => {
 
 it('rebuilds the orders view of a running subgraph and switches to it without losing an order', async () => {
   const prices = orders.runtime.views().find((v) => v.name.endsWith('productPrices'))!;
-  const at = await orders.runtime.producer.publish(
-    `${namespace}catalog.products`,
-    createEvent(CATALOG_PRODUCTS_TOPIC, 'ProductUpserted', { productId: 'p-1', name: 'Milk', category: 'dairy', priceCents: 99 }),
-  );
+  const at = await publishProductChange(orders.runtime.kafka, namespace, { productId: 'p-1', name: 'Milk', category: 'dairy', priceCents: 99 });
   await prices.handle.waitFor(at.partition, at.offset, 10_000);
   // Orders are only placed at stores the catalog published.
   const stores = orders.runtime.views().find((v) => v.name.endsWith('orders.stores'))!;

@@ -35,6 +35,13 @@ export interface TopicContract<Events extends EventSpecs = EventSpecs> extends T
   readonly events: Events;
   /** The team (subgraph) that writes the topic; others only read it. */
   readonly owner: string;
+  /**
+   * For a topic another system writes in its own format (change data capture): turns a record
+   * into this contract's event envelope (still validated by `events`), or null for a record
+   * that carries nothing to fold (a tombstone). Throws ContractViolation. Unset: the record's
+   * value is the envelope (parseEvent).
+   */
+  readonly fromRecord?: (key: Buffer | null, value: Buffer | null) => unknown;
 }
 
 /** Declares a topic contract, keeping each event type's payload type for what is built from it. */

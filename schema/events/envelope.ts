@@ -48,6 +48,16 @@ export function parseEvent<C extends TopicContract>(topic: C, bytes: Buffer | st
   return validateEvent(topic, raw);
 }
 
+/**
+ * Parses a record of a topic with contract `topic`, whatever its format: the envelope itself,
+ * or what the contract's `fromRecord` makes of a foreign record. Null: nothing to fold.
+ */
+export function parseRecord<C extends TopicContract>(topic: C, key: Buffer | null, value: Buffer | null): EventOf<C> | null {
+  if (!topic.fromRecord) return parseEvent(topic, value);
+  const raw = topic.fromRecord(key, value);
+  return raw === null ? null : validateEvent(topic, raw);
+}
+
 /** Validates an already-decoded event object against contract C. */
 export function validateEvent<C extends TopicContract>(topic: C, raw: unknown): EventOf<C> {
   const env = envelopeShape(raw, 'event');

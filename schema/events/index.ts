@@ -4,3 +4,5 @@ export * from './topics';
 export * from './envelope';
 export * from './partition';
 export { ContractViolation, loneSurrogateAt } from './validate';
+export * from './cdc';
+export * from './catalogProductsCdc';

@@ -1,6 +1,8 @@
 // The traffic simulator's world as a pure, seeded generator: the same seed and options
-// always yield the same events (only their timestamps follow the clock).
-import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, createEvent, CUSTOMERS_TOPIC, type EventOf, ORDERS_TOPIC, type OrderStatus, type TopicContract } from '../../schema/events';
+// always yield the same events (only their timestamps follow the clock). Products are not
+// events: the catalog's back office writes them to the catalog database (the system of
+// record), so the world yields them as product rows for the CLI to write with SQL.
+import { CATALOG_INVENTORY_TOPIC, createEvent, CUSTOMERS_TOPIC, type EventOf, ORDERS_TOPIC, type OrderStatus, type TopicContract } from '../../schema/events';
 import { isLegalTransition } from '../../subgraphs/orders/transitions';
 
 export interface SimulationOptions {
@@ -12,6 +14,10 @@ export interface SimulationOptions {
   readonly ordersPerSecond: number;
   /** Inventory reports per second across all stores. */
   readonly inventoryPerSecond: number;
+  /** Price changes per second, written to the catalog database. */
+  readonly priceChangesPerSecond: number;
+  /** New products per minute, written to the catalog database. */
+  readonly newProductsPerMinute: number;
   /** How long an order takes from placement to delivery, on average. */
   readonly lifecycleSeconds: number;
   readonly ticksPerSecond: number;
@@ -29,6 +35,8 @@ export const DEFAULT_SIMULATION: SimulationOptions = {
   customers: 500,
   ordersPerSecond: 5,
   inventoryPerSecond: 20,
+  priceChangesPerSecond: 1,
+  newProductsPerMinute: 2,
   lifecycleSeconds: 40,
   ticksPerSecond: 10,
   runId: 'r1',
@@ -36,11 +44,21 @@ export const DEFAULT_SIMULATION: SimulationOptions = {
 
 /** An event with the contract of the topic it goes to. */
 type SimEventOf<C extends TopicContract> = { topic: C; event: EventOf<C> };
-export type SimEvent =
-  | SimEventOf<typeof CUSTOMERS_TOPIC>
-  | SimEventOf<typeof CATALOG_PRODUCTS_TOPIC>
-  | SimEventOf<typeof CATALOG_INVENTORY_TOPIC>
-  | SimEventOf<typeof ORDERS_TOPIC>;
+export type SimEvent = SimEventOf<typeof CUSTOMERS_TOPIC> | SimEventOf<typeof CATALOG_INVENTORY_TOPIC> | SimEventOf<typeof ORDERS_TOPIC>;
+
+/** A product row as the back office writes it to the catalog database (insert or update). */
+export interface SimProduct {
+  readonly id: string;
+  readonly name: string;
+  readonly brand: string | null;
+  readonly category: string;
+  readonly priceCents: number;
+}
+
+/** What one tick does: events to publish, or a product row to write. */
+export type SimStep = SimEvent | { readonly product: SimProduct };
+
+export const isProductWrite = (s: SimStep): s is { readonly product: SimProduct } => 'product' in s;
 
 const FORWARD: OrderStatus[] = ['PLACED', 'SHOPPER_ASSIGNED', 'PICKING', 'OUT_FOR_DELIVERY', 'DELIVERED'];
 const CATEGORIES = ['fruit', 'vegetables', 'dairy', 'bakery', 'pantry', 'drinks', 'frozen', 'household'];
@@ -69,7 +87,7 @@ export const simIds = {
  * The world's events tick by tick: the first tick registers stores, products, customers and
  * initial stock; every later tick places orders, advances open ones and reports inventory.
  */
-export function* simulation(opts: SimulationOptions, now: () => string = () => new Date().toISOString()): Generator<SimEvent[]> {
+export function* simulation(opts: SimulationOptions, now: () => string = () => new Date().toISOString()): Generator<SimStep[]> {
   const rnd = seededRandom(opts.seed);
   const pick = (n: number) => Math.floor(rnd() * n);
   let seq = 0;
@@ -78,20 +96,17 @@ export function* simulation(opts: SimulationOptions, now: () => string = () => n
   const prices = Array.from({ length: opts.products }, () => 50 + pick(2000));
   const stock = new Map<string, number>();
 
-  const first: SimEvent[] = [];
+  const product = (p: number): SimProduct => ({
+    id: simIds.product(p),
+    name: `${NAMES[p % NAMES.length]} ${Math.floor(p / NAMES.length) + 1}`,
+    category: CATEGORIES[p % CATEGORIES.length],
+    brand: p % 3 === 0 ? 'Own Brand' : null,
+    priceCents: prices[p],
+  });
+  const first: SimStep[] = [];
   for (let s = 0; s < opts.stores; s++)
     first.push({ topic: CATALOG_INVENTORY_TOPIC, event: createEvent(CATALOG_INVENTORY_TOPIC, 'StoreUpserted', { storeId: simIds.store(s), name: `Store ${s + 1}` }, at()) });
-  for (let p = 0; p < opts.products; p++)
-    first.push({
-      topic: CATALOG_PRODUCTS_TOPIC,
-      event: createEvent(CATALOG_PRODUCTS_TOPIC, 'ProductUpserted', {
-        productId: simIds.product(p),
-        name: `${NAMES[p % NAMES.length]} ${Math.floor(p / NAMES.length) + 1}`,
-        category: CATEGORIES[p % CATEGORIES.length],
-        brand: p % 3 === 0 ? 'Own Brand' : undefined,
-        priceCents: prices[p],
-      }, at()),
-    });
+  for (let p = 0; p < opts.products; p++) first.push({ product: product(p) });
   for (let c = 0; c < opts.customers; c++)
     first.push({
       topic: CUSTOMERS_TOPIC,
@@ -115,12 +130,22 @@ export function* simulation(opts: SimulationOptions, now: () => string = () => n
     return whole + (rnd() < rate / opts.ticksPerSecond - whole ? 1 : 0);
   };
   for (;;) {
-    const tick: SimEvent[] = [];
+    const tick: SimStep[] = [];
+    // The back office reprices products now and then (within 20% either way) and adds new ones.
+    for (let n = perTick(opts.priceChangesPerSecond); n > 0 && prices.length > 0; n--) {
+      const p = pick(prices.length);
+      prices[p] = Math.max(1, Math.round(prices[p] * (0.8 + rnd() * 0.4)));
+      tick.push({ product: product(p) });
+    }
+    for (let n = perTick(opts.newProductsPerMinute / 60); n > 0; n--) {
+      prices.push(50 + pick(2000));
+      tick.push({ product: product(prices.length - 1) });
+    }
     for (let n = perTick(opts.ordersPerSecond); n > 0; n--) {
       const storeId = simIds.store(pick(opts.stores));
       const lines = 1 + pick(5);
       const items = Array.from({ length: lines }, () => {
-        const p = pick(opts.products);
+        const p = pick(prices.length);
         return { productId: simIds.product(p), quantity: 1 + pick(4), unitPriceCents: prices[p] };
       });
       const order: Open = {

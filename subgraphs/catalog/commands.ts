@@ -1,8 +1,12 @@
-// The catalog's mutations: check who is calling, validate the input, emit the event and
-// return the entity as the view holds it once that event is applied (read-your-writes).
-import { CATALOG_PRODUCTS_TOPIC, CATALOG_INVENTORY_TOPIC } from '../../schema/events';
+// The catalog's mutations: check who is calling, validate the input, write (products: a row of
+// the catalog database, whose change reaches the view through CDC; stores and stock: an event)
+// and return the entity as the view holds it once that write is applied (read-your-writes).
+import { CATALOG_INVENTORY_TOPIC } from '../../schema/events';
 import { randomUUID } from 'node:crypto';
 import { badInput, forbidden, notFound, unauthenticated } from '../runtime/errors';
+import type { CatalogDatabase } from './catalogDatabase';
+import { awaitProductApplied } from './productApplied';
+import { writeProduct } from './productStore';
 import { hasRole, type Identity } from '../../platform/identity';
 import { checkId, eventFromInput } from '../runtime/inputChecks';
 import type { CatalogContext } from './context';
@@ -43,6 +47,8 @@ function allow(identity: Identity, allowed: boolean, what: string): void {
 function text(value: string, field: string, max: number): string {
   const v = value.trim();
   if (v.length === 0) throw badInput(`${field} must not be empty`, field);
+  // PostgreSQL text cannot hold U+0000; refused here so the caller hears about its own field.
+  if (v.includes('\u0000')) throw badInput(`${field} must not contain the character U+0000`, field);
   if (v.length > max) throw badInput(`${field} must be at most ${max} characters`, field);
   return v;
 }
@@ -63,28 +69,27 @@ async function readBack<S, T extends S>(
   return state;
 }
 
-/** upsertProduct: admins only; a new id is generated when none is given. */
-export async function upsertProduct(ctx: CatalogContext, input: ProductInput): Promise<ProductState> {
+/**
+ * upsertProduct: admins only; a new id is generated when none is given. Every check runs before
+ * the database is touched, so a refusal writes nothing; the row is written in one transaction
+ * and the answer waits until the view holds that change (or ACCEPTED_NOT_APPLIED).
+ */
+export async function upsertProduct(ctx: CatalogContext, db: CatalogDatabase, input: ProductInput): Promise<ProductState> {
   allow(ctx.identity, hasRole(ctx.identity, 'admin'), 'change products');
   const productId = input.id == null ? randomUUID() : checkId(input.id, 'input.id');
-  const brand = input.brand?.trim() ? text(input.brand, 'input.brand', 200) : undefined;
-  const payload = {
-    productId,
+  if (productId.includes('\u0000')) throw badInput('input.id must not contain the character U+0000', 'input.id');
+  const brand = input.brand?.trim() ? text(input.brand, 'input.brand', 200) : null;
+  const row = {
+    id: productId,
     name: text(input.name, 'input.name', 300),
-    ...(brand ? { brand } : {}),
+    brand,
     category: text(input.category, 'input.category', 100),
     priceCents: integer(input.priceCents, 'input.priceCents', MAX_PRICE_CENTS),
   };
-  // The contract should never refuse what passed the checks above; if it does, it is still the caller's input.
-  const event = eventFromInput(CATALOG_PRODUCTS_TOPIC, 'ProductUpserted', payload, {
-    productId: 'input.id',
-    name: 'input.name',
-    brand: 'input.brand',
-    category: 'input.category',
-    priceCents: 'input.priceCents',
-  });
-  await ctx.runtime.emit(CATALOG_PRODUCTS_TOPIC, event, ctx.views.products);
-  return readBack(ctx.loaders.products, productId, (s): s is ProductState => s !== undefined);
+  const write = await writeProduct(db.pool, db.names.schema, row);
+  const state = await awaitProductApplied(ctx.runtime, ctx.views.products, row, write, db.writeTimeoutMs);
+  ctx.loaders.products.clear(productId).prime(productId, state);
+  return state;
 }
 
 /** upsertStore: admins only; stores must exist before inventory can be reported for them. */

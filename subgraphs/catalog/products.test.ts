@@ -10,7 +10,7 @@ function memoryProducts(names: string[]) {
   const indexes = new Map<string, Array<[number, string]>>();
   names.forEach((name, i) => {
     const id = `p-${String(i).padStart(5, '0')}`;
-    const s: ProductState = { id, name, brand: null, category: 'C', priceCents: 1, updatedAt: '', version: 1 };
+    const s: ProductState = { id, name, brand: null, category: 'C', priceCents: 1, updatedAt: '', version: 1, sourceLsn: 1, position: { partition: 0, offset: 0 } };
     states.set(id, s);
     for (const { index, score } of productsProjection.indexes!(id, s)) {
       const list = indexes.get(index) ?? [];

@@ -1,5 +1,13 @@
 // Unit tests of the catalog folds and index scores, with plain objects (no Kafka, no Redis).
-import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, type CatalogInventoryEvent, type CatalogProductsEvent, createEvent } from '../../schema/events';
+import {
+  CATALOG_INVENTORY_TOPIC,
+  CATALOG_PRODUCTS_CDC_TOPIC,
+  createEvent,
+  debeziumRecord,
+  parseRecord,
+  type CatalogInventoryEvent,
+  type CatalogProductsCdcEvent,
+} from '../../schema/events';
 import { foldAll, type EventPosition } from '../runtime/projection';
 import {
   foldCase,
@@ -22,18 +30,22 @@ const at = (offset: number, occurredAt = `2026-01-01T00:00:${String(offset).padS
   occurredAt,
 });
 
-const product = (productId: string, name: string, extra: { brand?: string; category?: string; priceCents?: number; t?: number } = {}) =>
-  createEvent(
-    CATALOG_PRODUCTS_TOPIC,
-    'ProductUpserted',
-    { productId, name, category: extra.category ?? 'Fruit', priceCents: extra.priceCents ?? 100, ...(extra.brand ? { brand: extra.brand } : {}) },
-    { occurredAt: at(extra.t ?? 0).occurredAt },
-  );
+let nextLsn = 1000;
+/** A product row change as Debezium writes it, parsed through the CDC contract. */
+const product = (productId: string, name: string, extra: { brand?: string; category?: string; priceCents?: number; t?: number; lsn?: number; op?: 'r' | 'c' | 'u' } = {}) => {
+  const row = { id: productId, name, brand: extra.brand ?? null, category: extra.category ?? 'Fruit', price_cents: extra.priceCents ?? 100, updated_at: '2026-01-01T00:00:00.000000Z' };
+  const rec = debeziumRecord({ key: { id: productId }, op: extra.op ?? 'u', after: row, lsn: extra.lsn ?? nextLsn++, tsMs: Date.parse(at(extra.t ?? 0).occurredAt) });
+  return parseRecord(CATALOG_PRODUCTS_CDC_TOPIC, rec.key, rec.value)!;
+};
+const deleted = (productId: string, lsn: number) => {
+  const rec = debeziumRecord({ key: { id: productId }, op: 'd', before: { id: productId }, lsn });
+  return parseRecord(CATALOG_PRODUCTS_CDC_TOPIC, rec.key, rec.value)!;
+};
 const store = (storeId: string, name: string) => createEvent(CATALOG_INVENTORY_TOPIC, 'StoreUpserted', { storeId, name });
 const report = (storeId: string, productId: string, quantity: number, t = 0) =>
   createEvent(CATALOG_INVENTORY_TOPIC, 'InventoryReported', { storeId, productId, quantity }, { occurredAt: at(t).occurredAt });
 
-function applyProducts(view: Map<string, ProductState | undefined>, e: CatalogProductsEvent, offset = 0) {
+function applyProducts(view: Map<string, ProductState | undefined>, e: CatalogProductsCdcEvent, offset = 0) {
   const changes = productsProjection.apply(view, e, at(offset, e.occurredAt));
   for (const id of changes.keys()) expect(productsProjection.reads(e)).toContain(id);
   return changes;
@@ -56,7 +68,7 @@ describe('stockStatus', () => {
 describe('productsProjection', () => {
   it('creates a product at version 1 and bumps the version only when something changes', () => {
     const view = new Map<string, ProductState | undefined>();
-    const first = applyProducts(view, product('p-1', 'Gala Apple', { t: 1 }));
+    const first = applyProducts(view, product('p-1', 'Gala Apple', { t: 1, lsn: 500, op: 'c' }), 7);
     expect(first.get('p-1')).toEqual({
       id: 'p-1',
       name: 'Gala Apple',
@@ -65,6 +77,8 @@ describe('productsProjection', () => {
       priceCents: 100,
       updatedAt: '2026-01-01T00:00:01.000Z',
       version: 1,
+      sourceLsn: 500,
+      position: { partition: 0, offset: 7 },
     });
     view.set('p-1', first.get('p-1'));
     expect(applyProducts(view, product('p-1', 'Gala Apple', { t: 2 })).size).toBe(0);
@@ -79,8 +93,26 @@ describe('productsProjection', () => {
     expect(view.get('a')).toMatchObject({ name: 'Kiwi gold', priceCents: 300, version: 2 });
   });
 
+  it('deletes a product on a delete change', () => {
+    const log = [product('a', 'Kiwi', { lsn: 10 }), product('b', 'Lime', { lsn: 11 }), deleted('a', 12)];
+    const view = foldAll(productsProjection, log.map((event, i) => ({ event, at: at(i) })));
+    expect([...view.keys()]).toEqual(['b']);
+  });
+
+  it('knows a change re-sent after a connector crash by its LSN (at or below the state\'s)', () => {
+    const view = new Map<string, ProductState | undefined>();
+    const first = applyProducts(view, product('p', 'Pear', { lsn: 100, priceCents: 1 }));
+    view.set('p', first.get('p'));
+    const second = applyProducts(view, product('p', 'Pear', { lsn: 200, priceCents: 2 }));
+    view.set('p', second.get('p'));
+    expect(productsProjection.alreadyApplied!(view, product('p', 'Pear', { lsn: 100, priceCents: 1 }))).toBe(true);
+    expect(productsProjection.alreadyApplied!(view, product('p', 'Pear', { lsn: 200, priceCents: 2 }))).toBe(true);
+    expect(productsProjection.alreadyApplied!(view, product('p', 'Pear', { lsn: 201, priceCents: 3 }))).toBe(false);
+    expect(productsProjection.alreadyApplied!(view, product('q', 'Quince', { lsn: 1 }))).toBe(false);
+  });
+
   it('indexes every product in all, its folded category and each trigram of its name, with one score', () => {
-    const s: ProductState = { id: 'p', name: 'Pineapple', brand: null, category: ' Tropical Fruit', priceCents: 1, updatedAt: '', version: 1 };
+    const s: ProductState = { id: 'p', name: 'Pineapple', brand: null, category: ' Tropical Fruit', priceCents: 1, updatedAt: '', version: 1, sourceLsn: 1, position: { partition: 0, offset: 0 } };
     const entries = productsProjection.indexes!('p', s);
     const names = entries.map((e) => e.index);
     expect(names).toEqual(expect.arrayContaining(['all', 'category:tropical fruit', 'tri:pin', 'tri:app', 'tri:ple']));

@@ -2,7 +2,13 @@
 // (store records and stock levels, both kept in the store's partition), with the index
 // scores that give every listing a stable, cheaply pageable order.
 import { createHash } from 'node:crypto';
-import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, type CatalogInventoryEvent, type CatalogProductsEvent } from '../../schema/events';
+import {
+  CATALOG_INVENTORY_TOPIC,
+  CATALOG_PRODUCTS_CDC_TOPIC,
+  productRecordKey,
+  type CatalogInventoryEvent,
+  type CatalogProductsCdcEvent,
+} from '../../schema/events';
 import type { IndexEntry, Projection } from '../runtime/projection';
 
 export const STOCK_STATUSES = ['IN_STOCK', 'LOW_STOCK', 'OUT_OF_STOCK'] as const;
@@ -22,10 +28,14 @@ export interface ProductState {
   readonly brand: string | null;
   readonly category: string;
   readonly priceCents: number;
-  /** When the product last changed (the event's occurredAt). */
+  /** When the product last changed (the commit time of its change in the catalog database). */
   readonly updatedAt: string;
   /** 1 for the first upsert, +1 for each upsert that changes something. */
   readonly version: number;
+  /** The database log position (LSN) of the change the state holds: re-sent changes are at or below it. */
+  readonly sourceLsn: number;
+  /** Where that change is on the CDC topic: what a write's consistency token names. */
+  readonly position: { readonly partition: number; readonly offset: number };
 }
 
 export interface StoreState {
@@ -152,20 +162,40 @@ export const trigramIndex = (trigram: string) => `tri:${trigram}`;
 
 const same = <T>(a: T | undefined, b: T) => a !== undefined && JSON.stringify(a) === JSON.stringify(b);
 
-/** Products by id. Indexes `all`, `category:<folded category>` and `tri:<trigram>`, all scored by productScore. */
-export const productsProjection: Projection<typeof CATALOG_PRODUCTS_TOPIC, ProductState> = {
+/**
+ * Products by id, folded from the catalog database's changes (Debezium, at least once).
+ * Indexes `all`, `category:<folded category>` and `tri:<trigram>`, all scored by productScore.
+ */
+export const productsProjection: Projection<typeof CATALOG_PRODUCTS_CDC_TOPIC, ProductState> = {
   name: 'catalog.products',
-  topic: CATALOG_PRODUCTS_TOPIC,
-  reads: (e: CatalogProductsEvent) => [e.payload.productId],
-  recordKeyOf: (id) => id,
-  apply(view, e) {
+  topic: CATALOG_PRODUCTS_CDC_TOPIC,
+  reads: (e: CatalogProductsCdcEvent) => [e.payload.id],
+  // Debezium keys records by the row's key as JSON; its bytes decide the partition.
+  recordKeyOf: productRecordKey,
+  // After a connector crash Debezium re-sends the changes since its last flushed offset: a row's
+  // changes have growing LSNs, so one at or below the state's is one the view already holds.
+  alreadyApplied: (view, e) => {
+    const cur = view.get(e.payload.id);
+    return cur !== undefined && typeof cur.sourceLsn === 'number' && e.payload.lsn <= cur.sourceLsn;
+  },
+  apply(view, e, at) {
     const p = e.payload;
-    const cur = view.get(p.productId);
-    const fields = { name: p.name, brand: p.brand ?? null, category: p.category, priceCents: p.priceCents };
-    // An upsert that changes nothing (a retried write, a re-import) keeps the version.
+    if (p.op === 'd') return new Map([[p.id, undefined]]);
+    const cur = view.get(p.id);
+    const r = p.row;
+    const fields = { name: r.name, brand: r.brand, category: r.category, priceCents: r.price_cents };
+    // A change that touches no field the graph shows (an upsert of the same values) keeps the version.
     if (cur && same({ name: cur.name, brand: cur.brand, category: cur.category, priceCents: cur.priceCents }, fields))
       return new Map();
-    return new Map([[p.productId, { id: p.productId, ...fields, updatedAt: e.occurredAt, version: (cur?.version ?? 0) + 1 }]]);
+    const next: ProductState = {
+      id: p.id,
+      ...fields,
+      updatedAt: e.occurredAt,
+      version: (cur?.version ?? 0) + 1,
+      sourceLsn: p.lsn,
+      position: { partition: at.partition, offset: at.offset },
+    };
+    return new Map([[p.id, next]]);
   },
   indexes(id, s): IndexEntry[] {
     const score = productScore(id, s.name);

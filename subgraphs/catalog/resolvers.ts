@@ -1,6 +1,7 @@
 // The catalog's resolvers: thin wiring of fields to loaders, view reads and commands.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { reportInventory, upsertProduct, upsertStore, type ProductInput, type StoreInput } from './commands';
+import type { CatalogDatabase } from './catalogDatabase';
 import type { CatalogContext } from './context';
 import { inventoryChanges, storeInventoryPage } from './inventory';
 import { productsPage, type ProductsArgs } from './products';
@@ -23,14 +24,15 @@ const store = async (ctx: CatalogContext, id: string) => {
   return isStore(s) ? s : null;
 };
 
-export const resolvers: GraphQLResolverMap<CatalogContext> = {
+/** The resolvers over the catalog database `db` (upsertProduct writes there). */
+export const catalogResolvers = (db: CatalogDatabase): GraphQLResolverMap<CatalogContext> => ({
   Query: {
     product: (_: unknown, args: { id: string }, ctx: CatalogContext) => ctx.loaders.products.load(args.id),
     products: (_: unknown, args: ProductsArgs, ctx: CatalogContext) => productsPage(ctx, args),
     store: (_: unknown, args: { id: string }, ctx: CatalogContext) => store(ctx, args.id),
   },
   Mutation: {
-    upsertProduct: (_: unknown, args: { input: ProductInput }, ctx: CatalogContext) => upsertProduct(ctx, args.input),
+    upsertProduct: (_: unknown, args: { input: ProductInput }, ctx: CatalogContext) => upsertProduct(ctx, db, args.input),
     upsertStore: (_: unknown, args: { input: StoreInput }, ctx: CatalogContext) => upsertStore(ctx, args.input),
     reportInventory: (_: unknown, args: { storeId: string; productId: string; quantity: number }, ctx: CatalogContext) =>
       reportInventory(ctx, args),
@@ -65,4 +67,4 @@ export const resolvers: GraphQLResolverMap<CatalogContext> = {
   InventoryLevel: {
     product: (l: InventoryLevelState, _args: unknown, ctx: CatalogContext) => ctx.loaders.products.load(l.productId),
   },
-};
+});

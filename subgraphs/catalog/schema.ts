@@ -2,11 +2,12 @@
 import path from 'node:path';
 import type { GraphQLSchema } from 'graphql';
 import { createSubgraphSchema } from '../runtime/subgraphSchema';
-import { resolvers } from './resolvers';
+import type { CatalogDatabase } from './catalogDatabase';
+import { catalogResolvers } from './resolvers';
 
 /** The SDL file is the contract other teams and the composition read, so it is the one source. */
 export const CATALOG_SDL_PATH = path.resolve(__dirname, '../../schema/catalog.graphql');
 
-export function createCatalogSchema(): GraphQLSchema {
-  return createSubgraphSchema(CATALOG_SDL_PATH, resolvers);
+export function createCatalogSchema(db: CatalogDatabase): GraphQLSchema {
+  return createSubgraphSchema(CATALOG_SDL_PATH, catalogResolvers(db));
 }

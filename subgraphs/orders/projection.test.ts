@@ -1,5 +1,5 @@
 // The orders folds with plain objects: no Kafka, no Redis.
-import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, createEvent, ORDERS_TOPIC } from '../../schema/events';
+import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_CDC_TOPIC, createEvent, debeziumRecord, ORDERS_TOPIC, parseRecord } from '../../schema/events';
 import { foldAll } from '../runtime/projection';
 import { knownStoresProjection, ordersProjection, productPricesProjection } from './projection';
 import { isLegalTransition } from './transitions';
@@ -68,10 +68,25 @@ describe('ordersProjection', () => {
   });
 });
 
-it('keeps the latest published price of each product', () => {
-  const up = (priceCents: number) => createEvent(CATALOG_PRODUCTS_TOPIC, 'ProductUpserted', { productId: 'p', name: 'Pear', category: 'fruit', priceCents });
-  const view = foldAll(productPricesProjection, [{ event: up(100), at: at(0) }, { event: up(120), at: at(1) }]);
-  expect(view.get('p')).toEqual({ id: 'p', name: 'Pear', priceCents: 120 });
+describe('productPricesProjection', () => {
+  const change = (op: 'c' | 'u' | 'd', lsn: number, priceCents = 0) => {
+    const row = { id: 'p', name: 'Pear', brand: null, category: 'fruit', price_cents: priceCents, updated_at: '2026-01-01T00:00:00Z' };
+    const rec = debeziumRecord({ key: { id: 'p' }, op, lsn, ...(op === 'd' ? { before: row } : { after: row }) });
+    return parseRecord(CATALOG_PRODUCTS_CDC_TOPIC, rec.key, rec.value)!;
+  };
+
+  it('keeps the latest price of each product from the catalog database\'s changes', () => {
+    const view = foldAll(productPricesProjection, [{ event: change('c', 10, 100), at: at(0) }, { event: change('u', 20, 120), at: at(1) }]);
+    expect(view.get('p')).toEqual({ id: 'p', name: 'Pear', priceCents: 120, sourceLsn: 20 });
+  });
+
+  it('forgets a deleted product and knows re-sent changes by their LSN', () => {
+    const view = foldAll(productPricesProjection, [{ event: change('c', 10, 100), at: at(0) }, { event: change('d', 30), at: at(1) }]);
+    expect(view.has('p')).toBe(false);
+    const held = new Map([['p', { id: 'p', name: 'Pear', priceCents: 120, sourceLsn: 20 }]]);
+    expect(productPricesProjection.alreadyApplied!(held, change('u', 20, 120))).toBe(true);
+    expect(productPricesProjection.alreadyApplied!(held, change('u', 21, 130))).toBe(false);
+  });
 });
 
 it('knows each store the catalog published, once, and learns nothing from stock reports', () => {

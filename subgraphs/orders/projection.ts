@@ -1,6 +1,6 @@
 // The orders domain's views, as pure folds: orders by id (with a per-customer index), and
 // the orders team's own copies of what the catalog publishes: product prices and store ids.
-import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, ORDERS_TOPIC, type OrdersEvent, type OrderStatus } from '../../schema/events';
+import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_CDC_TOPIC, ORDERS_TOPIC, productRecordKey, type OrdersEvent, type OrderStatus } from '../../schema/events';
 import type { Projection } from '../runtime/projection';
 import { isLegalTransition } from './transitions';
 
@@ -35,6 +35,8 @@ export interface ProductPrice {
   readonly id: string;
   readonly name: string;
   readonly priceCents: number;
+  /** The catalog database's log position (LSN) of the change this price comes from. */
+  readonly sourceLsn: number;
 }
 
 /** Orders by id; `customer:<id>` lists a customer's orders newest first (score = -placedAt). */
@@ -97,16 +99,27 @@ export const ordersProjection: Projection<typeof ORDERS_TOPIC, OrderState> = {
   indexes: (_id, s) => [{ index: `customer:${s.customerId}`, score: -Date.parse(s.placedAt) }],
 };
 
-/** Current product prices as the catalog publishes them; orders validates items against it. */
-export const productPricesProjection: Projection<typeof CATALOG_PRODUCTS_TOPIC, ProductPrice> = {
+/**
+ * The orders team's own copy of product names and prices, folded from the catalog database's
+ * change stream (the same CDC topic the catalog's view reads): a deleted product has no price,
+ * so it cannot be ordered. Re-sent changes (at least once) are skipped by their LSN.
+ */
+export const productPricesProjection: Projection<typeof CATALOG_PRODUCTS_CDC_TOPIC, ProductPrice> = {
   name: 'orders.productPrices',
-  topic: CATALOG_PRODUCTS_TOPIC,
-  reads: (e) => [e.payload.productId],
-  recordKeyOf: (id) => id,
+  topic: CATALOG_PRODUCTS_CDC_TOPIC,
+  reads: (e) => [e.payload.id],
+  recordKeyOf: productRecordKey,
   notify: false,
-  apply(_view, e) {
+  alreadyApplied: (view, e) => {
+    const cur = view.get(e.payload.id);
+    return cur !== undefined && typeof cur.sourceLsn === 'number' && e.payload.lsn <= cur.sourceLsn;
+  },
+  apply(view, e) {
     const p = e.payload;
-    return new Map([[p.productId, { id: p.productId, name: p.name, priceCents: p.priceCents }]]);
+    if (p.op === 'd') return new Map([[p.id, undefined]]);
+    const cur = view.get(p.id);
+    if (cur && cur.name === p.row.name && cur.priceCents === p.row.price_cents) return new Map();
+    return new Map([[p.id, { id: p.id, name: p.row.name, priceCents: p.row.price_cents, sourceLsn: p.lsn }]]);
   },
 };
 

@@ -17,6 +17,8 @@ export interface PartitionStats {
   readonly appliedPerSecond: number;
   readonly appliedTotal: number;
   readonly deadLetters: number;
+  /** Re-sent events skipped because the view already held them (Projection.alreadyApplied). */
+  readonly resent: number;
 }
 
 const WINDOW_S = 10;
@@ -30,6 +32,7 @@ export class PartitionStatsRecorder {
   lastAppliedAt: number | null = null;
   appliedTotal = 0;
   deadLetters = 0;
+  resent = 0;
   private readonly ring = new Array<number>(WINDOW_S).fill(0);
   private ringSecond = 0;
 
@@ -76,6 +79,7 @@ export class PartitionStatsRecorder {
       appliedPerSecond: total / (WINDOW_S - 1),
       appliedTotal: this.appliedTotal,
       deadLetters: this.deadLetters,
+      resent: this.resent,
     };
   }
 }

@@ -41,6 +41,13 @@ export interface Projection<C extends TopicContract, S> {
   combine?(parts: readonly S[]): S;
   /** Sorted-set memberships of an entity; the runtime keeps them in step with the state. */
   indexes?(entityId: string, state: S): readonly IndexEntry[];
+  /**
+   * For a source that delivers at least once (change data capture re-sends changes after a
+   * connector crash): whether `event` is a change the view already holds, e.g. by the source's
+   * log position per entity. Such events are skipped and counted (PartitionStats.resent), never
+   * applied twice. Pure. Unset: every event is applied.
+   */
+  alreadyApplied?(view: ViewSnapshot<S>, event: EventOf<C>): boolean;
   /** Whether a change to an entity publishes a notice (default: yes). */
   readonly notify?: boolean;
   /**

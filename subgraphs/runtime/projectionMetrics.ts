@@ -41,6 +41,7 @@ export function registerProjectionMetrics(registry: Registry, sources: () => rea
   );
   gauge('streamgraph_projection_applied_per_second', 'Events applied per second over the last 10 s.', (s) => s.appliedPerSecond);
   gauge('streamgraph_projection_applied_events_total', 'Events applied by this process since it started.', (s) => s.appliedTotal);
+  gauge('streamgraph_projection_resent_skipped_total', 'Re-sent events (at-least-once sources such as CDC) skipped by this process: already applied.', (s) => s.resent);
   gauge('streamgraph_projection_dead_letters_total', 'Events this process sent to the dead-letter topic.', (s) => s.deadLetters);
   new Gauge({
     name: 'streamgraph_projection_state',

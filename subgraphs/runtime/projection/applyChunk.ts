@@ -80,6 +80,7 @@ export function chunkApplier<C extends TopicContract, S>(opts: ChunkApplierOptio
       if (result.ok) {
         opts.applied.noteApplied(gen, partition, last);
         lag.stats[partition].recordApplied(folded.applied, last, folded.lastEventAt);
+        lag.stats[partition].resent += folded.resent;
         return { kind: 'applied', last };
       }
       // Another instance (a zombie after a rebalance, or a rebuild) wrote first. Re-reading and

@@ -2,7 +2,7 @@
 // `event-type` header names a type the fold ignores) or a poison record with the reason it
 // breaks the contract, which is dead-lettered. Pure.
 import type { KafkaMessage } from 'kafkajs';
-import { ContractViolation, parseEvent, type EventOf, type TopicContract } from '../../../schema/events';
+import { ContractViolation, parseRecord, type EventOf, type TopicContract } from '../../../schema/events';
 import { keyMismatchReason, REASON_PREFIXES } from '../deadLetterHeaders';
 import type { Projection } from '../projection';
 import { EVENT_TYPE_HEADER } from '../producer';
@@ -30,7 +30,9 @@ export function createDecoder<C extends TopicContract, S>(projection: Projection
       if (type !== undefined && !folded.has(String(type))) return { kind: 'skip', offset, message };
     }
     try {
-      const event = parseEvent(projection.topic, message.value);
+      const event = parseRecord(projection.topic, message.key ?? null, message.value);
+      // A record that carries nothing to fold (a change-data-capture tombstone).
+      if (event === null) return { kind: 'skip', offset, message };
       const key = message.key?.toString('utf8');
       if (key !== event.key) return { kind: 'poison', offset, message, reason: keyMismatchReason(key, event.key) };
       return { kind: 'event', offset, message, event };

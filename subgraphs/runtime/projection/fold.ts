@@ -85,6 +85,8 @@ export interface FoldResult<C extends TopicContract, S> {
   readonly lastEventAt: string | null;
   /** Events folded (not poison, not passed over). */
   readonly applied: number;
+  /** Events the projection said it already held (re-sent by an at-least-once source): skipped. */
+  readonly resent: number;
 }
 
 /** Folds `records` (those after the checkpoint) over `before`. */
@@ -99,6 +101,7 @@ export function foldChunk<C extends TopicContract, S>(
   const poison: Poison<C>[] = [];
   let lastEventAt: string | null = null;
   let applied = 0;
+  let resent = 0;
   for (const r of records) {
     if (r.kind === 'skip') continue;
     if (r.kind === 'poison') {
@@ -106,6 +109,10 @@ export function foldChunk<C extends TopicContract, S>(
       continue;
     }
     const at: EventPosition = { partition: ctx.partition, offset: r.offset, occurredAt: r.event.occurredAt };
+    if (ctx.projection.alreadyApplied?.(after, r.event)) {
+      resent++;
+      continue;
+    }
     let changes: ReadonlyMap<string, S | undefined>;
     try {
       changes = ctx.projection.apply(after, r.event, at);
@@ -124,5 +131,5 @@ export function foldChunk<C extends TopicContract, S>(
     lastEventAt = r.event.occurredAt;
     applied++;
   }
-  return { before, after, changedBy, poison, lastEventAt, applied };
+  return { before, after, changedBy, poison, lastEventAt, applied, resent };
 }
