@@ -10,12 +10,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kind, parse, type DocumentNode } from 'graphql';
-import { composeSupergraph } from '../gateway/supergraph/compose';
+import { composeSupergraph } from '../platform/composeSupergraph';
+import { ConfigError } from '../platform/configError';
 import { dlqTopicName } from '../schema/events';
 import { hasSubgraphSdl, SUPERGRAPH_PATH } from '../schema/subgraphs';
 import type { SubgraphDeclaration } from '../subgraphs/runtime/declaration';
 import { checkedInSubgraphs } from './compose';
-import { declaredTopics, SUBGRAPHS_DIR, subgraphDeclarations } from './declarations';
+import { declarationFolders, declaredTopics, SUBGRAPHS_DIR, subgraphDeclarations } from './declarations';
 import { findCarrier, type Carrier } from './scaffold/carrier';
 import { extendableEntity, type SubgraphSdl } from './scaffold/graph';
 import { addedNames, entityProblem, extendedNames, nameProblem, subgraphNames, type ExtendedNames, type SubgraphNames } from './scaffold/names';
@@ -223,12 +224,14 @@ function checkTopic(n: SubgraphNames, declarations: readonly SubgraphDeclaration
   if (clash) throw new ScaffoldError(`a subgraph already declares a topic named ${clash}; pick another name`);
 }
 
-/** SDL of subgraphs scaffolded earlier that are not in schema/ yet (their schema.graphql). */
+/**
+ * SDL of subgraphs scaffolded earlier that are not in schema/ yet: the schema.graphql of every
+ * declared subgraph's folder (subgraphs/<name>, and those SUBGRAPH_DIRS names).
+ */
 function scaffoldedSdls(): SubgraphSdl[] {
-  return fs
-    .readdirSync(SUBGRAPHS_DIR, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && !hasSubgraphSdl(e.name) && fs.existsSync(path.join(SUBGRAPHS_DIR, e.name, 'schema.graphql')))
-    .map((e) => ({ name: e.name, sdl: fs.readFileSync(path.join(SUBGRAPHS_DIR, e.name, 'schema.graphql'), 'utf8') }));
+  return declarationFolders()
+    .filter((dir) => !hasSubgraphSdl(path.basename(dir)) && fs.existsSync(path.join(dir, 'schema.graphql')))
+    .map((dir) => ({ name: path.basename(dir), sdl: fs.readFileSync(path.join(dir, 'schema.graphql'), 'utf8') }));
 }
 
 /**
@@ -332,6 +335,11 @@ if (require.main === module) {
       console.log(nextSteps(scaffoldSubgraph(args)));
     }
   } catch (e) {
+    // A broken declaration or SUBGRAPH_DIRS entry is one line too, not a stack trace.
+    if (e instanceof ConfigError) {
+      console.error(`new-subgraph: ${e.message}`);
+      process.exit(1);
+    }
     if (!(e instanceof ScaffoldError)) throw e;
     console.error(`new-subgraph: ${e.message}${e.showUsage ? `\n${USAGE}` : ''}`);
     process.exit(e.showUsage ? 2 : 1);

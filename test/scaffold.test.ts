@@ -22,13 +22,15 @@ const readmeCopy = path.join(tmp, 'README.md');
 fs.mkdirSync(tmp, { recursive: true });
 fs.copyFileSync(path.join(ROOT, 'README.md'), readmeCopy);
 
-const newSubgraph = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'scripts/new-subgraph.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+const newSubgraph = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'scripts/new-subgraph.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
 
 // Scaffolded while the file is collected, through the CLI as a team runs it, so that the tests
 // it generates can be loaded into this file below (jest collects tests synchronously).
-const cli = newSubgraph(NAME, '--extends', 'Product', '--dir', dir, '--port', '4999', '--readme', readmeCopy);
+const cli = newSubgraph([NAME, '--extends', 'Product', '--dir', dir, '--port', '4999', '--readme', readmeCopy]);
 if (cli.status !== 0) throw new Error(`new-subgraph exited ${cli.status}:\n${cli.stdout}${cli.stderr}`);
+// A second subgraph, extending the first one's entity (which no shared topic carries).
+const notesDir = path.join(tmp, 'rating-notes');
 const read = (file: string) => fs.readFileSync(path.join(dir, file), 'utf8');
 
 afterAll(() => {
@@ -58,6 +60,13 @@ describe('npm run new-subgraph -- ratings --extends Product', () => {
         expect([file, spec, fs.existsSync(`${target}.ts`) || fs.existsSync(path.join(target, 'index.ts'))]).toEqual([file, spec, true]);
       }
     }
+    // Imports flow one way (scripts/check-imports.mjs): its own folder, subgraphs/runtime, platform, schema; tests may use test/support.
+    const allowed = ['subgraphs/runtime', 'platform', 'schema'].map((d) => path.join(ROOT, d));
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')))
+      for (const [, spec] of read(file).matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
+        const target = path.resolve(dir, spec);
+        expect([file, spec, target.startsWith(dir) || allowed.some((a) => target === a || target.startsWith(`${a}${path.sep}`))]).toEqual([file, spec, true]);
+      }
     expect(read('declaration.ts')).toContain("port: 4999,\n  portVariable: 'RATINGS_PORT',");
     expect(read('declaration.ts')).toContain('views: { ratings: ratingsProjection, knownProducts: knownProductsProjection }');
     expect(cli.stdout).toContain('Product.averageRating Product.ratingCount Product.ratings, Subscription.ratingsChanged, topic ratings keyed by productId');
@@ -100,19 +109,19 @@ describe('npm run new-subgraph -- ratings --extends Product', () => {
     expect(lines[row - 1]).toMatch(/^\| `[A-Z_]*_PORT`/);
     // Writing it again changes nothing; the repository's own README was not touched.
     expect(withPortRow(copy, 'RATINGS_PORT', lines[row])).toBe(copy);
-    expect(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')).not.toContain('RATINGS_PORT');
+    expect(documentedSettings(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'))).not.toContain('RATINGS_PORT');
     expect(cli.stdout).toContain("documented RATINGS_PORT in");
   });
 
   it('prints its usage for --help and exits 0; a bad flag prints what is wrong and the usage, exit 2', () => {
-    const help = newSubgraph('--help');
+    const help = newSubgraph(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^usage: npm run new-subgraph -- <name> \[--extends <Type>\]/);
     expect(help.stdout).toContain('--readme');
-    const bad = newSubgraph('shelf-notes', '--bogus');
+    const bad = newSubgraph(['shelf-notes', '--bogus']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^new-subgraph: unknown option --bogus\nusage: npm run new-subgraph/);
-    const missing = newSubgraph('shelf-notes', '--extends');
+    const missing = newSubgraph(['shelf-notes', '--extends']);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/--extends <value>' argument missing/);
     expect(parseNewSubgraphArgs(['x', '--help'])).toEqual({ help: true });
@@ -146,13 +155,13 @@ describe('npm run new-subgraph -- ratings --extends Product', () => {
     expect(refused({ name: 'availability', dir: path.join(tmp, 'shelf'), extends: 'Product', entity: 'AvailabilityNote' })).toMatch(/the graph already has Product\.availability;/);
     expect(() => parseNewSubgraphArgs(['shelf-notes', '--port', 'x'])).toThrow(/--port "x" is not a port number/);
     expect(() => parseNewSubgraphArgs([])).toThrow(/name is missing/);
-    expect(fs.readdirSync(tmp).sort()).toEqual(['README.md', NAME]);
+    expect(fs.readdirSync(tmp).sort()).toEqual(['README.md', NAME].sort());
     expect(fs.readFileSync(readmeCopy, 'utf8')).toBe(before);
   });
 
   it('extends Store when no --extends is given', () => {
     const notes = path.join(tmp, 'default', 'tasting-notes');
-    const out = newSubgraph('tasting-notes', '--dir', notes, '--port', '4998', '--readme', readmeCopy);
+    const out = newSubgraph(['tasting-notes', '--dir', notes, '--port', '4998', '--readme', readmeCopy]);
     expect(out.status).toBe(0);
     const sdl = fs.readFileSync(path.join(notes, 'schema.graphql'), 'utf8');
     expect(sdl).toContain('type Store @key(fields: "id") {\n  id: ID!\n  "The mean score of its tasting notes; null when it has none."\n  averageTastingNote: Float\n');
@@ -162,9 +171,21 @@ describe('npm run new-subgraph -- ratings --extends Product', () => {
     fs.rmSync(path.join(tmp, 'default'), { recursive: true, force: true });
   });
 
+  it('generates without the existence check, saying so, when no topic it can read carries the type', () => {
+    // Rating (the subgraph just scaffolded, named to the tools by SUBGRAPH_DIRS) is carried by
+    // its own topic, whose contract is in its folder, not schema/events: nothing to import.
+    const out = newSubgraph(['rating-notes', '--extends', 'Rating', '--dir', notesDir, '--port', '4997', '--readme', readmeCopy], { SUBGRAPH_DIRS: dir });
+    expect(out.status).toBe(0);
+    expect(out.stdout).toContain('no existence check: no declared topic carries Rating');
+    expect(out.stdout).toMatch(/note: ratings carries Rating, but its contract is not exported from schema\/events .*generated WITHOUT the existence check/);
+    expect(fs.readFileSync(path.join(notesDir, 'declaration.ts'), 'utf8')).toContain('views: { ratingNotes: ratingNotesProjection }');
+    expect(fs.readFileSync(path.join(notesDir, 'commands.ts'), 'utf8')).toContain('No declared topic carries Rating');
+    expect(fs.readFileSync(path.join(notesDir, 'contract.ts'), 'utf8')).toContain("keyedBy: 'ratingId',");
+  });
+
   it('type-checks the generated files (strict, with the repo settings)', async () => {
     const tsconfig = path.join(tmp, 'tsconfig.json');
-    fs.writeFileSync(tsconfig, JSON.stringify({ extends: path.join(ROOT, 'tsconfig.json'), compilerOptions: { noEmit: true }, include: [dir] }));
+    fs.writeFileSync(tsconfig, JSON.stringify({ extends: path.join(ROOT, 'tsconfig.json'), compilerOptions: { noEmit: true }, include: [dir, notesDir] }));
     const tsc = spawn(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { cwd: ROOT });
     let output = '';
     tsc.stdout.on('data', (d: Buffer) => (output += d.toString()));

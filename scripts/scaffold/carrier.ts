@@ -69,7 +69,7 @@ export function findCarrier(ext: ExtendedNames, resolvedBy: readonly string[], d
     ([, v]) => typeof v === 'object' && v !== null && (v as Partial<TopicContract>).name === contract.name && 'events' in v,
   )?.[0];
   if (!exportName)
-    return `${contract.name} carries ${ext.type}, but its contract is not exported from schema/events (it is ${contract.owner}'s own), and a subgraph imports no other subgraph's folder; once it is promoted into schema/events, scaffold again or add the view by hand`;
+    return `${contract.name} carries ${ext.type}, but its contract is not exported from schema/events (it is the ${contract.owner} subgraph's own), and a subgraph imports no other subgraph's folder; once it is promoted into schema/events, scaffold again or add the view by hand`;
   const ownFormat = typeof (contract as { fromRecord?: unknown }).fromRecord === 'function';
   return {
     contract,
