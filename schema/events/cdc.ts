@@ -4,6 +4,7 @@
 // module reads and checks that envelope; a table's own contract (e.g. catalogProductsCdc.ts)
 // checks the row images and turns them into its events.
 import { ContractViolation, describe, type Check } from './validate';
+import { describedAs, jsonSchemaOf } from './jsonSchema';
 
 export const CDC_OPS = ['r', 'c', 'u', 'd'] as const;
 export type CdcOp = (typeof CDC_OPS)[number];
@@ -84,7 +85,9 @@ export function parseCdcRecord(keyBytes: Buffer | null, valueBytes: Buffer | nul
  * a column to the table breaks no reader.
  */
 export function rowImage<T extends object>(columns: { [K in keyof T]: Check<T[K]> }): Check<T> {
-  return (v, path) => {
+  // Every listed column is required; other columns are allowed (additionalProperties).
+  const schema = { type: 'object', properties: Object.fromEntries(Object.entries(columns).map(([c, check]) => [c, jsonSchemaOf(check)])), required: Object.keys(columns), additionalProperties: true } as const;
+  return describedAs<Check<T>>((v, path) => {
     if (!isObject(v)) throw new ContractViolation(path, 'a row image', describe(v));
     const out: Record<string, unknown> = {};
     for (const [column, check] of Object.entries(columns) as [string, Check<unknown>][]) {
@@ -93,14 +96,14 @@ export function rowImage<T extends object>(columns: { [K in keyof T]: Check<T[K]
       out[column] = check(v[column], `${path}.${column}`);
     }
     return out as T;
-  };
+  }, schema);
 }
 
 /** A column that may hold NULL (read as null). */
 export const nullable =
   <T>(check: Check<T>): Check<T | null> =>
-  (v, path) =>
-    v === null ? null : check(v, path);
+  describedAs<Check<T | null>>((v, path) =>
+    v === null ? null : check(v, path), { anyOf: [jsonSchemaOf(check), { type: 'null' }] });
 
 /**
  * A change record exactly as Debezium's JSON converter (schemas off) writes it: for tests,
