@@ -31,7 +31,7 @@ export const POSTGRES_SUPERUSER = 'postgres';
 export interface PostgresOptions {
   /** 0 picks a free port (a private cluster for a test). @default 55432 */
   readonly port?: number;
-  /** @default .infra-cache/postgres-data, or a new temp folder with port 0 (the caller removes it) */
+  /** @default .infra-cache/postgres-data, or data/ in a new temp folder with port 0 (the caller removes that folder: path.dirname(dataDir)) */
   readonly dataDir?: string;
 }
 
@@ -104,14 +104,16 @@ function ownedFolder(dir: string): void {
 export async function startPostgres(opts: PostgresOptions = {}): Promise<PostgresHandle> {
   if (!fs.existsSync(path.join(binDir(), 'postgres'))) throw new Error(MISSING);
   const isPrivate = opts.port === 0;
-  const dataDir = path.resolve(opts.dataDir ?? (isPrivate ? fs.mkdtempSync(path.join(os.tmpdir(), 'streamgraph-pg-')) : DEFAULTS.dataDir));
-  const runDir = isPrivate || opts.dataDir ? path.join(dataDir, 'run') : DEFAULTS.runDir;
+  // A private cluster lives in a new temp folder: data/ (initdb wants it empty) and run/.
+  const base = isPrivate && !opts.dataDir ? fs.mkdtempSync(path.join(os.tmpdir(), 'streamgraph-pg-')) : undefined;
+  if (base) ownedFolder(base);
+  const dataDir = path.resolve(opts.dataDir ?? (base ? path.join(base, 'data') : DEFAULTS.dataDir));
+  const runDir = base ? path.join(base, 'run') : opts.dataDir ? `${dataDir}-run` : DEFAULTS.runDir;
   const logFile = path.join(runDir, 'postgres.log');
   const port = isPrivate ? await freePort() : (opts.port ?? DEFAULTS.port);
   const url = localPostgresUrl(port);
 
   ownedFolder(runDir);
-  if (isPrivate) ownedFolder(dataDir);
   const alreadyRunning = runningPid(dataDir) !== undefined && (await isPostgresReachable(url, 3_000));
   if (!alreadyRunning) {
     await initCluster(dataDir);

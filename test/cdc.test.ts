@@ -1,0 +1,223 @@
+// Change data capture end to end, against the real PostgreSQL, Kafka Connect (Debezium), broker
+// and Redis: the catalog database's products reach the catalog's view, the orders' price view
+// and the gateway; the snapshot fills a first start; insert, update and delete show in queries
+// and in a subscription carrying product fields; a row image that breaks the contract (a column
+// type changed) is dead-lettered with its reason and source position while the rest goes on.
+import Redis from 'ioredis';
+import type { Pool } from 'pg';
+import { DEFAULT_LIMITS } from '../gateway/limits';
+import { startGateway, type GatewayHandle } from '../gateway/server';
+import { signDevToken } from '../gateway/token';
+import { createLogger } from '../platform/logger';
+import { CATALOG_PRODUCTS_CDC_TOPIC, dlqTopicName } from '../schema/events';
+import { startCatalogSubgraph, type CatalogHandle } from '../subgraphs/catalog';
+import { catalogSourceFromEnv, catalogSourceNames } from '../subgraphs/catalog/catalogSource';
+import { migrate } from '../subgraphs/catalog/migrations';
+import { startOrdersSubgraph } from '../subgraphs/orders';
+import { DEAD_LETTER_HEADERS } from '../subgraphs/runtime/deadLetterHeaders';
+import type { SubgraphHandle } from '../subgraphs/runtime/startSubgraph';
+import { catalogPool, productsTable, removeRunCatalogSources } from './support/catalogDatabase';
+import { testGatewayConfig } from './support/gatewayConfig';
+import { TEST_IDENTITY_SECRET } from './support/graphqlClient';
+import { createNamespace } from './support/namespace';
+import { waitFor } from './support/waitFor';
+import { Client as WsClient, createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+
+const JWT_SECRET = 'cdc-test-jwt-secret-0123456789abcdef';
+const admin = signDevToken({ sub: 'admin-1', roles: ['admin'], secret: JWT_SECRET });
+const alice = signDevToken({ sub: 'c-alice', roles: ['customer'], secret: JWT_SECRET });
+const SNAPSHOT_ROWS = 50;
+
+let namespace: string;
+let db: Pool;
+let table: string;
+let redis: Redis;
+let catalog: CatalogHandle;
+let orders: SubgraphHandle;
+let gateway: GatewayHandle;
+
+async function call(query: string, variables: Record<string, unknown> = {}, bearer?: string) {
+  const res = await fetch(gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as { data?: any; errors?: any[] };
+}
+
+const product = async (id: string) =>
+  (await call(`query($id: ID!) { product(id: $id) { id name brand category priceCents } }`, { id })).data?.product ?? null;
+
+beforeAll(async () => {
+  namespace = await createNamespace('cdc');
+  db = catalogPool();
+  // Rows that exist before the catalog ever starts: only Debezium's snapshot can bring them.
+  const { schema } = catalogSourceNames(catalogSourceFromEnv(), namespace);
+  await migrate(db, schema);
+  table = productsTable(namespace);
+  await db.query(
+    `INSERT INTO ${table} (id, name, brand, category, price_cents)
+     SELECT 'snap-' || i, 'Snapshot product ' || i, CASE WHEN i % 2 = 0 THEN 'Acme' END, 'pantry', 100 + i FROM generate_series(1, ${SNAPSHOT_ROWS}) AS i`,
+  );
+  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const opts = { namespace, identitySecret: TEST_IDENTITY_SECRET, port: 0, logger: createLogger('cdc-test', 'error') };
+  [catalog, orders] = await Promise.all([startCatalogSubgraph(opts), startOrdersSubgraph(opts)]);
+  gateway = await startGateway(testGatewayConfig({ namespace, redis, jwtSecret: JWT_SECRET, label: 'cdc-test' }, { limits: DEFAULT_LIMITS }));
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await Promise.all([catalog?.close(), orders?.close()]);
+  // This file's connector and slot go now rather than at the end of the run: no WAL held meanwhile.
+  if (namespace) await removeRunCatalogSources(namespace);
+  await db?.end();
+  redis?.disconnect();
+});
+
+it('fills the view from the snapshot of the rows that existed before the first start', async () => {
+  await waitFor(async () => (await catalog.views.products.reader.getMany([`snap-${SNAPSHOT_ROWS}`]))[0] !== undefined, {
+    timeoutMs: 60_000,
+    what: 'the snapshot in the view',
+  });
+  const ids = Array.from({ length: SNAPSHOT_ROWS }, (_, i) => `snap-${i + 1}`);
+  const states = await catalog.views.products.reader.getMany(ids);
+  expect(states.filter(Boolean)).toHaveLength(SNAPSHOT_ROWS);
+  expect(await product('snap-2')).toEqual({ id: 'snap-2', name: 'Snapshot product 2', brand: 'Acme', category: 'pantry', priceCents: 102 });
+  expect((await catalog.views.products.reader.getMany(['snap-2']))[0]).toMatchObject({ version: 1 });
+  expect(await product('snap-3')).toMatchObject({ brand: null, priceCents: 103 });
+});
+
+it('shows an insert, an update and a delete made with SQL through the gateway, and orders use the new price', async () => {
+  await db.query(`INSERT INTO ${table} (id, name, category, price_cents) VALUES ('sql-1', 'Rye bread', 'bakery', 349)`);
+  await waitFor(async () => (await product('sql-1'))?.priceCents === 349, { timeoutMs: 20_000, what: 'the inserted row through the gateway' });
+
+  await db.query(`UPDATE ${table} SET price_cents = 399, brand = 'Miller', updated_at = now() WHERE id = 'sql-1'`);
+  await waitFor(async () => (await product('sql-1'))?.priceCents === 399, { timeoutMs: 20_000, what: 'the update through the gateway' });
+  expect(await product('sql-1')).toEqual({ id: 'sql-1', name: 'Rye bread', brand: 'Miller', category: 'bakery', priceCents: 399 });
+  expect((await catalog.views.products.reader.getMany(['sql-1']))[0]).toMatchObject({ version: 2 });
+
+  // The orders team's own price view reads the same change stream: a new order is priced from it.
+  await call(`mutation { upsertStore(input: { id: "cdc-store", name: "Corner" }) { id } }`, {}, admin);
+  await waitFor(async () => ((await orders.views.prices.reader.getMany(['sql-1']))[0] as { priceCents?: number } | undefined)?.priceCents === 399, { timeoutMs: 20_000, what: 'the price in orders' });
+  const placed = await waitFor(
+    async () => {
+      const r = await call(`mutation { placeOrder(input: { storeId: "cdc-store", items: [{ productId: "sql-1", quantity: 2 }] }) { totalCents } }`, {}, alice);
+      return r.errors ? undefined : r.data.placeOrder;
+    },
+    { timeoutMs: 20_000, what: 'an order at the published store' },
+  );
+  expect(placed.totalCents).toBe(798);
+
+  await db.query(`DELETE FROM ${table} WHERE id = 'sql-1'`);
+  await waitFor(async () => (await product('sql-1')) === null, { timeoutMs: 20_000, what: 'the delete through the gateway' });
+  await waitFor(async () => (await orders.views.prices.reader.getMany(['sql-1']))[0] === undefined, { timeoutMs: 20_000, what: 'the price gone from orders' });
+});
+
+it('answers upsertProduct from the view once its own change came back through CDC, and refuses bad input without writing', async () => {
+  const r = await call(`mutation { upsertProduct(input: { id: "ryw-1", name: "Kefir", category: "dairy", priceCents: 250 }) { id priceCents } }`, {}, admin);
+  expect(r.errors).toBeUndefined();
+  expect(r.data.upsertProduct).toEqual({ id: 'ryw-1', priceCents: 250 });
+  // The very next read sees it, and so does the table.
+  expect(await product('ryw-1')).toMatchObject({ priceCents: 250 });
+  expect((await db.query(`SELECT price_cents FROM ${table} WHERE id = 'ryw-1'`)).rows).toEqual([{ price_cents: 250 }]);
+
+  const again = await call(`mutation { upsertProduct(input: { id: "ryw-1", name: "Kefir", category: "dairy", priceCents: 275 }) { priceCents } }`, {}, admin);
+  expect(again.data.upsertProduct).toEqual({ priceCents: 275 });
+  expect((await catalog.views.products.reader.getMany(['ryw-1']))[0]).toMatchObject({ version: 2 });
+  // The same values again: nothing to write, answered from the view as it is.
+  const same = await call(`mutation { upsertProduct(input: { id: "ryw-1", name: "Kefir", category: "dairy", priceCents: 275 }) { priceCents } }`, {}, admin);
+  expect(same.data.upsertProduct).toEqual({ priceCents: 275 });
+  expect((await catalog.views.products.reader.getMany(['ryw-1']))[0]).toMatchObject({ version: 2 });
+
+  const before = (await db.query(`SELECT count(*)::int AS n, max(updated_at)::text AS last FROM ${table}`)).rows[0];
+  const refused = await call(`mutation { upsertProduct(input: { id: "ryw-2", name: "Kefir", category: "dairy", priceCents: -1 }) { id } }`, {}, admin);
+  expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.priceCents' });
+  expect((await db.query(`SELECT count(*)::int AS n, max(updated_at)::text AS last FROM ${table}`)).rows[0]).toEqual(before);
+});
+
+it('carries product fields changed in the database in a subscription', async () => {
+  await db.query(`INSERT INTO ${table} (id, name, category, price_cents) VALUES ('sub-1', 'Plums', 'fruit', 120)`);
+  await call(`mutation { upsertStore(input: { id: "sub-store", name: "Market" }) { id } }`, {}, admin);
+  const storeToken = signDevToken({ sub: 'sub-store', roles: ['store'], secret: JWT_SECRET });
+  await waitFor(async () => (await product('sub-1')) !== null, { timeoutMs: 20_000, what: 'sub-1 in the view' });
+  const client: WsClient = createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${storeToken}` }, retryAttempts: 0 });
+  const seen: Array<{ quantity: number; product: { name: string; priceCents: number } }> = [];
+  const done = new Promise<void>((resolve, reject) =>
+    client.subscribe<{ inventoryChanged: (typeof seen)[number] }>(
+      { query: `subscription { inventoryChanged(storeId: "sub-store", productIds: ["sub-1"]) { quantity product { name priceCents } } }` },
+      { next: (m) => m.data && seen.push(m.data.inventoryChanged), error: reject, complete: resolve },
+    ),
+  );
+  try {
+    const report = (q: number) => call(`mutation { reportInventory(storeId: "sub-store", productId: "sub-1", quantity: ${q}) { quantity } }`, {}, storeToken);
+    await waitFor(async () => {
+      await report(seen.length + 1);
+      return seen.length > 0;
+    }, { timeoutMs: 20_000, intervalMs: 500, what: 'the subscription to deliver' });
+    expect(seen[0].product).toEqual({ name: 'Plums', priceCents: 120 });
+    await db.query(`UPDATE ${table} SET name = 'Damson plums', price_cents = 180 WHERE id = 'sub-1'`);
+    await waitFor(async () => (await product('sub-1'))?.priceCents === 180, { timeoutMs: 20_000, what: 'the new price' });
+    const n = seen.length;
+    await report(100);
+    await waitFor(() => seen.length > n, { timeoutMs: 20_000, what: 'the next event' });
+    expect(seen[seen.length - 1]).toEqual({ quantity: 100, product: { name: 'Damson plums', priceCents: 180 } });
+  } finally {
+    await client.dispose();
+    await done.catch(() => undefined);
+  }
+});
+
+it('dead-letters row images whose column type changed, naming the column and source position, and goes on', async () => {
+  await db.query(`INSERT INTO ${table} (id, name, category, price_cents) VALUES ('type-1', 'Figs', 'fruit', 500), ('type-2', 'Dates', 'fruit', 600)`);
+  await waitFor(async () => (await product('type-2')) !== null, { timeoutMs: 20_000, what: 'the rows in the view' });
+  const deadBefore = deadLetters(catalog);
+
+  // A type change under the connector: prices become numeric, which Debezium writes as a string.
+  await db.query(`ALTER TABLE ${table} ALTER COLUMN price_cents TYPE numeric(12, 2)`);
+  await db.query(`UPDATE ${table} SET price_cents = 510 WHERE id = 'type-1'`);
+  await db.query(`UPDATE ${table} SET price_cents = 610 WHERE id = 'type-2'`);
+  // A delete needs no row image: the partition is not stuck behind the poison.
+  await db.query(`DELETE FROM ${table} WHERE id = 'snap-1'`);
+  await waitFor(async () => (await product('snap-1')) === null, { timeoutMs: 20_000, what: 'the delete after the bad rows' });
+  await waitFor(() => deadLetters(catalog) >= deadBefore + 2, { timeoutMs: 20_000, what: 'two dead letters' });
+  expect(await product('type-1')).toMatchObject({ priceCents: 500 });
+
+  const letters = await readDeadLetters(catalog, `${namespace}${dlqTopicName(CATALOG_PRODUCTS_CDC_TOPIC.name)}`, 2);
+  for (const l of letters) {
+    expect(l.reason).toMatch(/^contract: after\.price_cents: expected an integer, found the string .* \(u at .*\.products lsn \d+ txId \d+\)$/);
+    expect(l.sourceTopic).toBe(`${namespace}${CATALOG_PRODUCTS_CDC_TOPIC.name}`);
+    expect(l.sourceOffset).toMatch(/^\d+$/);
+  }
+  // The runtime may write a dead letter twice (before its checkpoint moves), never lose one: one per source position.
+  const bySource = new Map(letters.map((l) => [`${l.sourceTopic}:${l.sourceOffset}:${l.key}`, l]));
+  expect([...bySource.values()].map((l) => l.key).sort()).toEqual(['{"id":"type-1"}', '{"id":"type-2"}']);
+
+  // Fixed in the database: later changes apply again.
+  await db.query(`ALTER TABLE ${table} ALTER COLUMN price_cents TYPE integer`);
+  await db.query(`UPDATE ${table} SET price_cents = 520 WHERE id = 'type-1'`);
+  await waitFor(async () => (await product('type-1'))?.priceCents === 520, { timeoutMs: 20_000, what: 'a change after the fix' });
+});
+
+function deadLetters(handle: CatalogHandle): number {
+  return handle.views.products.handle.stats().reduce((a, s) => a + s.deadLetters, 0);
+}
+
+async function readDeadLetters(handle: CatalogHandle, topic: string, count: number) {
+  const consumer = handle.runtime.kafka.consumer({ groupId: `${topic}-reader-${Date.now()}` });
+  const out: Array<{ reason: string; sourceTopic: string; sourceOffset: string; key: string }> = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const h = (name: string) => message.headers?.[name]?.toString() ?? '';
+        out.push({ reason: h(DEAD_LETTER_HEADERS.reason), sourceTopic: h(DEAD_LETTER_HEADERS.sourceTopic), sourceOffset: h(DEAD_LETTER_HEADERS.sourceOffset), key: h(DEAD_LETTER_HEADERS.sourceKey) });
+      },
+    });
+    await waitFor(() => out.length >= count, { timeoutMs: 30_000, what: `${count} dead letters on ${topic}` });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
