@@ -1,11 +1,15 @@
 // `npm run lag -- [view ...] [--max-lag N] [--watch] [--interval S] [--json]`: for every view and
 // partition, the offset applied in Redis against the topic's log end, the lag between them
-// and how fresh the view is. With --max-lag it exits 1 when a partition is over, for scripts.
+// and how fresh the view is; then the catalog's change data capture: the Debezium connector's
+// state (Kafka Connect's REST API) and its replication slot's lag (the catalog database). With
+// --max-lag it exits 1 when a partition is over, for scripts.
 import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { createLogger } from '../platform/logger';
 import { connectRedis } from '../platform/redisConfig';
 import { namespaceFromEnv } from '../platform/settings';
 import { formatViewLag, measureViewLag, overMaxLag, type ViewLag, type ViewTarget } from '../subgraphs/runtime/viewLag';
+import { catalogSourceFromEnv } from '../subgraphs/catalog/catalogSource';
+import { catalogCdcStatus, formatCatalogCdcStatus } from '../subgraphs/catalog/cdcStatus';
 import { declaredViews, findView, viewNames, type ViewEntry } from './declarations';
 
 const VIEWS = declaredViews();
@@ -81,12 +85,15 @@ async function main() {
     const measuredAt = Date.now();
     const views: ViewLag[] = await measureViewLag({ admin, redis, views: targets });
     const over = args.maxLag === undefined ? [] : overMaxLag(views, args.maxLag);
+    const cdc = await catalogCdcStatus(catalogSourceFromEnv(), ns);
     if (args.json) {
-      console.log(JSON.stringify({ measuredAt: new Date(measuredAt).toISOString(), namespace: ns, views, ...(args.maxLag === undefined ? {} : { maxLag: args.maxLag, over }) }, null, 2));
+      console.log(JSON.stringify({ measuredAt: new Date(measuredAt).toISOString(), namespace: ns, views, cdc, ...(args.maxLag === undefined ? {} : { maxLag: args.maxLag, over }) }, null, 2));
       return over.length;
     }
     console.log(`views at ${new Date(measuredAt).toISOString()}${ns ? ` in namespace ${ns}` : ''}\n`);
     for (const line of formatViewLag(views, measuredAt)) console.log(line);
+    console.log('\ncatalog change data capture');
+    for (const line of formatCatalogCdcStatus(cdc)) console.log(`  ${line}`);
     if (args.maxLag !== undefined)
       console.log(
         over.length === 0

@@ -3,6 +3,8 @@
 // and the gateway; the snapshot fills a first start; insert, update and delete show in queries
 // and in a subscription carrying product fields; a row image that breaks the contract (a column
 // type changed) is dead-lettered with its reason and source position while the rest goes on.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { DEFAULT_LIMITS } from '../gateway/limits';
@@ -197,6 +199,21 @@ it('dead-letters row images whose column type changed, naming the column and sou
   await db.query(`ALTER TABLE ${table} ALTER COLUMN price_cents TYPE integer`);
   await db.query(`UPDATE ${table} SET price_cents = 520 WHERE id = 'type-1'`);
   await waitFor(async () => (await product('type-1'))?.priceCents === 520, { timeoutMs: 20_000, what: 'a change after the fix' });
+});
+
+it('npm run lag shows the connector running and its replication slot active, with its lag', () => {
+  const out = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/lag.ts', 'catalog.products', '--json'], {
+    cwd: path.resolve(__dirname, '..'),
+    env: { ...process.env, STREAMGRAPH_NAMESPACE: namespace },
+    encoding: 'utf8',
+  });
+  expect(out.stderr).toBe('');
+  const report = JSON.parse(out.stdout) as { cdc: { connector: string; status: { state: string; tasks: Array<{ state: string }> }; slotState: { active: boolean; lagBytes: number } } };
+  expect(report.cdc.connector).toBe(`${namespace}catalog-products-cdc`);
+  expect(report.cdc.status.state).toBe('RUNNING');
+  expect(report.cdc.status.tasks.map((t) => t.state)).toEqual(['RUNNING']);
+  expect(report.cdc.slotState.active).toBe(true);
+  expect(report.cdc.slotState.lagBytes).toBeGreaterThanOrEqual(0);
 });
 
 function deadLetters(handle: CatalogHandle): number {
