@@ -5,7 +5,8 @@
 // clients; the client server speaks graphql-ws on the gateway's own port and path.
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import type { ApolloGateway, GraphQLDataSource, ServiceMap } from '@apollo/gateway';
+import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import type { ApolloServer } from '@apollo/server';
 import type { DocumentNode } from 'graphql';
 import { GRAPHQL_PATH } from '../../platform/graphqlHttpServer';
@@ -26,7 +27,7 @@ import { createUpstreamPool } from './upstreamPool';
 
 export interface SubscriptionsOptions {
   /** Whose supergraphs are planned: each one loaded gets a planner. */
-  readonly gateway: ApolloGateway;
+  readonly gateway: Pick<GatewayInterface, 'onSchemaLoadOrUpdate'>;
   /** Runs queries and mutations sent over graphql-ws. */
   readonly apollo: ApolloServer<GatewayContext>;
   /** The HTTP server whose upgrades on /graphql are graphql-ws. */

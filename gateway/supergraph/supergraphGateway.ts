@@ -1,12 +1,16 @@
-// @apollo/gateway's planner and executor on the configured supergraph: a file or SDL served as
-// it is, or (registry mode) composed from what subgraphs announce in Redis and hot-swapped.
+// The gateway Apollo Server runs on, over the configured supergraph: a file or SDL served as it
+// is, or (registry mode) composed from the schemas published in Redis and hot-swapped. Plans
+// come from the Rust query planner run by the project's executor (planner/, the default), or
+// from @apollo/gateway's planner and executor (GATEWAY_QUERY_PLANNER=apollo).
 import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import fs from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
 import type { Counter, Gauge } from 'prom-client';
 import { apolloLogger } from '../../platform/apolloServerOptions';
 import type { Logger } from '../../platform/logger';
 import type { SupergraphSource } from '../server';
+import { createPlannedGateway, type FetchSource, type PlannedGateway } from '../planner/plannedGateway';
 import type { InstanceRouter } from './instanceRouter';
 import { createRegistrySource, type RegistrySource, type SupergraphState } from './registrySource';
 
@@ -18,13 +22,20 @@ export interface SupergraphGatewayOptions {
   /** The query plan store's budget (its own estimate, in MiB). */
   readonly queryPlansMiB: number;
   /** How each subgraph is called. */
-  readonly dataSource: (name: string, url: string) => GraphQLDataSource;
+  readonly dataSource: (name: string, url: string) => GraphQLDataSource & FetchSource;
+  /** Which planner and executor run operations. @default 'hive' */
+  readonly planner?: QueryPlannerChoice;
   /** Registry mode: compositions by outcome, and the subgraphs of the one served. */
   readonly metrics: { readonly compositions: Counter<'outcome'>; readonly subgraphs: Gauge };
 }
 
+/** `hive`: the Rust planner and this project's executor; `apollo`: @apollo/gateway's (Elastic License 2.0). */
+export type QueryPlannerChoice = 'hive' | 'apollo';
+
 export interface SupergraphGateway {
-  readonly gateway: ApolloGateway;
+  readonly gateway: GatewayInterface;
+  /** The project's planner and executor (null with GATEWAY_QUERY_PLANNER=apollo): subscriptions run their events on it. */
+  readonly planned: PlannedGateway | null;
   /** The supergraph's state (registry mode: subgraphs, last failure). */
   state(): SupergraphState | { phase: 'static' };
   /** Registry mode: re-read the registry now; resolves once any new supergraph is in use. */
@@ -61,6 +72,22 @@ export function createSupergraphGateway(opts: SupergraphGatewayOptions): Supergr
       supergraphSdl = registrySource;
       break;
   }
+  if ((opts.planner ?? 'hive') === 'hive') {
+    const planned = createPlannedGateway({
+      source: typeof supergraphSdl === 'string' ? { kind: 'sdl', sdl: supergraphSdl } : { kind: 'manager', manager: supergraphSdl },
+      dataSource: opts.dataSource,
+      planCacheBytes: opts.queryPlansMiB * 2 ** 20,
+      logger,
+    });
+    return {
+      gateway: planned,
+      planned,
+      state: () => registrySource?.state() ?? { phase: 'static' },
+      refresh: () => registrySource?.refresh() ?? Promise.resolve(),
+      queryPlanBytes: () => planned.planBytes(),
+      router: registrySource?.router ?? null,
+    };
+  }
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => opts.dataSource(name, url!),
@@ -70,6 +97,7 @@ export function createSupergraphGateway(opts: SupergraphGatewayOptions): Supergr
   });
   return {
     gateway,
+    planned: null,
     state: () => registrySource?.state() ?? { phase: 'static' },
     refresh: () => registrySource?.refresh() ?? Promise.resolve(),
     queryPlanBytes: () => queryPlanStoreBytes(gateway),
