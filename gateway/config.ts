@@ -4,7 +4,9 @@ import { ConfigError } from '../platform/configError';
 import { envWholeNumber } from '../platform/envValues';
 import { operationWindowFromEnv } from '../platform/operationLog';
 import { debugErrorsFromEnv, identitySecretFromEnv, namespaceFromEnv } from '../platform/settings';
+import { kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { authConfigFromEnv } from './authConfigFromEnv';
+import { DEFAULT_EVENT_INGEST } from './events/eventIngest';
 import { limitsFromEnv } from './limitsFromEnv';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from './subscriptions/subscriptionLimits';
 import type { GatewayConfig } from './server';
@@ -42,6 +44,16 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Omit
     },
     subscriptionRetryMs: int('SUBSCRIPTION_RETRY_MS', 15_000),
     debugErrors: debugErrorsFromEnv(env),
+    // POST /events writes client events to Kafka (the only part of the gateway that does).
+    events: {
+      kafka: kafkaConfigFromEnv(env),
+      settings: {
+        namespace: namespaceFromEnv(env),
+        maxBatch: int('EVENTS_MAX_BATCH', DEFAULT_EVENT_INGEST.maxBatch, 1),
+        ratePerMinute: int('EVENTS_RATE_PER_MINUTE', DEFAULT_EVENT_INGEST.ratePerMinute, 1),
+        addressRatePerMinute: int('EVENTS_ADDRESS_RATE_PER_MINUTE', DEFAULT_EVENT_INGEST.addressRatePerMinute, 1),
+      },
+    },
   };
 }
 

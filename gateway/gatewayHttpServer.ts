@@ -12,6 +12,7 @@ import { signIdentity } from '../platform/identity';
 import type { Logger } from '../platform/logger';
 import { AuthError, type Authenticator } from './auth';
 import { serveDemo } from './demoPage';
+import type { EventIngest } from './events/eventIngest';
 import { createGatewayContext, type GatewayContext } from './execution/context';
 import type { SupergraphGateway } from './supergraph/supergraphGateway';
 
@@ -27,6 +28,8 @@ export interface GatewayHttpServerOptions {
   readonly metricsText?: () => Promise<string>;
   readonly requests: Histogram<'operation' | 'outcome'>;
   readonly logger: Logger;
+  /** POST /events, when the gateway takes client events. */
+  readonly events?: Pick<EventIngest, 'serve'>;
 }
 
 export function createGatewayHttpServer(opts: GatewayHttpServerOptions): GraphQLHttpServer {
@@ -48,7 +51,7 @@ export function createGatewayHttpServer(opts: GatewayHttpServerOptions): GraphQL
       res.setHeader('x-request-id', requestId);
       return { requestId };
     },
-    otherRoutes: serveDemo,
+    otherRoutes: (req, res, pathname) => (opts.events?.serve(req, res, pathname) ?? false) || serveDemo(req, res, pathname),
     duration: opts.requests,
     admit: (req, { requestId }) => {
       let verified;

@@ -26,6 +26,9 @@ import { createSupergraphGateway, type SupergraphGateway } from './supergraph/su
 import { createOperationRecorder } from '../platform/operationLog';
 import { startSubscriptions, type SubscriptionStats } from './subscriptions/startSubscriptions';
 import type { SubscriptionLimits } from './subscriptions/subscriptionLimits';
+import type { KafkaConfig } from 'kafkajs';
+import { createKafka } from '../platform/kafkaConfig';
+import { createEventIngest, type EventIngestSettings } from './events/eventIngest';
 
 export { DEFAULT_CACHE_BUDGETS, type CacheBudgets } from './gatewayCaches';
 
@@ -84,6 +87,8 @@ export interface GatewayConfig {
    * of several (GATEWAY_WORKERS) serves every worker's metrics, aggregated by the primary.
    */
   readonly metricsSource?: (registry: Registry) => () => Promise<string>;
+  /** POST /events (client events into Kafka); unset: no such route. */
+  readonly events?: { readonly kafka: KafkaConfig; readonly settings: EventIngestSettings };
   readonly logger?: Logger;
 }
 
@@ -149,7 +154,19 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
       createGatewayPlugin({ safelist: config.safelist, limits: config.limits, documents: caches.documents, operationLabels: createOperationLabels(), onServed }),
     ],
   });
+  const events = config.events
+    ? createEventIngest({
+        settings: config.events.settings,
+        kafka: createKafka(config.events.kafka),
+        redis: config.redis,
+        authenticator,
+        maxBodyBytes: config.limits.maxBodyBytes,
+        registry: metrics.registry,
+        logger,
+      })
+    : undefined;
   const httpServer = createGatewayHttpServer({
+    events,
     apollo,
     authenticator,
     identitySecret: config.identitySecret,
@@ -194,6 +211,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
       (closing ??= (async () => {
         await subscriptions.close();
         await httpServer.close();
+        await events?.close();
         await served?.close();
         await agent.close();
       })()),

@@ -6,3 +6,4 @@ export * from './partition';
 export { ContractViolation, loneSurrogateAt } from './validate';
 export * from './cdc';
 export * from './catalogProductsCdc';
+export * from './clientEvents';

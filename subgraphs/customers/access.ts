@@ -55,3 +55,13 @@ export function assertMayRegister(identity: Identity): void {
 export function assertSignedIn(identity: Identity): void {
   requireSignedIn(identity);
 }
+
+/**
+ * What a customer did in the apps (Customer.lastSeenAt, recentlyViewed, ...): the customer
+ * themself or an admin. Shoppers resolve a customer to deliver an order, not to see what they browse.
+ */
+export function assertMayReadActivity(identity: Identity, customerId: string): void {
+  requireSignedIn(identity);
+  if (!hasRole(identity, 'admin') && !isCustomerSelf(identity, customerId))
+    throw forbidden(`not allowed to read the app activity of customer ${customerId}`);
+}

@@ -4,11 +4,25 @@
 import { badInput } from '../runtime/errors';
 import { InvalidCursorError } from '../runtime/viewReader';
 import type { CustomersLoaders, CustomersViews } from './context';
+import { customerActivityId, deviceActivityId, joinActivity, NO_ACTIVITY, type Activity } from './activity';
 import { ALL_CUSTOMERS_INDEX, customer360Id, NO_ORDERS, type Customer360, type CustomerProfile } from './projection';
 
 /** A customer's 360 counters; zeros before their first order. */
 export async function customer360Of(loaders: CustomersLoaders, customerId: string): Promise<Customer360> {
   return ((await loaders.orders360.load(customer360Id(customerId))) as Customer360 | undefined) ?? NO_ORDERS;
+}
+
+/**
+ * A customer's app activity with their claimed devices' anonymous activity joined in (activity.ts,
+ * "Signing in"). Two reads: the customer's entity, then their devices' (one loader batch each).
+ */
+export async function activityOf(loaders: CustomersLoaders, customerId: string): Promise<Activity> {
+  const own = ((await loaders.activity.load(customerActivityId(customerId))) as Activity | undefined) ?? NO_ACTIVITY;
+  if (own.devices.length === 0) return own;
+  const devices = await loaders.activity.loadMany(own.devices.map(deviceActivityId));
+  const failed = devices.find((d): d is Error => d instanceof Error);
+  if (failed) throw failed;
+  return joinActivity(customerId, own, devices as (Activity | undefined)[]);
 }
 
 /** Reads a profile past the request's loader cache (after a write) and primes the cache with it. */

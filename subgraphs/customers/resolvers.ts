@@ -1,14 +1,30 @@
 // The customers resolvers: thin glue from GraphQL fields to access checks, loaders and commands.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { notFound } from '../runtime/errors';
+import { badInput, notFound } from '../runtime/errors';
 import { hasRole } from '../../platform/identity';
-import { assertMayAccessCustomer, assertMayListCustomers, assertMayResolveCustomer, assertSignedIn } from './access';
+import { assertMayAccessCustomer, assertMayListCustomers, assertMayReadActivity, assertMayResolveCustomer, assertSignedIn } from './access';
+import { sessionsSince, type Activity } from './activity';
 import { registerCustomer, updateCustomer, type RegisterCustomerInput, type UpdateCustomerInput } from './commands';
 import type { CustomersContext } from './context';
 import type { CustomerProfile } from './projection';
-import { customer360Of, pageCustomers } from './reads';
+import { activityOf, customer360Of, pageCustomers } from './reads';
 
 type Ctx = CustomersContext;
+
+const MAX_RECENT = 50;
+/** `first` of the activity lists: 1 to MAX_RECENT. */
+function firstOf(first: number): number {
+  if (!Number.isInteger(first) || first < 1 || first > MAX_RECENT) throw badInput(`first must be from 1 to ${MAX_RECENT}`, 'first');
+  return first;
+}
+
+/** A customer's app activity, for the caller allowed to see it. */
+async function activity(c: CustomerProfile, ctx: Ctx): Promise<Activity> {
+  assertMayReadActivity(ctx.identity, c.id);
+  return activityOf(ctx.loaders, c.id);
+}
+/** Products are the catalog's: this subgraph returns references and the gateway fetches the rest. */
+const productRef = (id: string) => ({ __typename: 'Product', id });
 
 export const resolvers: GraphQLResolverMap<Ctx> = {
   Query: {
@@ -47,5 +63,17 @@ export const resolvers: GraphQLResolverMap<Ctx> = {
     lifetimeSpendCents: async (c: CustomerProfile, _: unknown, ctx: Ctx) =>
       (await customer360Of(ctx.loaders, c.id)).lifetimeSpendCents,
     lastOrderAt: async (c: CustomerProfile, _: unknown, ctx: Ctx) => (await customer360Of(ctx.loaders, c.id)).lastOrderAt,
+    lastSeenAt: async (c: CustomerProfile, _: unknown, ctx: Ctx) => (await activity(c, ctx)).lastSeenAt,
+    sessionsLast7Days: async (c: CustomerProfile, _: unknown, ctx: Ctx) => sessionsSince(await activity(c, ctx), Date.now()),
+    recentlyViewed: async (c: CustomerProfile, args: { first: number }, ctx: Ctx) => {
+      const n = firstOf(args.first);
+      return (await activity(c, ctx)).recentlyViewed.slice(0, n).map((v) => productRef(v.productId));
+    },
+    recentSearches: async (c: CustomerProfile, args: { first: number }, ctx: Ctx) => {
+      const n = firstOf(args.first);
+      return (await activity(c, ctx)).recentSearches.slice(0, n).map((s) => s.query);
+    },
+    cartItems: async (c: CustomerProfile, _: unknown, ctx: Ctx) =>
+      (await activity(c, ctx)).cart.map((l) => ({ product: productRef(l.productId), quantity: l.quantity })),
   },
 };

@@ -12,6 +12,11 @@ export const DEAD_LETTER_HEADERS = {
   sourceKey: 'dlq-source-key',
   view: 'dlq-view',
   at: 'dlq-at',
+  /**
+   * Set on a dead letter refused at the edge (the gateway's POST /events checks client events
+   * against their contract before they reach the topic): it never had a source offset.
+   */
+  edge: 'dlq-edge',
 } as const;
 
 /** Put on a re-published record: the dead letter (`<dlq topic>:<partition>:<offset>`) it came from. */

@@ -36,7 +36,10 @@ export interface DeadLetter {
   readonly kind: 'deadLetter';
   /** Where the dead letter sits in the dead-letter topic. */
   readonly position: RecordPosition;
-  /** Where the original record sits in its own topic. */
+  /**
+   * Where the original record sits in its own topic; offset -1 for one refused at the edge
+   * (header dlq-edge), which never reached the topic (its partition is its key's).
+   */
   readonly source: RecordPosition;
   /** The original record's key; null when it had none. */
   readonly sourceKey: Buffer | null;
@@ -89,12 +92,13 @@ export function parseDeadLetter(record: DeadLetterRecord): DeadLetterEntry {
   if (!topic) return malformed(`header ${DEAD_LETTER_HEADERS.sourceTopic} is missing`);
   if (partition === undefined || !NON_NEGATIVE_INT.test(partition))
     return malformed(`header ${DEAD_LETTER_HEADERS.sourcePartition} is ${partition === undefined ? 'missing' : JSON.stringify(partition)}, not a partition number`);
-  if (offset === undefined || !NON_NEGATIVE_INT.test(offset))
+  const edge = offset === undefined && header(h, DEAD_LETTER_HEADERS.edge) !== undefined;
+  if (!edge && (offset === undefined || !NON_NEGATIVE_INT.test(offset)))
     return malformed(`header ${DEAD_LETTER_HEADERS.sourceOffset} is ${offset === undefined ? 'missing' : JSON.stringify(offset)}, not an offset`);
   return {
     kind: 'deadLetter',
     position,
-    source: { topic, partition: Number(partition), offset: Number(offset) },
+    source: { topic, partition: Number(partition), offset: edge ? -1 : Number(offset) },
     sourceKey: headerBytes(h, DEAD_LETTER_HEADERS.sourceKey),
     value: record.value,
     reason: header(h, DEAD_LETTER_HEADERS.reason) ?? 'unknown',
