@@ -7,6 +7,7 @@
 // runs as the current user.
 
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -93,8 +94,23 @@ function runAs(cmd: string, args: string[], opts: { detached?: boolean } = {}): 
   });
 }
 
+/**
+ * Where the project's own cluster lives: under the checkout (.infra-cache, .run), unless the
+ * server's user cannot reach the checkout (a clone under root's 0700 home, as in some CI
+ * images); then in a folder of /var/tmp named after the checkout.
+ */
+export function localClusterFolders(): { dataDir: string; runDir: string } {
+  const user = serverUser();
+  const reachable = !user || spawnSync('test', ['-x', ROOT], { uid: user.uid, gid: user.gid }).status === 0;
+  if (reachable) return { dataDir: DEFAULTS.dataDir, runDir: DEFAULTS.runDir };
+  const base = path.join('/var/tmp', `streamgraph-postgres-${createHash('sha1').update(ROOT).digest('hex').slice(0, 10)}`);
+  return { dataDir: path.join(base, 'data'), runDir: path.join(base, 'run') };
+}
+
 /** Makes a folder the server's user owns (it writes its data, socket and log there). */
 function ownedFolder(dir: string): void {
+  // Parents with the usual mode (the server's user must pass through them), the folder itself private.
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const user = serverUser();
   if (user) fs.chownSync(dir, user.uid, user.gid);
@@ -107,8 +123,9 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
   // A private cluster lives in a new temp folder: data/ (initdb wants it empty) and run/.
   const base = isPrivate && !opts.dataDir ? fs.mkdtempSync(path.join(os.tmpdir(), 'streamgraph-pg-')) : undefined;
   if (base) ownedFolder(base);
-  const dataDir = path.resolve(opts.dataDir ?? (base ? path.join(base, 'data') : DEFAULTS.dataDir));
-  const runDir = base ? path.join(base, 'run') : opts.dataDir ? `${dataDir}-run` : DEFAULTS.runDir;
+  const local = base || opts.dataDir ? undefined : localClusterFolders();
+  const dataDir = path.resolve(opts.dataDir ?? (base ? path.join(base, 'data') : local!.dataDir));
+  const runDir = base ? path.join(base, 'run') : local ? local.runDir : `${dataDir}-run`;
   const logFile = path.join(runDir, 'postgres.log');
   const port = isPrivate ? await freePort() : (opts.port ?? DEFAULTS.port);
   const url = localPostgresUrl(port);
@@ -189,7 +206,7 @@ async function pgCtlStart(dataDir: string, runDir: string, logFile: string, port
 }
 
 /** Stops the cluster of `dataDir` (default: the project's); true if one was running. */
-export async function stopPostgres(dataDir: string = DEFAULTS.dataDir): Promise<boolean> {
+export async function stopPostgres(dataDir: string = localClusterFolders().dataDir): Promise<boolean> {
   if (runningPid(dataDir) === undefined) return false;
   const { code, output } = await runAs('pg_ctl', ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60']);
   if (code !== 0 && runningPid(dataDir) !== undefined) throw new Error(`pg_ctl stop of ${dataDir} failed (exit ${code}):\n${tail(output, 4)}`);
@@ -197,7 +214,7 @@ export async function stopPostgres(dataDir: string = DEFAULTS.dataDir): Promise<
 }
 
 /** The postmaster's pid of the cluster in `dataDir` if it runs. */
-export function runningPid(dataDir: string = DEFAULTS.dataDir): number | undefined {
+export function runningPid(dataDir: string = localClusterFolders().dataDir): number | undefined {
   try {
     const pid = Number.parseInt(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0], 10);
     return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;

@@ -6,7 +6,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_CONNECT_URL, detachedConnectPid, isConnectReachable, startConnectWorker, stopConnectWorker } from '../infra/connect';
 import { detachedKafkaPid, isKafkaReachable, startKafkaBroker, stopKafkaBroker } from '../infra/kafka';
-import { DEFAULTS as POSTGRES, dropReplicationSlots, ensureDatabase, isPostgresReachable, localPostgresUrl, runningPid, startPostgres, stopPostgres } from '../infra/postgres';
+import {
+  DEFAULTS as POSTGRES,
+  dropReplicationSlots,
+  ensureDatabase,
+  isPostgresReachable,
+  localClusterFolders,
+  localPostgresUrl,
+  runningPid,
+  startPostgres,
+  stopPostgres,
+} from '../infra/postgres';
 import { catalogSourceFromEnv } from '../subgraphs/catalog/catalogSource';
 import { connectorStatus, deleteConnector, listConnectors } from '../subgraphs/catalog/cdcConnector';
 import { detachedRedisPid, ensureRedis, isRedisReachable, redactUrl, stopRedisServer } from '../infra/redis';
@@ -74,6 +84,13 @@ async function upPostgres(): Promise<void> {
     if (!(await isPostgresReachable(databaseUrl, 10_000)))
       throw new Error(`the catalog database at CATALOG_DATABASE_URL is not reachable; start it or unset CATALOG_DATABASE_URL to run a local PostgreSQL`);
     line('postgres', 'reachable at CATALOG_DATABASE_URL');
+    return;
+  }
+  const local = localPostgresUrl(POSTGRES.port);
+  if (runningPid() === undefined && (await isPostgresReachable(local, 3_000))) {
+    // Another cluster (another checkout's, or one started by hand) already serves the port: use it.
+    const created = await ensureDatabase(local, 'catalog');
+    line('postgres', `already running at 127.0.0.1:${POSTGRES.port} (not started by infra up)${created ? ', database catalog created' : ''}`);
     return;
   }
   const started = Date.now();
@@ -175,7 +192,8 @@ async function reset(): Promise<void> {
     line('postgres', `replication slots dropped: ${dropped.join(', ') || 'none'}`);
   }
   await down();
-  for (const dir of ['kafka-data', 'postgres-data']) fs.rmSync(path.resolve(__dirname, '..', '.infra-cache', dir), { recursive: true, force: true });
+  fs.rmSync(path.resolve(__dirname, '..', '.infra-cache', 'kafka-data'), { recursive: true, force: true });
+  fs.rmSync(localClusterFolders().dataDir, { recursive: true, force: true });
   line('reset', 'local Kafka and PostgreSQL data deleted (jars kept)');
 }
 
