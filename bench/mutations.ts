@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, createEvent } from '../schema/events';
+import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_CDC_TOPIC, createEvent, debeziumRecord } from '../schema/events';
 import { IDENTITY_HEADER, signIdentity } from '../platform/identity';
 import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { createEventProducer } from '../subgraphs/runtime/producer';
@@ -21,8 +21,11 @@ const STORES = 20;
 async function main() {
   const namespace = await createNamespace('bench-mutations');
   const producer = await createEventProducer(createKafka(kafkaConfigFromEnv()));
-  const products = Array.from({ length: PRODUCTS }, (_, i) => createEvent(CATALOG_PRODUCTS_TOPIC, 'ProductUpserted', { productId: `p${i}`, name: `Product ${i}`, category: 'bench', priceCents: 100 + i }));
-  await producer.publishMany(`${namespace}catalog.products`, products);
+  // Prices reach the orders subgraph as the catalog database's changes (Debezium's records).
+  const products = Array.from({ length: PRODUCTS }, (_, i) =>
+    debeziumRecord({ key: { id: `p${i}` }, op: 'c', lsn: i + 1, after: { id: `p${i}`, name: `Product ${i}`, brand: null, category: 'bench', price_cents: 100 + i, updated_at: new Date().toISOString() } }),
+  );
+  await producer.publishRaw(`${namespace}${CATALOG_PRODUCTS_CDC_TOPIC.name}`, products);
   // Orders are only placed at stores the catalog published.
   const stores = Array.from({ length: STORES }, (_, i) => createEvent(CATALOG_INVENTORY_TOPIC, 'StoreUpserted', { storeId: `store-${i}`, name: `Store ${i}` }));
   await producer.publishMany(`${namespace}catalog.inventory`, stores);

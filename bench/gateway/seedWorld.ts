@@ -1,7 +1,7 @@
 // The data the gateway benchmark queries: stores, products with stock in every store,
 // customers and orders, produced as events into a namespace's topics, and a check that the
 // subgraphs' views hold all of it before any gateway is measured.
-import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_TOPIC, createEvent, CUSTOMERS_TOPIC, type CatalogInventoryEvent, type CatalogProductsEvent, type CustomersEvent, type Envelope, ORDERS_TOPIC, type OrdersEvent } from '../../schema/events';
+import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_CDC_TOPIC, createEvent, CUSTOMERS_TOPIC, debeziumRecord, type CatalogInventoryEvent, type CustomersEvent, type Envelope, ORDERS_TOPIC, type OrdersEvent } from '../../schema/events';
 import { IDENTITY_HEADER, signIdentity } from '../../platform/identity';
 import { createKafka, kafkaConfigFromEnv } from '../../platform/kafkaConfig';
 import { createEventProducer } from '../../subgraphs/runtime/producer';
@@ -35,7 +35,8 @@ export async function produceWorld(namespace: string, size: WorldSize, seed = 42
   const pick = (n: number) => Math.floor(random() * n);
   const byTopic = {
     customers: [] as CustomersEvent[],
-    catalogProducts: [] as CatalogProductsEvent[],
+    // Products are rows of the catalog database: their changes as Debezium writes them.
+    catalogProducts: [] as Array<{ key: Buffer; value: Buffer }>,
     catalogInventory: [] as CatalogInventoryEvent[],
     orders: [] as OrdersEvent[],
   };
@@ -44,7 +45,12 @@ export async function produceWorld(namespace: string, size: WorldSize, seed = 42
   for (let p = 0; p < size.products; p++) {
     prices.push(100 + pick(9_900));
     byTopic.catalogProducts.push(
-      createEvent(CATALOG_PRODUCTS_TOPIC, 'ProductUpserted', { productId: productId(p), name: `Product ${p}`, category: `category-${p % 10}`, priceCents: prices[p] }),
+      debeziumRecord({
+        key: { id: productId(p) },
+        op: 'r',
+        lsn: p + 1,
+        after: { id: productId(p), name: `Product ${p}`, brand: null, category: `category-${p % 10}`, price_cents: prices[p], updated_at: '2026-01-01T00:00:00Z' },
+      }),
     );
   }
   for (let s = 0; s < size.stores; s++) {
@@ -81,7 +87,6 @@ export async function produceWorld(namespace: string, size: WorldSize, seed = 42
   try {
     const topics: Array<[string, readonly Envelope<string, unknown>[]]> = [
       [CUSTOMERS_TOPIC.name, byTopic.customers],
-      [CATALOG_PRODUCTS_TOPIC.name, byTopic.catalogProducts],
       [CATALOG_INVENTORY_TOPIC.name, byTopic.catalogInventory],
       [ORDERS_TOPIC.name, byTopic.orders],
     ];
@@ -90,6 +95,9 @@ export async function produceWorld(namespace: string, size: WorldSize, seed = 42
       for (let i = 0; i < all.length; i += 500) await producer.publishMany(`${namespace}${topic}`, all.slice(i, i + 500));
       events += all.length;
     }
+    for (let i = 0; i < byTopic.catalogProducts.length; i += 500)
+      await producer.publishRaw(`${namespace}${CATALOG_PRODUCTS_CDC_TOPIC.name}`, byTopic.catalogProducts.slice(i, i + 500));
+    events += byTopic.catalogProducts.length;
   } finally {
     await producer.close();
   }
