@@ -91,3 +91,14 @@ it('writes nothing for an entity whose state did not change, deletes and unindex
     /the fold of view orders-test is broken: the state of a does not serialize/,
   );
 });
+
+it('skips and counts the events the projection says it already holds (re-sent by an at-least-once source)', () => {
+  // Re-sent: an OrderPlaced for an order the view already has.
+  const resending: P = { ...projection, alreadyApplied: (view, e) => e.type === 'OrderPlaced' && view.get(e.payload.orderId) !== undefined };
+  const first = fold(resending, [eventRecord(10, placed('o-1'))]);
+  expect(first.folded).toMatchObject({ applied: 1, resent: 0 });
+  const again = fold(resending, [eventRecord(11, placed('o-1')), eventRecord(12, statusChanged('o-1'))], new Map(first.folded.after));
+  expect(again.folded).toMatchObject({ applied: 1, resent: 1 });
+  expect(again.folded.after.get('o-1')).toMatchObject({ status: 'PICKING', version: 2 });
+  expect([...again.folded.changedBy]).toEqual([['o-1', 12]]);
+});
