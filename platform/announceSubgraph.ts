@@ -3,7 +3,7 @@
 // the graph without a gateway redeploy and without a separate publish step).
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from './logger';
-import { readSchemaRecords, registerInstance, registryKeys, type InstanceRegistration } from './registry';
+import { readSchemaRecords, registerInstance, registryKeys, writeDataProducts, type AnnouncedDataProduct, type InstanceRegistration } from './registry';
 import { publishSchema, refusalLines, type SchemaChangeOutcome } from './schemaPublishing';
 
 /**
@@ -29,6 +29,8 @@ export interface AnnounceOptions {
   /** @default 'first' */
   readonly publish?: PublishOnStart;
   readonly logger?: Logger;
+  /** The subgraph's data products, announced at every start (its declarations in code are the truth). @default none announced */
+  readonly dataProducts?: readonly AnnouncedDataProduct[];
 }
 
 export async function announceSubgraph(
@@ -77,6 +79,7 @@ export async function announceSubgraph(
     },
   });
   by = registration.instanceId;
+  if (opts.dataProducts) await writeDataProducts(redis, namespace, entry.name, opts.dataProducts);
   const publication = await publishIfWanted();
   report(publication);
   started = true;

@@ -3,7 +3,8 @@
 // (or that altered the identity) is refused.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export const ROLES = ['customer', 'shopper', 'store', 'admin'] as const;
+// analyst: read-only staff (the data product catalog); it grants nothing in the domain subgraphs.
+export const ROLES = ['customer', 'shopper', 'store', 'admin', 'analyst'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Who is calling. Anonymous callers have no subject and no roles. */

@@ -209,3 +209,79 @@ async function forgetDead(redis: Redis | Cluster, instancesKey: string): Promise
   }
   if (dead.length) await redis.hdel(instancesKey, ...dead);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Data products: each subgraph announces its declarations with its schema, one entry per
+// subgraph (replaced whole at every start, so a product renamed in code is not left behind).
+// The mesh subgraph reads them to serve the catalog of data products.
+
+/** One topic of a product as announced: the contract's settings, version and JSON Schema. */
+export interface AnnouncedTopic {
+  readonly name: string;
+  readonly owner: string;
+  readonly keyedBy: string;
+  readonly partitions: number;
+  /** `events`: written by its owner's producer; `cdc`: change data capture of a database. */
+  readonly source: 'events' | 'cdc';
+  readonly events: ReadonlyArray<{ readonly type: string; readonly version: number }>;
+  readonly contract: {
+    readonly version: number;
+    /** PUBLISHED, UNPUBLISHED_CHANGE, INCOMPATIBLE or NEW (schema/contracts/published.ts). */
+    readonly status: string;
+    readonly jsonSchema: unknown;
+  };
+}
+
+/** One view of a product: its name, the topic it folds, its consumer group and the fields it backs. */
+export interface AnnouncedView {
+  readonly name: string;
+  readonly topic: string;
+  /** Without the namespace prefix, like `name` and `topic`. */
+  readonly groupId: string;
+  readonly fields: readonly string[];
+}
+
+export interface AnnouncedDataProduct {
+  readonly name: string;
+  readonly subgraph: string;
+  readonly team: string;
+  readonly contact: string;
+  readonly description: string;
+  readonly topics: readonly AnnouncedTopic[];
+  readonly views: readonly AnnouncedView[];
+  readonly serviceLevels: {
+    readonly maxLag: { readonly records: number; readonly seconds: number };
+    readonly maxEventAgeSeconds: number | null;
+    readonly minValidShare: number;
+  };
+}
+
+export interface DataProductsRecord {
+  readonly subgraph: string;
+  readonly products: readonly AnnouncedDataProduct[];
+  readonly announcedAt: number;
+}
+
+export const dataProductsKey = (namespace = '') => `sg:registry:${namespace}:products`;
+
+/** Replaces the data products `subgraph` announces (an empty list removes them). */
+export async function writeDataProducts(redis: Redis | Cluster, namespace: string, subgraph: string, products: readonly AnnouncedDataProduct[]): Promise<void> {
+  const key = dataProductsKey(namespace);
+  if (products.length === 0) await redis.hdel(key, subgraph);
+  else await redis.hset(key, subgraph, JSON.stringify({ subgraph, products, announcedAt: Date.now() } satisfies DataProductsRecord));
+}
+
+/** Every announced subgraph's products, by subgraph name (an unreadable entry is skipped). */
+export async function readDataProducts(redis: Redis | Cluster, namespace = ''): Promise<DataProductsRecord[]> {
+  const all = await redis.hgetall(dataProductsKey(namespace));
+  const out: DataProductsRecord[] = [];
+  for (const raw of Object.values(all)) {
+    try {
+      const r = JSON.parse(raw) as Partial<DataProductsRecord>;
+      if (typeof r.subgraph === 'string' && Array.isArray(r.products)) out.push(r as DataProductsRecord);
+    } catch {
+      // An entry of a newer or broken writer: the others still count.
+    }
+  }
+  return out.sort((a, b) => a.subgraph.localeCompare(b.subgraph));
+}

@@ -6,6 +6,7 @@ import { SUPERGRAPH_PATH } from '../schema/subgraphs';
 import { declarationOf } from '../scripts/declarations';
 import { startCatalogSubgraph } from '../subgraphs/catalog';
 import { startCustomersSubgraph } from '../subgraphs/customers';
+import { startMeshSubgraph } from '../subgraphs/mesh';
 import { startOrdersSubgraph } from '../subgraphs/orders';
 import type { SubgraphHandle } from '../subgraphs/runtime/startSubgraph';
 import { composeCheckedInSubgraphs } from '../scripts/compose';
@@ -30,7 +31,7 @@ describe('running subgraphs', () => {
     const namespace = await createNamespace('supergraph');
     const opts = { namespace, identitySecret: TEST_IDENTITY_SECRET, port: 0 };
     handles.push(
-      ...(await Promise.all([startCustomersSubgraph(opts), startCatalogSubgraph(opts), startOrdersSubgraph(opts)])),
+      ...(await Promise.all([startCustomersSubgraph(opts), startCatalogSubgraph(opts), startOrdersSubgraph(opts), startMeshSubgraph(opts)])),
     );
     const served = await Promise.all(
       handles.map(async (h) => {

@@ -3,6 +3,7 @@
 // it builds.
 import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_CDC_TOPIC } from '../../schema/events';
 import { declareSubgraph } from '../runtime/declaration';
+import { dataProducts } from './dataProducts';
 import { inventoryProjection, productsProjection } from './projection';
 
 export const declaration = declareSubgraph({
@@ -11,4 +12,5 @@ export const declaration = declareSubgraph({
   portVariable: 'CATALOG_PORT',
   topics: [CATALOG_PRODUCTS_CDC_TOPIC, CATALOG_INVENTORY_TOPIC],
   views: { products: productsProjection, inventory: inventoryProjection },
+  dataProducts,
 });

@@ -4,6 +4,7 @@
 import { CLIENT_EVENTS_TOPIC, CUSTOMERS_TOPIC } from '../../schema/events';
 import { activityProjection } from './activity';
 import { declareSubgraph } from '../runtime/declaration';
+import { dataProducts } from './dataProducts';
 import { customer360Projection, customersProjection } from './projection';
 
 export const declaration = declareSubgraph({
@@ -12,4 +13,5 @@ export const declaration = declareSubgraph({
   portVariable: 'CUSTOMERS_PORT',
   topics: [CUSTOMERS_TOPIC, CLIENT_EVENTS_TOPIC],
   views: { profiles: customersProjection, orders360: customer360Projection, activity: activityProjection },
+  dataProducts,
 });

@@ -3,6 +3,7 @@
 // prices and stores).
 import { ORDERS_TOPIC } from '../../schema/events';
 import { declareSubgraph } from '../runtime/declaration';
+import { dataProducts } from './dataProducts';
 import { knownStoresProjection, ordersProjection, productPricesProjection } from './projection';
 
 export const declaration = declareSubgraph({
@@ -11,4 +12,5 @@ export const declaration = declareSubgraph({
   portVariable: 'ORDERS_PORT',
   topics: [ORDERS_TOPIC],
   views: { orders: ordersProjection, prices: productPricesProjection, stores: knownStoresProjection },
+  dataProducts,
 });

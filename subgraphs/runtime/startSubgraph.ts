@@ -8,6 +8,7 @@ import { ConfigError } from '../../platform/configError';
 import { announceSubgraph, type PublishOnStart } from '../../platform/announceSubgraph';
 import type { Identity } from '../../platform/identity';
 import type { StateOf, SubgraphDeclaration, ViewDeclarations } from './declaration';
+import { dataProductAnnouncement } from './dataProductAnnouncement';
 import { createSubgraphRuntime, type SubgraphRuntime, type SubgraphRuntimeConfig, type View } from './subgraphRuntime';
 import { startSubgraphServer } from './subgraphServer';
 
@@ -93,6 +94,8 @@ export async function startSubgraph<V extends ViewDeclarations>(
   try {
     // Built first so a broken SDL fails before any consumer group is joined.
     const schema = createSchema();
+    // Resolved before anything joins, so a dataProducts.ts naming a view that is not declared fails the start.
+    const dataProducts = dataProductAnnouncement(declaration);
     await checkTopics(runtime, declaration.views);
     const views = await startViews(runtime, declaration.views);
     const context = (identity: Identity): SubgraphContext<V> => ({ identity, runtime, views, loaders: loadersOf(views) });
@@ -124,7 +127,7 @@ export async function startSubgraph<V extends ViewDeclarations>(
               wsUrl: (opts.advertisedUrl ?? server.url).replace(/^http/, 'ws'),
               sdl: printSubgraphSchema(schema),
             },
-            { namespace: runtime.namespace, publish: opts.publishOnStart, logger: runtime.logger },
+            { namespace: runtime.namespace, publish: opts.publishOnStart, logger: runtime.logger, dataProducts },
           );
     let closing: Promise<void> | undefined;
     return {

@@ -1,0 +1,18 @@
+// The orders team's data products: what the catalog of data products (the mesh subgraph)
+// shows analysts and other teams. Topics, views and contracts come from declaration.ts.
+import { defineDataProducts } from '../runtime/declaration';
+
+export const dataProducts = defineDataProducts([
+  {
+    name: 'orders',
+    team: 'orders',
+    contact: '#team-orders',
+    description: 'Orders through their lifecycle (placed, picked, delivered or canceled) with delivery estimates; the prices and stores an order is checked against.',
+    views: {
+      orders: ['Order.status', 'Order.statusHistory', 'Order.items', 'Order.totalCents', 'Order.placedAt', 'Order.updatedAt', 'Order.version', 'Order.estimatedDeliveryAt', 'Customer.orders', 'Query.order'],
+      prices: ['Mutation.placeOrder'],
+      stores: ['Mutation.placeOrder'],
+    },
+    serviceLevels: { maxLag: { records: 1000, seconds: 60 }, maxEventAgeSeconds: 900, minValidShare: 0.99 },
+  },
+]);
