@@ -20,7 +20,7 @@ import { DEAD_LETTER_HEADERS } from '../subgraphs/runtime/deadLetterHeaders';
 import type { SubgraphHandle } from '../subgraphs/runtime/startSubgraph';
 import { catalogPool, productsTable, removeRunCatalogSources } from './support/catalogDatabase';
 import { testGatewayConfig } from './support/gatewayConfig';
-import { TEST_IDENTITY_SECRET } from './support/graphqlClient';
+import { as, gql, TEST_IDENTITY_SECRET } from './support/graphqlClient';
 import { createNamespace } from './support/namespace';
 import { waitFor } from './support/waitFor';
 import { Client as WsClient, createClient } from 'graphql-ws';
@@ -39,13 +39,13 @@ let catalog: CatalogHandle;
 let orders: SubgraphHandle;
 let gateway: GatewayHandle;
 
-async function call(query: string, variables: Record<string, unknown> = {}, bearer?: string) {
+async function call(query: string, variables: Record<string, unknown> = {}, bearer?: string, headers: Record<string, string> = {}) {
   const res = await fetch(gateway.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+    headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...headers },
     body: JSON.stringify({ query, variables }),
   });
-  return (await res.json()) as { data?: any; errors?: any[] };
+  return (await res.json()) as { data?: any; errors?: any[]; extensions?: any };
 }
 
 const product = async (id: string) =>
@@ -132,10 +132,36 @@ it('answers upsertProduct from the view once its own change came back through CD
   expect(same.data.upsertProduct).toEqual({ priceCents: 275 });
   expect((await catalog.views.products.reader.getMany(['ryw-1']))[0]).toMatchObject({ version: 2 });
 
+  // The consistency token names the change's position on the CDC topic: an order placed with it
+  // is priced from the orders' own view, which has waited for that position.
+  expect(typeof again.extensions?.consistencyToken).toBe('string');
+  await call(`mutation { upsertStore(input: { id: "ryw-store", name: "Corner" }) { id } }`, {}, admin);
+  const order = await waitFor(async () => {
+    const o = await call(`mutation { placeOrder(input: { storeId: "ryw-store", items: [{ productId: "ryw-1", quantity: 1 }] }) { totalCents } }`, {}, alice, {
+      'x-consistency-token': again.extensions.consistencyToken,
+    });
+    return o.errors?.some((e) => /store/.test(e.message)) ? undefined : o; // the store, not the price, may lag
+  }, { timeoutMs: 20_000, what: 'an order at the new store' });
+  expect(order.errors).toBeUndefined();
+  expect(order.data.placeOrder.totalCents).toBe(275);
+
   const before = (await db.query(`SELECT count(*)::int AS n, max(updated_at)::text AS last FROM ${table}`)).rows[0];
   const refused = await call(`mutation { upsertProduct(input: { id: "ryw-2", name: "Kefir", category: "dairy", priceCents: -1 }) { id } }`, {}, admin);
   expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.priceCents' });
   expect((await db.query(`SELECT count(*)::int AS n, max(updated_at)::text AS last FROM ${table}`)).rows[0]).toEqual(before);
+});
+
+it('answers ACCEPTED_NOT_APPLIED with the LSN when the view does not hold the change in time, which it then does', async () => {
+  // A second instance of the catalog with no time to wait (the connector is the same: registering it again changes nothing).
+  const hasty = await startCatalogSubgraph({ namespace, identitySecret: TEST_IDENTITY_SECRET, port: 0, logger: createLogger('cdc-test', 'error'), writeTimeoutMs: 0, register: false });
+  try {
+    const r = await gql(hasty.url, `mutation { upsertProduct(input: { id: "late-1", name: "Quark", category: "dairy", priceCents: 180 }) { id } }`, {}, as('admin-1', 'admin'));
+    expect(r.errors?.[0].extensions).toMatchObject({ code: 'ACCEPTED_NOT_APPLIED', source: 'catalog database', lsn: expect.any(Number) });
+    expect(r.errors?.[0].message).toMatch(/^the change to product late-1 was committed \(catalog database, LSN at or after \d+\) but is not readable yet after 0 ms/);
+    await waitFor(async () => (await product('late-1'))?.priceCents === 180, { timeoutMs: 20_000, what: 'the accepted change in the view' });
+  } finally {
+    await hasty.close();
+  }
 });
 
 it('carries product fields changed in the database in a subscription', async () => {
