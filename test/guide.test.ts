@@ -16,6 +16,7 @@ import { startGateway, type GatewayHandle } from '../gateway/server';
 import { signDevToken } from '../gateway/token';
 import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { startCatalogSubgraph } from '../subgraphs/catalog';
+import { removeRunCatalogSources } from './support/catalogDatabase';
 import type { SubgraphHandle } from '../subgraphs/runtime/startSubgraph';
 import { testGatewayConfig } from './support/gatewayConfig';
 import { TEST_IDENTITY_SECRET } from './support/graphqlClient';
@@ -106,6 +107,8 @@ afterAll(async () => {
   }
   await gateway?.close();
   await catalog?.close();
+  // The catalog's connector and replication slot for this namespace: none may keep holding WAL.
+  if (namespace) await removeRunCatalogSources(namespace);
   redis?.disconnect();
   fs.rmSync(tmp, { recursive: true, force: true });
   if (fs.existsSync(path.dirname(tmp)) && fs.readdirSync(path.dirname(tmp)).length === 0) fs.rmdirSync(path.dirname(tmp));

@@ -99,6 +99,11 @@ describe('npm run new-subgraph -- ratings --extends Product', () => {
     const generated = require(path.join(dir, 'declaration.ts')) as { declaration: { views: Record<string, { topic: { name: string } }> } };
     expect(generated.declaration.views.knownProducts.topic.name).toBe(carrier);
     expect(read('commands.ts')).toContain("if (!known) throw notFound('product', input.productId);");
+    // Its tests make a product known the way the catalog's topic carries one: a Debezium change
+    // for a CDC topic (read through the contract's fromRecord), an event otherwise.
+    const cdc = typeof (declaration.views.products.topic as { fromRecord?: unknown }).fromRecord === 'function';
+    expect(read(`${NAME}.test.ts`)).toContain(cdc ? 'messages: [debeziumRecord({ key: { id: id }, op: \'c\'' : 'subgraph.runtime.producer.publish(subgraph.runtime.topic(');
+    expect(read(`${NAME}.test.ts`)).not.toContain('it.todo');
   });
 
   it("documents RATINGS_PORT in the README's configuration table (the copy it was given), once, beside the other ports", () => {

@@ -4,7 +4,7 @@
 // here, so when the owner moves the entity to another topic (a CDC feed, say) the scaffold
 // follows its contract.
 import * as events from '../../schema/events';
-import { ContractViolation } from '../../schema/events';
+import { ContractViolation, debeziumRecord, validateEvent } from '../../schema/events';
 import type { TopicContract } from '../../schema/events';
 import type { SubgraphDeclaration } from '../../subgraphs/runtime/declaration';
 import { declaredTopics } from '../declarations';
@@ -33,6 +33,13 @@ export interface Carrier {
    * format (`fromRecord`), so an envelope published by a test would not be read.
    */
   readonly sample: Record<string, unknown> | null;
+  /**
+   * For a topic of Debezium changes (its contract reads them with `fromRecord`): a row image
+   * whose change (`debeziumRecord`, op c, keyed by `idField`) the contract turns into one of
+   * `creates`, so the generated tests can write a change as the owner's database would. Null
+   * otherwise.
+   */
+  readonly debeziumRow: Record<string, unknown> | null;
 }
 
 /** Event types of `contract` named for `type`: the type's name followed by a capital (`ProductUpserted`, `ProductRowDeleted`). */
@@ -79,6 +86,7 @@ export function findCarrier(ext: ExtendedNames, resolvedBy: readonly string[], d
     creates: best.creates,
     deletes: best.deletes,
     sample: ownFormat ? null : best.probe.sample,
+    debeziumRow: ownFormat ? probeDebeziumRow(contract, best.creates, best.idField) : null,
   };
 }
 
@@ -138,4 +146,31 @@ export function probePayload(contract: TopicContract, type: string): { sample: R
     }
   }
   return { sample: null, fields };
+}
+
+/**
+ * A row image the contract accepts as a Debezium insert, found like probePayload: each
+ * violation of `after.<column>` says what the column expects. Null when the contract does not
+ * read Debezium changes, or asks for something the probe cannot tell.
+ */
+export function probeDebeziumRow(contract: TopicContract, creates: readonly string[], keyColumn: string): Record<string, unknown> | null {
+  const fromRecord = (contract as { fromRecord?: (key: Buffer | null, value: Buffer | null) => unknown }).fromRecord;
+  if (typeof fromRecord !== 'function') return null;
+  const id = 'sample';
+  const row: Record<string, unknown> = { [keyColumn]: id };
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const record = debeziumRecord({ key: { [keyColumn]: id }, op: 'c', lsn: 1, after: row });
+    try {
+      const event = validateEvent(contract, fromRecord(record.key, record.value));
+      return creates.includes(event.type) ? row : null;
+    } catch (e) {
+      if (!(e instanceof ContractViolation)) return null;
+      const column = /^after\.([^.[]+)$/.exec(e.path)?.[1];
+      // A missing column is reported as missing first; null lets its own check say what it wants.
+      const value = e.expected.startsWith('the column') ? null : sampleValue(e.expected);
+      if (column === undefined || value === undefined || (value === null && column in row)) return null;
+      row[column] = value;
+    }
+  }
+  return null;
 }

@@ -53,6 +53,9 @@ export function subgraphFiles(input: TemplateInput): Record<string, string> {
 const plural = (n: SubgraphNames) => n.name.replace(/-/g, ' ');
 const owner = (i: TemplateInput) => (i.owners.length ? `the ${i.owners.join(' and ')} subgraph${i.owners.length > 1 ? 's' : ''}` : 'another subgraph');
 
+/** How comments and test names call the team that owns a topic. */
+const ownerOf = (carrier: Carrier) => `the ${carrier.contract.owner} subgraph`;
+
 /** Names used by several files, derived once. */
 function namesOf({ n, x }: TemplateInput) {
   const a: AddedNames = addedNames(n);
@@ -239,13 +242,13 @@ function knownProjection(i: TemplateInput): string {
     }`
     : '';
   return `
-/** A ${x.words} ${carrier.contract.owner} has published: ${n.name} refuses any other with NOT_FOUND. */
+/** A ${x.words} ${ownerOf(carrier)} has published: ${n.name} refuses any other with NOT_FOUND. */
 export interface ${knownState} {
   readonly id: string;
 }
 
 /**
- * The ids of the ${x.words}s that exist, as ${carrier.contract.owner} publishes them on ${carrier.contract.name}
+ * The ids of the ${x.words}s that exist, as ${ownerOf(carrier)} publishes them on ${carrier.contract.name}
  * (${all.join(', ')}), so the mutation can refuse an unknown one without calling
  * another subgraph. Its other events change nothing here and are passed over unparsed.
  */
@@ -392,34 +395,53 @@ export const ${projection}: Projection<typeof ${n.constant}_TOPIC, ${entity}> = 
 ${knownProjection(i)}`;
 }
 
-/** The payload of the carrier's first event as a TypeScript literal, the id taken from \`id\`. */
-function sampleLiteral(carrier: Carrier): string | null {
-  if (!carrier.sample) return null;
-  const isId = (k: string) => k === carrier.idField || k === carrier.contract.keyedBy;
-  const fields = Object.entries(carrier.sample).map(([k, v]) => (isId(k) ? `${k}: id` : `${k}: ${JSON.stringify(v)}`));
-  return `{ ${fields.join(', ')} }`;
+/** A value as a TypeScript literal, with the id fields taken from the variable `id`. */
+function literal(values: Record<string, unknown>, isId: (k: string) => boolean): string {
+  return `{ ${Object.entries(values).map(([k, v]) => (isId(k) ? `${k}: id` : `${k}: ${JSON.stringify(v)}`)).join(', ')} }`;
+}
+
+/**
+ * How the generated tests make one extended entity known, as code using a variable `id`: an
+ * event of the carrier built from its contract (`event`, for the fold's test), and what to
+ * import from schema/events for it. For a topic of Debezium changes also the record itself
+ * (`record`), which the integration test writes as the owner's database would. Null when the
+ * scaffold could not build one.
+ */
+function knownEventCode(carrier: Carrier): { imports: string[]; event: string; record: string | null } | null {
+  const C = carrier.exportName;
+  if (carrier.sample) {
+    const payload = literal(carrier.sample, (k) => k === carrier.idField || k === carrier.contract.keyedBy);
+    return { imports: ['createEvent', C], event: `createEvent(${C}, '${carrier.creates[0]}', ${payload})`, record: null };
+  }
+  if (carrier.debeziumRow) {
+    const row = literal(carrier.debeziumRow, (k) => k === carrier.idField);
+    const record = `debeziumRecord({ key: { ${carrier.idField}: id }, op: 'c', lsn: ++lsn, after: ${row} })`;
+    return { imports: ['debeziumRecord', 'validateEvent', C], event: `validateEvent(${C}, ${C}.fromRecord!(rec.key, rec.value))`, record };
+  }
+  return null;
 }
 
 function projectionTest(i: TemplateInput): string {
   const { n, x, imports, carrier } = i;
   const { E, projection, entity, itemId, summaryId, index, event, idField, known } = namesOf(i);
-  const sample = carrier ? sampleLiteral(carrier) : null;
+  const code = carrier ? knownEventCode(carrier) : null;
   const knownTest =
-    carrier && sample
+    carrier && code
       ? `
-it('knows ${x.a} once ${carrier.contract.owner} publishes it, and only once', () => {
+it('knows ${x.a} once ${ownerOf(carrier)} publishes it, and only once', () => {
   const id = 'known-1';
-  const e = createEvent(${carrier.exportName}, '${carrier.creates[0]}', ${sample});
+${code.record ? `  let lsn = 0;\n  const rec = ${code.record};\n` : ''}  const e = ${code.event};
   const at = { partition: 0, offset: 0, occurredAt: e.occurredAt };
   expect([...${known}.apply(new Map(), e, at)]).toEqual([[id, { id }]]);
   expect(${known}.apply(new Map([[id, { id }]]), e, at).size).toBe(0);
 });
 `
       : '';
+  const eventImports = [...new Set(['createEvent', 'partitionForKey', ...(code ? code.imports : [])])].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }));
   return `// The ${n.name} fold with plain objects: no Kafka, no Redis.
-import { createEvent${carrier && sample ? `, ${carrier.exportName}` : ''}, partitionForKey } from '${imports.events}';
+import { ${eventImports.join(', ')} } from '${imports.events}';
 import { ${n.constant}_TOPIC } from './contract';
-import { ${[projection, itemId, summaryId, index, ...(carrier && sample ? [known] : []), `type ${entity}`].join(', ')} } from './projection';
+import { ${[projection, itemId, summaryId, index, ...(code ? [known] : []), `type ${entity}`].join(', ')} } from './projection';
 
 const recorded = (${idField}: string, ${x.idField}: string, score: number, title: string, occurredAt: string) =>
   createEvent(${n.constant}_TOPIC, '${event}', { ${idField}, ${x.idField}, authorId: 'author-1', score, title }, { occurredAt });
@@ -504,7 +526,7 @@ function commands(i: TemplateInput): string {
   const { a, E, view, state, itemId, event, idField } = namesOf(i);
   const P = n.pascal;
   const check = carrier
-    ? `  // The ${x.words} must exist as ${carrier.contract.owner} last published it (this subgraph's own copy,
+    ? `  // The ${x.words} must exist as ${ownerOf(carrier)} last published it (this subgraph's own copy,
   // ${n.name}.${x.knownView}), checked before anything is written: an event is forever.
   const [known] = await ctx.views.${x.knownView}.reader.getMany([input.${x.idField}]);
   if (!known) throw notFound('${x.words}', input.${x.idField});
@@ -735,37 +757,52 @@ function integrationTest(i: TemplateInput): string {
   const { n, x, imports, carrier } = i;
   const { a, E, X } = namesOf(i);
   const P = n.pascal;
-  const sample = carrier ? sampleLiteral(carrier) : null;
-  const publish = carrier
-    ? sample
-      ? `
-/** Publishes ${x.a} as ${carrier.contract.owner} does, and waits until this subgraph knows it. */
-async function publish${X}(id: string): Promise<void> {
-  const event = createEvent(${carrier.exportName}, '${carrier.creates[0]}', ${sample});
-  const at = await subgraph.runtime.producer.publish(subgraph.runtime.topic(${carrier.exportName}), event);
-  await subgraph.views.${x.knownView}.handle.waitFor(at.partition, at.offset, 10_000);
-}
-`
-      : `
-/** Publishes ${x.a} as ${carrier.contract.owner} does, and waits until this subgraph knows it. */
-async function publish${X}(id: string): Promise<void> {
-  // new-subgraph could not build a ${carrier.creates[0]} payload from its contract: write one here
-  // (createEvent(${carrier.exportName}, '${carrier.creates[0]}', { ${carrier.idField}: id, ... })).
-  throw new Error(\`publish ${x.words} \${id}: write the event in ${n.name}.test.ts\`);
-}
-`
-    : `
+  const code = carrier ? knownEventCode(carrier) : null;
+  const waitKnown = `await subgraph.views.${x.knownView}.handle.waitFor`;
+  const publish = !carrier
+    ? `
 /** No declared topic carries ${X}: every ${x.idField} is accepted, so there is nothing to publish. */
 async function publish${X}(_id: string): Promise<void> {}
+`
+    : code?.record
+      ? `
+let lsn = Date.now() * 1000;
+
+/** Writes ${x.a} as ${ownerOf(carrier)}'s database does (a Debezium change), and waits until this subgraph knows it. */
+async function publish${X}(id: string): Promise<void> {
+  const producer = subgraph.runtime.kafka.producer();
+  await producer.connect();
+  try {
+    const [at] = await producer.send({ topic: subgraph.runtime.topic(${carrier.exportName}), acks: -1, messages: [${code.record}] });
+    ${waitKnown}(at.partition, Number(at.baseOffset), 10_000);
+  } finally {
+    await producer.disconnect();
+  }
+}
+`
+      : code
+        ? `
+/** Publishes ${x.a} as ${ownerOf(carrier)} does, and waits until this subgraph knows it. */
+async function publish${X}(id: string): Promise<void> {
+  const at = await subgraph.runtime.producer.publish(subgraph.runtime.topic(${carrier.exportName}), ${code.event});
+  ${waitKnown}(at.partition, at.offset, 10_000);
+}
+`
+        : `
+/** Publishes ${x.a} as ${ownerOf(carrier)} does, and waits until this subgraph knows it. */
+async function publish${X}(id: string): Promise<void> {
+  // new-subgraph could not build a ${carrier.creates[0]} from its contract: write one here.
+  throw new Error(\`publish ${x.words} \${id}: write the event in ${n.name}.test.ts\`);
+}
 `;
   // Tests that need an existing ${X}: pending when the scaffold could not publish one.
-  const canPublish = !carrier || sample !== null;
+  const canPublish = !carrier || code !== null;
   const itKnown = canPublish
     ? ''
     : `
-// new-subgraph could not publish ${x.a} for the tests that need one: ${carrier!.contract.name}'s
-// records are written by another system in its own format (or no payload could be built). Write
-// publish${X}() as ${carrier!.contract.owner} writes them, then make these \`it\` again.
+// new-subgraph could not publish ${x.a} for the tests that need one (no payload or row image of
+// ${carrier!.contract.name} could be built from its contract). Write publish${X}() as
+// ${ownerOf(carrier!)} writes them, then make these \`it\` again.
 const itWith${X} = (name: string, _test: () => Promise<void>) => it.todo(name);
 `;
   const known = canPublish ? 'it' : `itWith${X}`;
@@ -789,7 +826,7 @@ it('refuses ${x.a} that does not exist with NOT_FOUND, and writes nothing', asyn
     : '';
   return `// The ${n.name} subgraph against the real broker and Redis: read-your-writes, who may write,
 // ${carrier ? `NOT_FOUND for ${x.a} that does not exist, ` : ''}the ${X} fields the gateway fetches through _entities, and the subscription.
-${carrier && sample ? `import { createEvent, ${carrier.exportName} } from '${imports.events}';\n` : ''}import { anonymous, as, collect, gql, TEST_IDENTITY_SECRET, wsClient } from '${imports.testSupport}/graphqlClient';
+${code && canPublish ? `import { ${code.imports.filter((m) => code.record === null || m !== 'validateEvent').join(', ')} } from '${imports.events}';\n` : ''}import { anonymous, as, collect, gql, TEST_IDENTITY_SECRET, wsClient } from '${imports.testSupport}/graphqlClient';
 import { createNamespace } from '${imports.testSupport}/namespace';
 import { uniqueName, waitFor } from '${imports.testSupport}/waitFor';
 ${carrier ? `import { ${n.constant}_TOPIC } from './contract';\n` : ''}import { declaration } from './declaration';
