@@ -11,6 +11,7 @@ import { createGraphQLHttpServer, graphqlRefusal, type GraphQLHttpServer } from 
 import { signIdentity } from '../platform/identity';
 import type { Logger } from '../platform/logger';
 import { AuthError, type Authenticator } from './auth';
+import { serveCatalog } from './catalogPage';
 import { serveDemo } from './demoPage';
 import type { EventIngest } from './events/eventIngest';
 import { createGatewayContext, type GatewayContext } from './execution/context';
@@ -51,7 +52,7 @@ export function createGatewayHttpServer(opts: GatewayHttpServerOptions): GraphQL
       res.setHeader('x-request-id', requestId);
       return { requestId };
     },
-    otherRoutes: (req, res, pathname) => (opts.events?.serve(req, res, pathname) ?? false) || serveDemo(req, res, pathname),
+    otherRoutes: (req, res, pathname) => (opts.events?.serve(req, res, pathname) ?? false) || serveCatalog(req, res, pathname) || serveDemo(req, res, pathname),
     duration: opts.requests,
     admit: (req, { requestId }) => {
       let verified;
