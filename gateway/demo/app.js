@@ -88,6 +88,7 @@ function setToken(next) {
   token = next;
   $('token-input').value = token;
   showClaims();
+  void refreshRecent();
   // A graphql-ws connection is authenticated once, at connection_init: a new identity needs a
   // new connection, and the live views must subscribe again on it.
   resetLive();
@@ -360,6 +361,119 @@ async function placeOrder(event) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Browsing: what a person does here goes to POST /events as an app would send it (app_open,
+// search, product_view, add_to_cart, remove_from_cart), batched: views go at once, the rest with
+// the next flush (a second later). The token's customer gets them (the gateway takes the id from
+// the token); without one they belong to this device, and join the customer who signs in here.
+// After each batch the page reads me { recentlyViewed } until the fold shows the new view.
+
+const APP = { app: 'demo-web', appVersion: '1.0.0' };
+const DEVICE_KEY = 'streamgraph-demo-device';
+const deviceId = (() => {
+  try {
+    const known = localStorage.getItem(DEVICE_KEY);
+    if (known) return known;
+    const made = `web-${crypto.randomUUID()}`;
+    localStorage.setItem(DEVICE_KEY, made);
+    return made;
+  } catch {
+    return `web-${crypto.randomUUID()}`;
+  }
+})();
+const outbox = { queue: [], timer: null, sent: 0, lastViewed: null, gen: 0 };
+
+function track360(type, fields = {}, now = false) {
+  outbox.queue.push({ type, deviceId, clientTimestamp: new Date().toISOString(), ...APP, ...fields });
+  if (type === 'product_view') outbox.lastViewed = fields.productId;
+  if (now) return void flushEvents();
+  outbox.timer ??= setTimeout(flushEvents, 1000);
+}
+
+async function flushEvents() {
+  clearTimeout(outbox.timer);
+  outbox.timer = null;
+  if (outbox.queue.length === 0) return;
+  const batch = outbox.queue.splice(0, 50);
+  const headers = { 'content-type': 'application/x-ndjson' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  try {
+    const res = await fetch('/events', { method: 'POST', headers, body: batch.map((e) => JSON.stringify(e)).join('\n'), keepalive: true });
+    const body = await res.json();
+    if (res.status !== 200) throw new Error(describeError(body.errors ?? `HTTP ${res.status}`));
+    outbox.sent += body.accepted;
+    $('events-sent').textContent = `${outbox.sent} events`;
+    flash($('events-sent'));
+    $('browse-error').textContent = body.rejected.length ? `rejected: ${body.rejected.map((r) => r.reason).join('; ')}` : '';
+    void refreshRecent(outbox.lastViewed);
+  } catch (e) {
+    $('browse-error').textContent = describeError(e);
+  }
+  if (outbox.queue.length) void flushEvents();
+}
+
+/** Reads me { recentlyViewed } until it starts with `expected` (the fold is a moment behind), at most ~5 s. */
+async function refreshRecent(expected = null) {
+  const gen = ++outbox.gen;
+  if (!token) {
+    $('recent-seen').textContent = '(anonymous: kept for this device, joins your account when you sign in)';
+    return;
+  }
+  for (let attempt = 0; attempt < 20 && gen === outbox.gen; attempt++) {
+    try {
+      const { body } = await graphqlHttp('query Recent { me { lastSeenAt recentlyViewed(first: 5) { id name } cartItems { quantity product { id name } } } }');
+      const me = body.data?.me;
+      if (gen !== outbox.gen) return;
+      if (!me) {
+        $('recent-seen').textContent = body.errors ? describeError(body.errors) : '(the token is not a registered customer)';
+        return;
+      }
+      showRecent(me);
+      if (!expected || me.recentlyViewed?.[0]?.id === expected) return;
+    } catch (e) {
+      $('recent-seen').textContent = describeError(e);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function showRecent(me) {
+  $('recent-seen').textContent = me.lastSeenAt ? `last seen ${clock(me.lastSeenAt)}` : '';
+  const items = (me.recentlyViewed ?? []).filter(Boolean);
+  const list = $('recent-viewed');
+  const before = list.textContent;
+  list.replaceChildren(...items.map((p) => el('li', { 'data-product-id': p.id }, p.name ?? p.id)));
+  if (list.textContent !== before) flash(list);
+  const cart = (me.cartItems ?? []).map((l) => `${l.product?.name ?? '?'} × ${l.quantity}`);
+  $('recent-cart').textContent = cart.length ? `cart: ${cart.join(', ')}` : '';
+}
+
+async function browse(search = '') {
+  $('browse-error').textContent = '';
+  if (search) track360('search', { query: search });
+  try {
+    const { body } = await graphqlHttp('query Browse($search: String) { products(first: 8, search: $search) { edges { node { id name priceCents } } } }', { search: search || null });
+    if (body.errors) $('browse-error').textContent = describeError(body.errors);
+    const products = body.data?.products.edges.map((e) => e.node) ?? [];
+    $('browse-products').replaceChildren(...products.map(productRow));
+  } catch (e) {
+    $('browse-error').textContent = describeError(e);
+  }
+}
+
+function productRow(p) {
+  const view = el('button', { type: 'button', className: 'link', title: 'view this product' }, p.name);
+  view.dataset.testid = `view-${p.id}`;
+  view.addEventListener('click', () => track360('product_view', { productId: p.id }, true));
+  const add = el('button', { type: 'button', title: 'add to cart' }, '+');
+  add.dataset.testid = `add-${p.id}`;
+  add.addEventListener('click', () => track360('add_to_cart', { productId: p.id, quantity: 1 }));
+  const remove = el('button', { type: 'button', title: 'remove from cart' }, '−');
+  remove.addEventListener('click', () => track360('remove_from_cart', { productId: p.id, quantity: 1 }));
+  return el('li', { 'data-product-id': p.id }, view, ' ', el('span', { class: 'muted' }, money(p.priceCents)), ' ', add, remove);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Query box: any operation; a subscription streams over graphql-ws, anything else goes by HTTP.
 
 const queryBox = { gen: 0 };
@@ -446,6 +560,10 @@ function start() {
   $('order-add-line').addEventListener('click', () => addOrderLine());
   $('order-form').addEventListener('submit', placeOrder);
   $('query-form').addEventListener('submit', runQuery);
+  $('browse-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void browse($('browse-search').value.trim());
+  });
   $('query-stop').addEventListener('click', () => {
     queryBox.gen++;
     stopQuery();
@@ -461,6 +579,11 @@ function start() {
     watchBoard(store, null);
   }
   if (params.get('order')) track(params.get('order'));
+  track360('app_open');
+  void browse();
+  void refreshRecent();
+  // What is still queued goes out when the page is hidden or left (keepalive requests survive it).
+  document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && void flushEvents());
   document.body.dataset.ready = 'true';
 }
 
