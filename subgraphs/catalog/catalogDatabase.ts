@@ -4,7 +4,7 @@
 import { Pool } from 'pg';
 import type { Logger } from '../../platform/logger';
 import { catalogSourceNames, type CatalogSourceNames, type CatalogSourceSettings } from './catalogSource';
-import { connectorConfig, connectorStatus, ensureConnector, ensurePublication, slotState } from './cdcConnector';
+import { connectorConfig, connectorStatus, ensureConnector, ensurePublication, restartConnector, slotState } from './cdcConnector';
 import { migrate } from './migrations';
 
 export interface CatalogDatabase {
@@ -34,7 +34,7 @@ export async function openCatalogDatabase(
     await ensurePublication(pool, names);
     const changed = await ensureConnector(settings.connectUrl, names.connector, connectorConfig(settings, names, namespace));
     if (changed) logger.info({ connector: names.connector, connect: settings.connectUrl }, 'catalog CDC connector registered');
-    await waitStreaming(pool, settings.connectUrl, names);
+    await waitStreaming(pool, settings.connectUrl, names, logger);
   } catch (e) {
     await pool.end().catch(() => undefined);
     throw e;
@@ -42,14 +42,26 @@ export async function openCatalogDatabase(
   return { pool, names, settings, writeTimeoutMs: opts.writeTimeoutMs, close: () => pool.end() };
 }
 
-/** Until the connector's task runs and holds its slot: from then on every commit is streamed. */
-async function waitStreaming(pool: Pool, connectUrl: string, names: CatalogSourceNames): Promise<void> {
+/**
+ * Until the connector's task runs and holds its slot: from then on every commit is streamed. A
+ * connector found FAILED (the database was away longer than its retries) is restarted once: it
+ * resumes from its slot.
+ */
+async function waitStreaming(pool: Pool, connectUrl: string, names: CatalogSourceNames, logger: Logger): Promise<void> {
   const deadline = Date.now() + STREAMING_DEADLINE_MS;
   let last = '';
+  let restartedAt: number | null = null;
   for (;;) {
     const status = await connectorStatus(connectUrl, names.connector).catch((e: Error) => ({ state: `unreachable (${e.message})`, tasks: [] }));
     const failed = status.tasks.find((t) => t.state === 'FAILED');
-    if (status.state === 'FAILED' || failed)
+    if ((status.state === 'FAILED' || failed) && restartedAt === null) {
+      logger.warn({ connector: names.connector, trace: failed?.trace?.split('\n')[0] }, 'catalog CDC connector failed; restarting it');
+      await restartConnector(connectUrl, names.connector);
+      restartedAt = Date.now();
+      continue;
+    }
+    // The restart is asynchronous: the old FAILED state may show for a moment.
+    if ((status.state === 'FAILED' || failed) && restartedAt !== null && Date.now() - restartedAt > 15_000)
       throw new Error(`catalog CDC connector ${names.connector} failed: ${(failed?.trace ?? status.state).split('\n').slice(0, 3).join(' ')}`);
     const slot = await slotState(pool, names.slot);
     if (status.state === 'RUNNING' && status.tasks.some((t) => t.state === 'RUNNING') && slot?.active) return;
