@@ -10,6 +10,7 @@ import { DEFAULT_EVENT_INGEST } from './events/eventIngest';
 import { limitsFromEnv } from './limitsFromEnv';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from './subscriptions/subscriptionLimits';
 import type { GatewayConfig } from './server';
+import type { QueryPlannerChoice } from './supergraph/supergraphGateway';
 import fs from 'node:fs';
 
 export const DEFAULT_SUPERGRAPH_FILE = path.join(__dirname, '../schema/supergraph.graphql');
@@ -37,6 +38,7 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Omit
     introspection: introspectionRaw ? introspectionRaw === 'true' : !production,
     safelist: safelistFromEnv(env),
     subgraphTimeoutMs: int('SUBGRAPH_TIMEOUT_MS', 10_000, 1),
+    queryPlanner: queryPlannerFromEnv(env),
     subscriptionLimits: {
       maxConnections: int('GATEWAY_WS_MAX_CONNECTIONS', DEFAULT_SUBSCRIPTION_LIMITS.maxConnections, 1),
       maxSubscriptionsPerConnection: int('GATEWAY_WS_MAX_OPERATIONS', DEFAULT_SUBSCRIPTION_LIMITS.maxSubscriptionsPerConnection, 1),
@@ -70,4 +72,11 @@ function safelistFromEnv(env: NodeJS.ProcessEnv): ReadonlySet<string> | null {
   if (!Array.isArray(hashes) || !hashes.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)))
     throw new ConfigError(`GATEWAY_SAFELIST_FILE=${file} must hold a JSON array of sha256 hex hashes of operation texts`);
   return new Set(hashes as string[]);
+}
+
+/** GATEWAY_QUERY_PLANNER: `hive` (default) or `apollo`. */
+function queryPlannerFromEnv(env: NodeJS.ProcessEnv): QueryPlannerChoice {
+  const raw = env.GATEWAY_QUERY_PLANNER?.trim().toLowerCase() || 'hive';
+  if (raw !== 'hive' && raw !== 'apollo') throw new ConfigError(`GATEWAY_QUERY_PLANNER="${raw}" is neither hive nor apollo`);
+  return raw;
 }

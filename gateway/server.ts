@@ -22,7 +22,7 @@ import { createGatewayMetrics, registerCacheGauges } from './gatewayMetrics';
 import { createGatewayPlugin, formatGatewayError } from './gatewayPlugin';
 import type { OperationLimits } from './limits';
 import type { SupergraphState } from './supergraph/registrySource';
-import { createSupergraphGateway, type SupergraphGateway } from './supergraph/supergraphGateway';
+import { createSupergraphGateway, type QueryPlannerChoice, type SupergraphGateway } from './supergraph/supergraphGateway';
 import { createOperationRecorder } from '../platform/operationLog';
 import { startSubscriptions, type SubscriptionStats } from './subscriptions/startSubscriptions';
 import type { SubscriptionLimits } from './subscriptions/subscriptionLimits';
@@ -71,6 +71,8 @@ export interface GatewayConfig {
   readonly safelist: ReadonlySet<string> | null;
   /** A subgraph call that takes longer fails (its fields become errors). @default 10000 */
   readonly subgraphTimeoutMs?: number;
+  /** Which query planner and executor run operations (GATEWAY_QUERY_PLANNER). @default 'hive' */
+  readonly queryPlanner?: QueryPlannerChoice;
   /** graphql-ws limits for clients (connections, operations per connection, queue). */
   readonly subscriptionLimits?: Partial<SubscriptionLimits>;
   /**
@@ -130,6 +132,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
     redis: config.redis,
     logger,
     queryPlansMiB: caches.budgets.queryPlansMiB,
+    planner: config.queryPlanner,
     dataSource,
     metrics,
   });

@@ -122,7 +122,7 @@ const pick = (variables: Record<string, unknown>, names: readonly string[] | und
 
 /** A subgraph error as the client sees it: its path translated, the subgraph named. */
 function clientError(e: GraphQLFormattedError, serviceName: string, path: ResponsePath | undefined): GraphQLFormattedError {
-  const extensions = { ...e.extensions, code: e.extensions?.code ?? 'DOWNSTREAM_SERVICE_ERROR', serviceName };
+  const extensions = { ...e.extensions, code: e.extensions?.code ?? 'DOWNSTREAM_SERVICE_ERROR', serviceName: e.extensions?.serviceName ?? serviceName };
   return path ? { message: e.message, path: [...path], extensions } : { message: e.message, extensions };
 }
 

@@ -10,6 +10,7 @@ import { getVariableValues, GraphQLError, Kind, print, type DocumentNode, type G
 import type { Logger } from '../../platform/logger';
 import { createBoundedCache, type BoundedCache } from '../boundedCache';
 import { executePlan, type SendFetch, type SubgraphAnswer } from './executePlan';
+import { nameFetches } from './nameFetches';
 import { readSupergraph, type SupergraphInfo } from './supergraphInfo';
 import { shapeResponse } from './shapeResponse';
 
@@ -90,7 +91,7 @@ export function createPlannedGateway(opts: PlannedGatewayOptions): PlannedGatewa
         const key = `${id}\n${operationName ?? ''}\n${queryText}`;
         const hit = plans.get(key);
         if (hit) return hit;
-        const plan = planner.plan(queryText, operationName ?? null, noLabels, 0);
+        const plan = nameFetches(planner.plan(queryText, operationName ?? null, noLabels, 0), operationName);
         plans.set(key, plan);
         return plan;
       },

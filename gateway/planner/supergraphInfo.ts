@@ -27,17 +27,13 @@ export interface SupergraphInfo {
   readonly executionSchema: GraphQLSchema;
   /** Whether an object of type `typename` matches a type condition (itself, or an abstract type it belongs to). */
   matches(typeCondition: string, typename: string): boolean;
-  /** The key field sets by which `subgraph` resolves `type` (resolvable keys only, as written). */
+  /** The key field sets `subgraph` declares for `type`, as written (resolvable or not: a key is an identity either way). */
   keysOf(type: string, subgraph: string): string[];
 }
 
 const stringArg = (d: ConstDirectiveNode, name: string): string | undefined => {
   const arg = d.arguments?.find((a) => a.name.value === name);
   return arg?.value.kind === Kind.STRING ? arg.value.value : undefined;
-};
-const boolArg = (d: ConstDirectiveNode, name: string): boolean | undefined => {
-  const arg = d.arguments?.find((a) => a.name.value === name);
-  return arg?.value.kind === Kind.BOOLEAN ? arg.value.value : undefined;
 };
 const enumArg = (d: ConstDirectiveNode, name: string): string | undefined => {
   const arg = d.arguments?.find((a) => a.name.value === name);
@@ -63,7 +59,7 @@ export function readSupergraph(sdl: string, apiSchemaSdl: string): SupergraphInf
       if (d.name.value !== 'join__type') continue;
       const graph = enumArg(d, 'graph');
       const key = stringArg(d, 'key');
-      if (!graph || !key || boolArg(d, 'resolvable') === false) continue;
+      if (!graph || !key) continue;
       const id = `${def.name.value}\n${graphName.get(graph)}`;
       keys.set(id, [...(keys.get(id) ?? []), key]);
     }

@@ -5,7 +5,7 @@
 // clients; the client server speaks graphql-ws on the gateway's own port and path.
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
+import type { GraphQLDataSource } from '@apollo/gateway';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import type { ApolloServer } from '@apollo/server';
 import type { DocumentNode } from 'graphql';
@@ -22,7 +22,7 @@ import { startClientServer } from './clientServer';
 import { createBatchingDataSource } from './entityBatcher';
 import { createSubscriptionHub, scopeOf } from './subscriptionHub';
 import { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits } from './subscriptionLimits';
-import { createSupergraphPlanner, type SubscriptionPlan, type SupergraphPlanner } from './subscriptionPlanner';
+import { createSupergraphPlanner, type ServiceMap, type SubscriptionPlan, type SupergraphPlanner } from './subscriptionPlanner';
 import { createUpstreamPool } from './upstreamPool';
 
 export interface SubscriptionsOptions {

@@ -4,13 +4,12 @@
 // is resolved (entity fetches to other subgraphs, response shaping) and serialised once for
 // all of them. Events that arrive while the previous batch is being resolved are resolved
 // together; of several states of one object only the newest is resolved.
-import { executeQueryPlan, type ServiceMap } from '@apollo/gateway';
-import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import type { GraphQLFormattedError } from 'graphql';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { signIdentity, type Identity } from '../../platform/identity';
 import type { Logger } from '../../platform/logger';
 import { createGatewayContext, type GatewayContext } from '../execution/context';
-import { serviceMapWithEvent, type SubscriptionPlan } from './subscriptionPlanner';
+import type { ServiceMap, SubscriptionPlan } from './subscriptionPlanner';
 import type { UpstreamResult } from './upstreamConnection';
 import type { UpstreamPool } from './upstreamPool';
 
@@ -189,24 +188,12 @@ export function createSubscriptionHub(opts: SubscriptionHubOptions): Subscriptio
 
     /** The event with every subgraph's fields, as JSON; null when a newer state superseded it. */
     private async resolve(key: string, event: UpstreamResult): Promise<string | null> {
-      const { plan, variables, queryText, operationName } = this.request;
+      const { plan, variables, operationName } = this.request;
       const started = Date.now();
       for (let attempt = 0; ; attempt++) {
         // Even with nothing to fetch, shaping (aliases, abstract types, nullability) is the
         // executor's, so each payload is exactly what the same query would return.
-        const result = await executeQueryPlan(
-          plan.eventPlan,
-          serviceMapWithEvent(opts.serviceMapFor(plan), event),
-          {
-            request: { query: queryText, operationName, variables },
-            context: this.context(),
-            logger: opts.logger,
-            metrics: {},
-          } as never,
-          plan.operationContext,
-          plan.supergraph.supergraphSchema,
-          plan.supergraph.apiFederationSchema,
-        );
+        const result = await plan.executeEvent(opts.serviceMapFor(plan), event, { operationName, variables }, this.context());
         const unavailable = result.errors?.some((e) => e.extensions?.code === 'SUBGRAPH_UNAVAILABLE') ?? false;
         if (!unavailable || Date.now() - started >= retryMs || this.ended) return stringifyResult(result);
         // A subgraph is restarting: hold this state back rather than send clients an error.
@@ -247,9 +234,9 @@ export function createSubscriptionHub(opts: SubscriptionHubOptions): Subscriptio
   };
 }
 
-function stringifyResult(result: { data?: unknown; errors?: readonly GraphQLError[]; extensions?: unknown }): string {
+function stringifyResult(result: { data?: unknown; errors?: readonly GraphQLFormattedError[] }): string {
   const out: Record<string, unknown> = { data: result.data ?? null };
-  if (result.errors?.length) out.errors = result.errors.map((e) => (typeof e.toJSON === 'function' ? e.toJSON() : e));
+  if (result.errors?.length) out.errors = result.errors;
   return JSON.stringify(out);
 }
 

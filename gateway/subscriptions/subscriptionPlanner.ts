@@ -1,33 +1,47 @@
-// Plans client subscriptions against one supergraph. @apollo/query-planner plans a
-// subscription as `Subscription { primary, rest }`: `primary` is sent to the owning subgraph
-// over graphql-ws, `rest` (entity fetches to other subgraphs) runs for every event. A plan
-// holds its supergraph, so a subscription keeps the plan it started with across reloads.
-import { buildOperationContext, type ServiceMap } from '@apollo/gateway';
-import { baseType, operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
-import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
+// Plans client subscriptions against one supergraph with the same Rust planner and executor
+// as queries (gateway/planner). A subscription plan is `Sequence [Subscription { primary },
+// rest]`: `primary` is sent to the owning subgraph over graphql-ws, `rest` (entity fetches to
+// other subgraphs) runs for every event, then the event is shaped to the client's operation.
+// A plan holds its supergraph, so a subscription keeps the plan it started with across reloads.
 import {
+  getNamedType,
   Kind,
   parse,
   print,
   type DocumentNode,
   type FieldNode,
+  type GraphQLFormattedError,
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
 import { createBoundedCache, estimateDocumentBytes, type BoundedCache } from '../boundedCache';
+import { executePlan, type SendFetch } from '../planner/executePlan';
+import { QueryPlanner, type FetchNode, type PlanNode } from '../planner/hivePlanner';
+import { nameFetches } from '../planner/nameFetches';
+import type { FetchSource } from '../planner/plannedGateway';
+import { shapeResponse } from '../planner/shapeResponse';
+import { readSupergraph, type SupergraphInfo } from '../planner/supergraphInfo';
 
 /** The service name the event's own data is "fetched" from when `rest` runs. */
 export const PRIMARY_SERVICE = '__subscription_event__';
 /** Aliases under which the primary fetch also asks for the root object's key fields. */
 const KEY_ALIAS_PREFIX = '__sg_key_';
 
+/** The data sources of one supergraph's subgraphs, by name. */
+export type ServiceMap = Record<string, FetchSource>;
+
+/** One upstream event: the primary's answer. */
+export interface UpstreamEvent {
+  readonly data?: Record<string, unknown> | null;
+  readonly errors?: readonly GraphQLFormattedError[];
+}
+
 export interface SubscriptionPlan {
   readonly supergraph: SupergraphPlanner;
   /** Sent to the owning subgraph, asking also for the root object's key fields. */
   readonly primary: { readonly serviceName: string; readonly operation: string; readonly operationName?: string; readonly variableUsages: readonly string[] };
-  /** `Sequence [the event as a fetch, rest]`: run by @apollo/gateway's executor per event. */
-  readonly eventPlan: QueryPlan;
-  readonly operationContext: ReturnType<typeof buildOperationContext>;
+  /** `Sequence [the event as a fetch, rest]`, run per event. */
+  readonly eventNode: PlanNode;
   readonly hasRest: boolean;
   /**
    * The identity of the object an event is about (its federation key), or null when the
@@ -36,6 +50,13 @@ export interface SubscriptionPlan {
    * shared subscription gets the latest of each.
    */
   keyOf(data: Record<string, unknown> | null | undefined): string | null;
+  /** Resolves one event: `rest`'s entity fetches through `services`, then shaped to the client's operation. */
+  executeEvent(
+    services: ServiceMap,
+    event: UpstreamEvent,
+    request: { readonly variables: Record<string, unknown>; readonly operationName?: string },
+    context: unknown,
+  ): Promise<{ data: Record<string, unknown> | null; errors?: GraphQLFormattedError[] }>;
 }
 
 export interface SupergraphPlanner {
@@ -45,8 +66,6 @@ export interface SupergraphPlanner {
   readonly sdl: string;
   readonly subgraphs: readonly { readonly name: string; readonly url: string }[];
   readonly apiSchema: GraphQLSchema;
-  readonly apiFederationSchema: Schema;
-  readonly supergraphSchema: GraphQLSchema;
   /** graphql-ws URL of each subgraph (its HTTP URL with ws:/wss:, same path). */
   wsUrlOf(serviceName: string): string;
   /** Plans a validated subscription document; plans are cached per query text. */
@@ -68,22 +87,17 @@ export function createPlanCache(maxBytes: number): BoundedCache<SubscriptionPlan
 const DEFAULT_PLAN_CACHE_BYTES = 16 * 2 ** 20;
 
 export function createSupergraphPlanner(coreSupergraphSdl: string, planCache: BoundedCache<SubscriptionPlan> = createPlanCache(DEFAULT_PLAN_CACHE_BYTES)): SupergraphPlanner {
-  const supergraph = Supergraph.build(coreSupergraphSdl);
-  const apiFederationSchema = supergraph.apiSchema();
-  const apiSchema = apiFederationSchema.toGraphQLJSSchema();
-  const supergraphSchema = supergraph.schema.toGraphQLJSSchema();
-  const planner = new QueryPlanner(supergraph);
-  const subgraphs = supergraph.subgraphs();
-  const urls = new Map(supergraph.subgraphsMetadata().map((s) => [s.name, s.url]));
+  const planner = new QueryPlanner(coreSupergraphSdl);
+  const info: SupergraphInfo = readSupergraph(coreSupergraphSdl, planner.consumerSchema);
+  const urls = new Map(info.subgraphs.map((s) => [s.name, s.url]));
   const id = nextSupergraphId++;
+  const noLabels = new Set<string>();
 
   const self: SupergraphPlanner = {
     id,
     sdl: coreSupergraphSdl,
-    subgraphs: supergraph.subgraphsMetadata(),
-    apiSchema,
-    apiFederationSchema,
-    supergraphSchema,
+    subgraphs: info.subgraphs,
+    apiSchema: info.apiSchema,
     wsUrlOf(serviceName) {
       const url = urls.get(serviceName);
       if (!url) throw new Error(`no subgraph named ${serviceName} in this supergraph`);
@@ -93,17 +107,17 @@ export function createSupergraphPlanner(coreSupergraphSdl: string, planCache: Bo
       const cacheKey = `${id}\n${operationName ?? ''}\n${queryText}`;
       const cached = planCache.get(cacheKey);
       if (cached) return cached;
-      const operation = operationFromDocument(apiFederationSchema, document, { operationName });
-      const queryPlan = planner.buildQueryPlan(operation);
-      const node = queryPlan.node;
-      if (!node || node.kind !== 'Subscription') throw new Error('not a subscription plan');
-      const primary = node.primary;
+      // Fetches are named after the operation even when the client did not send its name.
+      const named = operationName ?? document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)?.name?.value;
+      const { primary, rest } = splitSubscription(nameFetches(planner.plan(queryText, operationName ?? null, noLabels, 0), named).node);
       const primaryDoc = parse(primary.operation);
       const root = rootField(primaryDoc);
       const keyFields = rootKeyFields(primary.serviceName, root);
-      const eventFetch: FetchNode = { ...primary, serviceName: PRIMARY_SERVICE };
-      const eventNode: PlanNode = node.rest ? { kind: 'Sequence', nodes: [eventFetch, node.rest] } : eventFetch;
+      const eventFetch: FetchNode = { ...primary, kind: 'Fetch', serviceName: PRIMARY_SERVICE };
+      const eventNode: PlanNode = rest ? { kind: 'Sequence', nodes: [eventFetch, rest] } : eventFetch;
       const rootKey = root.alias?.value ?? root.name.value;
+      // Shaped on the client's own document, validated before planning.
+      const clientDocument: DocumentNode = { kind: Kind.DOCUMENT, definitions: document.definitions };
       const plan: SubscriptionPlan = {
         supergraph: self,
         primary: {
@@ -112,9 +126,8 @@ export function createSupergraphPlanner(coreSupergraphSdl: string, planCache: Bo
           operationName: primary.operationName,
           variableUsages: primary.variableUsages ?? [],
         },
-        eventPlan: { kind: 'QueryPlan', node: eventNode },
-        operationContext: buildOperationContext({ schema: apiSchema, operationDocument: document, operationName }),
-        hasRest: node.rest !== undefined,
+        eventNode,
+        hasRest: rest !== undefined,
         keyOf: (data) => {
           if (!keyFields || !data) return null;
           const value = data[rootKey];
@@ -127,6 +140,27 @@ export function createSupergraphPlanner(coreSupergraphSdl: string, planCache: Bo
           }
           return JSON.stringify(parts);
         },
+        async executeEvent(services, event, request, context) {
+          const send: SendFetch = async (serviceName, req, path) => {
+            // The event is the primary's answer, named after the subgraph that sent it.
+            if (serviceName === PRIMARY_SERVICE)
+              return { data: event.data ?? null, errors: event.errors?.map((e) => ({ ...e, extensions: { ...e.extensions, serviceName: primary.serviceName } })) };
+            const service = services[serviceName];
+            if (!service) throw new Error(`no subgraph named ${serviceName} in this supergraph`);
+            const options = { kind: 'incoming operation', request: req, context, incomingRequestContext: { request, context, metrics: {} }, pathInIncomingRequest: path };
+            return service.process(options as never);
+          };
+          const executed = await executePlan(eventNode, { variables: request.variables, send, matches: info.matches });
+          const shaped = shapeResponse({
+            schema: info.executionSchema,
+            document: clientDocument,
+            operationName: request.operationName,
+            variables: request.variables,
+            data: executed.data,
+            fetchErrors: executed.errors,
+          });
+          return shaped.errors ? { data: shaped.data, errors: shaped.errors } : { data: shaped.data };
+        },
       };
       // Bounded in bytes: a client sending endless distinct documents must not grow it forever.
       planCache.set(cacheKey, plan);
@@ -136,18 +170,16 @@ export function createSupergraphPlanner(coreSupergraphSdl: string, planCache: Bo
 
   /** Scalar key fields of the root field's type in the subgraph that serves it, if any. */
   function rootKeyFields(serviceName: string, root: FieldNode): string[] | null {
-    const subgraph = subgraphs.get(serviceName);
-    if (!subgraph) return null;
-    const field = subgraph.schema.schemaDefinition.root('subscription')?.type.field(root.name.value);
-    if (!field?.type) return null;
-    const type = baseType(field.type);
-    if (type.kind !== 'ObjectType' && type.kind !== 'InterfaceType') return null;
-    const keyDirective = subgraph.metadata().keyDirective();
-    for (const key of type.appliedDirectivesOf(keyDirective)) {
-      const fields = String(key.arguments().fields).trim().split(/[\s,]+/);
+    const field = info.apiSchema.getSubscriptionType()?.getFields()[root.name.value];
+    if (!field) return null;
+    const type = getNamedType(field.type);
+    if (!('getFields' in type)) return null;
+    const fieldsOfType = type.getFields();
+    for (const key of info.keysOf(type.name, serviceName)) {
+      const fields = key.trim().split(/[\s,]+/);
       // Nested keys ("a { b }") are not used for conflation; such events are simply not conflated.
       if (fields.some((f) => !/^[_A-Za-z][_0-9A-Za-z]*$/.test(f))) continue;
-      if (fields.every((f) => type.field(f) !== undefined)) return fields;
+      if (fields.every((f) => fieldsOfType[f] !== undefined)) return fields;
     }
     return null;
   }
@@ -155,14 +187,15 @@ export function createSupergraphPlanner(coreSupergraphSdl: string, planCache: Bo
   return self;
 }
 
-/** Runs the executor for one event: the plan's data sources plus the event as a fetch. */
-export function serviceMapWithEvent(base: ServiceMap, event: { data?: unknown; errors?: readonly unknown[] }): ServiceMap {
-  return {
-    ...base,
-    [PRIMARY_SERVICE]: {
-      process: async () => ({ data: (event.data ?? null) as Record<string, unknown> | null, errors: event.errors as never }),
-    },
-  };
+/** The Rust planner's subscription plan: `Subscription { primary }`, alone or first in a Sequence. */
+function splitSubscription(node: PlanNode | undefined): { primary: FetchNode; rest?: PlanNode } {
+  if (node?.kind === 'Subscription') return { primary: node.primary };
+  if (node?.kind === 'Sequence' && node.nodes[0]?.kind === 'Subscription') {
+    const [first, ...others] = node.nodes;
+    const rest: PlanNode | undefined = others.length === 0 ? undefined : others.length === 1 ? others[0] : { kind: 'Sequence', nodes: others };
+    return { primary: (first as { primary: FetchNode }).primary, rest };
+  }
+  throw new Error('not a subscription plan');
 }
 
 function rootField(doc: DocumentNode): FieldNode {
