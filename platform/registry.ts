@@ -236,6 +236,8 @@ export interface AnnouncedTopic {
 export interface AnnouncedView {
   readonly name: string;
   readonly topic: string;
+  /** The team that writes `topic`, from its contract (its own product may not be announced). */
+  readonly topicOwner?: string;
   /** Without the namespace prefix, like `name` and `topic`. */
   readonly groupId: string;
   readonly fields: readonly string[];

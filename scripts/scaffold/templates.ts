@@ -207,13 +207,16 @@ export type ${n.pascal}Event = EventOf<typeof ${C}_TOPIC>;
 
 function declaration(i: TemplateInput): string {
   const { n, x, port, imports, carrier } = i;
-  const { view, projection, known } = namesOf(i);
+  const { view, projection, known, a: added } = namesOf(i);
   const views = carrier ? `{ ${view}: ${projection}, ${x.knownView}: ${known} }` : `{ ${view}: ${projection} }`;
+  // Its data product for the catalog (the mesh subgraph): the fields its own view backs; the
+  // known-entities view joins the product by itself (a view no product lists goes to the first).
+  const backed = [`${x.type}.${added.average}`, `${x.type}.${added.count}`, `${x.type}.${added.list}`, `Mutation.${added.record}`, `Subscription.${added.changed}`];
   return `// The ${n.name} subgraph as the runtime and the operations tools see it: where it listens
 // (${n.portVariable} overrides the port), the topic it writes and the views it builds${carrier ? ` (its own, and
 // its copy of which ${x.words}s exist, from ${carrier.contract.name})` : ''}.
 // \`npm run topics\`, \`lag\`, \`dlq\` and \`rebuild\` find it here.
-import { declareSubgraph } from '${imports.runtime}/declaration';
+import { declareSubgraph, defineDataProducts } from '${imports.runtime}/declaration';
 import { ${n.constant}_TOPIC } from './contract';
 import { ${carrier ? `${known}, ` : ''}${projection} } from './projection';
 
@@ -223,6 +226,17 @@ export const declaration = declareSubgraph({
   portVariable: '${n.portVariable}',
   topics: [${n.constant}_TOPIC],
   views: ${views},
+  // What the catalog of data products shows analysts and other teams (README, "Data products").
+  dataProducts: defineDataProducts([
+    {
+      name: '${n.name}',
+      team: '${n.name}',
+      contact: '#team-${n.name}',
+      description: '${n.name} of ${x.words}s, and per ${x.words} their count and average.',
+      views: { ${view}: ${JSON.stringify(backed).replace(/"/g, "'").replace(/,/g, ', ')} },
+      serviceLevels: { maxLag: { records: 1000, seconds: 60 }, maxEventAgeSeconds: null, minValidShare: 0.99 },
+    },
+  ]),
 });
 `;
 }
@@ -640,7 +654,8 @@ const summaryOf = async (ctx: ${P}Context, ref: ${ref}) => {
 
 export const resolvers: GraphQLResolverMap<${P}Context> = {
   Query: {
-    ${n.entityCamel}: (_: unknown, { id }: { id: string }, ctx: ${P}Context) => item(ctx, id),
+    // An id the contract could not hold (too long, a lone surrogate) is the caller's mistake, named.
+    ${n.entityCamel}: (_: unknown, { id }: { id: string }, ctx: ${P}Context) => item(ctx, checkId(id, 'id')),
   },
   Mutation: {
     ${a.record}: (_: unknown, { input }: { input: Record${E}Input }, ctx: ${P}Context) => ${a.record}(ctx, input),

@@ -56,7 +56,7 @@ export function buildProductCatalog(records: readonly DataProductsRecord[]): Pro
   const topicOf = new Map<string, { topic: AnnouncedTopic; product: string }>();
   for (const p of products) for (const t of p.topics) if (!topicOf.has(t.name)) topicOf.set(t.name, { topic: t, product: p.name });
   const views: CatalogView[] = products.flatMap((p) =>
-    p.views.map((v) => ({ ...v, product: p.name, subgraph: p.subgraph, topicOwner: topicOf.get(v.topic)?.topic.owner ?? '(unknown)' })),
+    p.views.map((v) => ({ ...v, product: p.name, subgraph: p.subgraph, topicOwner: topicOf.get(v.topic)?.topic.owner ?? v.topicOwner ?? '(unknown)' })),
   );
   const edge = (v: CatalogView): LineageEdge => ({
     topic: v.topic,

@@ -25,8 +25,8 @@ it('takes topics and views from the declaration; the first product gets what no 
     ),
   );
   expect(first.topics.map((t) => [t.name, t.owner, t.source, t.contract.version, t.contract.status])).toEqual([['customers', 'customers', 'events', 1, 'PUBLISHED']]);
-  expect(first.views).toEqual([{ name: 'people.a', topic: 'customers', groupId: 'people.people.a', fields: ['Person.name'] }]);
-  expect(second.views).toEqual([{ name: 'people.b', topic: 'orders', groupId: 'people.people.b', fields: ['Person.orderCount'] }]);
+  expect(first.views).toEqual([{ name: 'people.a', topic: 'customers', topicOwner: 'customers', groupId: 'people.people.a', fields: ['Person.name'] }]);
+  expect(second.views).toEqual([{ name: 'people.b', topic: 'orders', topicOwner: 'orders', groupId: 'people.people.b', fields: ['Person.orderCount'] }]);
   expect(second.topics).toEqual([]);
   expect((first.topics[0].contract.jsonSchema as { oneOf: unknown[] }).oneOf).toHaveLength(2);
 });

@@ -44,7 +44,7 @@ export function dataProductAnnouncement(declaration: SubgraphDeclaration, opts: 
       topics: [...new Set(topicNames)].map((t) => announcedTopic(topics.get(t)!, opts.publishedDir)),
       views: viewKeys.map((key) => {
         const projection = declaration.views[key];
-        return { name: projection.name, topic: projection.topic.name, groupId: `${declaration.name}.${projection.name}`, fields: [...(p.views?.[key] ?? [])] };
+        return { name: projection.name, topic: projection.topic.name, topicOwner: projection.topic.owner, groupId: `${declaration.name}.${projection.name}`, fields: [...(p.views?.[key] ?? [])] };
       }),
       serviceLevels: p.serviceLevels,
     };
