@@ -8,6 +8,7 @@ import type { Admin } from 'kafkajs';
 import { startGateway, type GatewayHandle } from '../gateway/server';
 import { signDevToken } from '../gateway/token';
 import { EDGE_DEAD_LETTER_HEADERS } from '../gateway/events/edgeDeadLetters';
+import { createEventRateLimiter } from '../gateway/events/eventRateLimiter';
 import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { CLIENT_EVENTS_TOPIC, dlqTopicName } from '../schema/events';
 import { startCatalogSubgraph } from '../subgraphs/catalog';
@@ -182,6 +183,24 @@ it('answers 429 over the rate limit, and produces nothing for that batch', async
   expect(await recordsOn(dlqTopicName(topic()))).toBe(deadLetters);
   // What is left of the window still passes.
   expect(await post(ndjson([view(300)]))).toMatchObject({ status: 200, body: { accepted: 1 } });
+});
+
+it('gives back what a refused batch took from the counters that had room, and lets each window's counters expire within two minutes', async () => {
+  const limiter = createEventRateLimiter(redis, namespace);
+  const now = Date.now();
+  const device = { kind: 'device' as const, id: `give-back-${now}`, events: 5, limit: 10 };
+  const customer = { kind: 'customer' as const, id: `give-back-${now}`, events: 5, limit: 12 };
+  expect(await limiter.charge([device, customer], now)).toEqual({ admitted: true });
+  // The customer's counter is full for this batch, the device's is not: nothing is kept.
+  const refused = await limiter.charge([{ ...device, events: 5 }, { ...customer, events: 8 }], now);
+  expect(refused).toMatchObject({ admitted: false, kind: 'customer', limit: 12 });
+  const window = Math.floor(now / 60_000);
+  const key = (kind: string, id: string) => `sg:events:rate:${namespace}:${kind}:${id}:${window}`;
+  expect(await redis.get(key('device', device.id))).toBe('5');
+  expect(await redis.get(key('customer', customer.id))).toBe('5');
+  const ttl = await redis.pttl(key('device', device.id));
+  expect(ttl).toBeGreaterThan(60_000);
+  expect(ttl).toBeLessThanOrEqual(120_000);
 });
 
 it('refuses what is not a batch: a bad token, a body too large or not JSON, and other methods', async () => {
