@@ -153,6 +153,9 @@ async function main() {
   console.log(`  dev token  (customer-1, 24 h): ${devToken}`);
   console.log(`             curl -s http://127.0.0.1:${gatewayPort}/graphql -H 'content-type: application/json' -H "authorization: Bearer <token>" -d '{"query":"{ me { name orderCount } }"}'`);
   console.log(`  demo page  http://127.0.0.1:${gatewayPort}/demo#token=${devToken}&store=store-1   (live board and order tracker; the #fragment never leaves the browser)`);
+  const [tokenCmd, analystArgs] = tsx('scripts/token.ts', ['--sub', 'analyst-1', '--role', 'analyst', '--expires', '86400']);
+  const analystToken = spawnSync(tokenCmd, [...analystArgs], { encoding: 'utf8' }).stdout.trim();
+  console.log(`  catalog    http://127.0.0.1:${gatewayPort}/catalog#token=${analystToken}   (data products: owners, service levels, lag, lineage; an analyst token)`);
   for (const s of declared) console.log(`  ${s.name.padEnd(10)} http://127.0.0.1:${process.env[s.portVariable] ?? s.port}/graphql`);
   console.log(`  logs       ${path.relative(process.cwd(), logDir)}/<process>.log`);
   console.log('Crashed processes are restarted with backoff (one line says so); Ctrl-C stops everything that was started.\n');
