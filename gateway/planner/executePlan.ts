@@ -227,10 +227,12 @@ function project(value: unknown, selections: readonly RequiresSelection[], exec:
       const inner = project(value, sel.selections, exec);
       if (inner) deepMerge(out, inner);
     } else if (sel.kind === 'Field') {
-      const key = sel.alias ?? sel.name;
-      const v = value[key];
+      // The planner's requires name the key the value has in the fetched data (`name`, e.g. an
+      // internal alias for `comments(limit: 3)` beside the client's `comments(limit: 1)`) and
+      // the key the subgraph expects in the representation (`alias`, e.g. `comments`).
+      const v = value[sel.name];
       if (v === undefined) continue;
-      out[key] = sel.selections ? projectValue(v, sel.selections, exec) : v;
+      out[sel.alias ?? sel.name] = sel.selections ? projectValue(v, sel.selections, exec) : v;
     }
   }
   return out;

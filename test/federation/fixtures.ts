@@ -138,6 +138,8 @@ export async function startFederation(
       safelist: null,
       limits: DEFAULT_LIMITS,
       port: 0,
+      // GATEWAY_QUERY_PLANNER=apollo runs the same cases on @apollo/gateway, for comparison.
+      ...(process.env.GATEWAY_QUERY_PLANNER === 'apollo' ? { queryPlanner: 'apollo' as const } : {}),
       ...(options.subgraphTimeoutMs === undefined ? {} : { subgraphTimeoutMs: options.subgraphTimeoutMs }),
     });
     return {

@@ -1,0 +1,217 @@
+// Federation cases that @apollo/query-planner 2.14 plans wrongly (and @apollo/gateway with it),
+// answered right by the gateway's planner and executor: @requires whose selection has arguments
+// other than the client's, two @requires of one field with different arguments, and entities
+// reached through a chain of keys (composite, non-resolvable, @interfaceObject). Each test says
+// what the wrong plan did, and checks both the answer and what the subgraphs were sent.
+import { closeAll, federation, startFederation, startFixtureSubgraph, type Federation, type FixtureSubgraph } from './fixtures';
+
+type Ref = Record<string, any>;
+
+describe('@requires with arguments other than the client’s', () => {
+  const COMMENTS = ['first', 'second', 'third', 'fourth', 'fifth'].map((body) => ({ body }));
+  let posts: FixtureSubgraph;
+  let stats: FixtureSubgraph;
+  let fed: Federation;
+
+  beforeAll(async () => {
+    posts = await startFixtureSubgraph(
+      'posts',
+      /* GraphQL */ `
+        ${federation('@key')}
+        type Query { post: Post }
+        type Post @key(fields: "id") { id: ID! comments(limit: Int!): [Comment!]! }
+        type Comment { body: String! }
+      `,
+      {
+        Query: { post: () => ({ id: 'p1' }) },
+        Post: { __resolveReference: (r: Ref) => ({ id: r.id }), comments: (_: unknown, args: { limit: number }) => COMMENTS.slice(0, args.limit) },
+      },
+    );
+    stats = await startFixtureSubgraph(
+      'stats',
+      /* GraphQL */ `
+        ${federation('@key', '@external', '@requires')}
+        type Post @key(fields: "id") {
+          id: ID!
+          comments(limit: Int!): [Comment!]! @external
+          commentSummary: String @requires(fields: "comments(limit: 3) { body }")
+        }
+        type Comment { body: String! @external }
+      `,
+      { Post: { __resolveReference: (r: Ref) => r, commentSummary: (p: Ref) => `${p.comments.length}: ${p.comments.map((c: Ref) => c.body).join(', ')}` } },
+    );
+    fed = await startFederation([posts, stats]);
+  });
+  afterAll(() => closeAll(fed, posts, stats));
+
+  it('gives the client the comments it asked for and the requiring subgraph the ones it requires', async () => {
+    // @apollo/query-planner merged both under `comments` and sent `comments(limit: 1)` as the
+    // required selection: the summary saw 1 comment instead of 3.
+    stats.resetCalls();
+    const res = await fed.query(`{ post { comments(limit: 1) { body } commentSummary } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({ post: { comments: [{ body: 'first' }], commentSummary: '3: first, second, third' } });
+    expect(stats.entityCalls()).toEqual([[{ __typename: 'Post', id: 'p1', comments: COMMENTS.slice(0, 3) }]]);
+  });
+
+  it('keeps the client’s aliases apart from the planner’s', async () => {
+    const res = await fed.query(`{ post { one: comments(limit: 1) { body } two: comments(limit: 2) { body } commentSummary } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({ post: { one: [{ body: 'first' }], two: [{ body: 'first' }, { body: 'second' }], commentSummary: '3: first, second, third' } });
+  });
+});
+
+describe('two @requires of one field with different arguments', () => {
+  const RATES: Record<string, number> = { EUR: 1, USD: 1.1 };
+  let money: FixtureSubgraph;
+  let euro: FixtureSubgraph;
+  let dollar: FixtureSubgraph;
+  let fed: Federation;
+
+  beforeAll(async () => {
+    money = await startFixtureSubgraph(
+      'money',
+      /* GraphQL */ `
+        ${federation('@key')}
+        type Query { product: Product }
+        type Product @key(fields: "id") { id: ID! price(currency: String!): Float! }
+      `,
+      {
+        Query: { product: () => ({ id: 'p1' }) },
+        Product: { __resolveReference: (r: Ref) => ({ id: r.id }), price: (_: unknown, args: { currency: string }) => 10 * (RATES[args.currency] ?? 0) },
+      },
+    );
+    const labels = (name: string, field: string, currency: string) =>
+      startFixtureSubgraph(
+        name,
+        /* GraphQL */ `
+          ${federation('@key', '@external', '@requires')}
+          type Product @key(fields: "id") {
+            id: ID!
+            price(currency: String!): Float! @external
+            ${field}: String @requires(fields: "price(currency: \\"${currency}\\")")
+          }
+        `,
+        { Product: { __resolveReference: (r: Ref) => r, [field]: (p: Ref) => `${p.price.toFixed(2)} ${currency}` } },
+      );
+    euro = await labels('euro', 'eurLabel', 'EUR');
+    dollar = await labels('dollar', 'usdLabel', 'USD');
+    fed = await startFederation([money, euro, dollar]);
+  });
+  afterAll(() => closeAll(fed, money, euro, dollar));
+
+  it('fetches each price with its own arguments and sends each subgraph its own', async () => {
+    // @apollo/query-planner fetched only price(currency: "EUR") and sent it to both: the dollar
+    // label showed the euro price.
+    const res = await fed.query(`{ product { eurLabel usdLabel } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({ product: { eurLabel: '10.00 EUR', usdLabel: '11.00 USD' } });
+    expect(euro.entityCalls().at(-1)).toEqual([{ __typename: 'Product', id: 'p1', price: 10 }]);
+    expect(dollar.entityCalls().at(-1)).toEqual([{ __typename: 'Product', id: 'p1', price: 11 }]);
+  });
+
+  it('still answers the client’s own price beside them', async () => {
+    const res = await fed.query(`{ product { price(currency: "USD") usdLabel eurLabel } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({ product: { price: 11, usdLabel: '11.00 USD', eurLabel: '10.00 EUR' } });
+  });
+});
+
+describe('an entity reached through a chain of keys', () => {
+  const USERS = [
+    { id: 'u1', org: 'acme', login: 'ada', name: 'Ada Lovelace' },
+    { id: 'u2', org: 'acme', login: 'bob', name: 'Bob Bobson' },
+  ];
+  let directory: FixtureSubgraph;
+  let identity: FixtureSubgraph;
+  let profiles: FixtureSubgraph;
+  let fed: Federation;
+
+  beforeAll(async () => {
+    // The directory knows users only by a composite key; profiles knows them by id and declares
+    // the composite key only as resolvable: false. Only identity turns one key into the other.
+    directory = await startFixtureSubgraph(
+      'directory',
+      /* GraphQL */ `
+        ${federation('@key')}
+        type Query { users: [User!]! }
+        type User @key(fields: "org login") { org: String! login: String! }
+      `,
+      { Query: { users: () => USERS.map(({ org, login }) => ({ org, login })) } },
+    );
+    identity = await startFixtureSubgraph(
+      'identity',
+      /* GraphQL */ `
+        ${federation('@key')}
+        type User @key(fields: "org login") @key(fields: "id") { id: ID! org: String! login: String! }
+      `,
+      { User: { __resolveReference: (r: Ref) => USERS.find((u) => (r.id ? u.id === r.id : u.org === r.org && u.login === r.login)) ?? null } },
+    );
+    profiles = await startFixtureSubgraph(
+      'profiles',
+      /* GraphQL */ `
+        ${federation('@key')}
+        type User @key(fields: "id") @key(fields: "org login", resolvable: false) { id: ID! org: String! login: String! name: String! }
+      `,
+      { User: { __resolveReference: (r: Ref) => USERS.find((u) => u.id === r.id) ?? null } },
+    );
+    fed = await startFederation([directory, identity, profiles]);
+  });
+  afterAll(() => closeAll(fed, directory, identity, profiles));
+
+  it('enters the next subgraph only by a key it resolves, never by its non-resolvable one', async () => {
+    const res = await fed.query(`{ users { login name } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({ users: [{ login: 'ada', name: 'Ada Lovelace' }, { login: 'bob', name: 'Bob Bobson' }] });
+    for (const reps of profiles.entityCalls()) for (const rep of reps) expect(rep).toEqual({ __typename: 'User', id: expect.any(String) });
+  });
+});
+
+describe('an @interfaceObject reached from a subgraph whose key is not resolvable', () => {
+  let accounts: FixtureSubgraph;
+  let ranking: FixtureSubgraph;
+  let scores: FixtureSubgraph;
+  let fed: Federation;
+
+  beforeAll(async () => {
+    accounts = await startFixtureSubgraph(
+      'accounts',
+      /* GraphQL */ `
+        ${federation('@key')}
+        type Query { accounts: [Account!]! }
+        interface Account @key(fields: "id") { id: ID! }
+        type User implements Account @key(fields: "id") { id: ID! handle: String! }
+      `,
+      {
+        Query: { accounts: () => [{ id: 'a1', handle: 'ada' }] },
+        Account: { __resolveReference: (r: Ref) => ({ id: r.id, handle: 'ada', __typename: 'User' }), __resolveType: () => 'User' },
+        User: { __resolveReference: (r: Ref) => ({ id: r.id, handle: 'ada' }) },
+      },
+    );
+    ranking = await startFixtureSubgraph(
+      'ranking',
+      /* GraphQL */ `
+        ${federation('@key', '@interfaceObject')}
+        type Query { topAccount: Account }
+        type Account @key(fields: "id", resolvable: false) @interfaceObject { id: ID! }
+      `,
+      { Query: { topAccount: () => ({ id: 'a1' }) } },
+    );
+    scores = await startFixtureSubgraph(
+      'scores',
+      /* GraphQL */ `
+        ${federation('@key', '@interfaceObject')}
+        type Account @key(fields: "id") @interfaceObject { id: ID! score: Int! }
+      `,
+      { Account: { __resolveReference: (r: Ref) => ({ id: r.id, score: 42 }) } },
+    );
+    fed = await startFederation([accounts, ranking, scores]);
+  });
+  afterAll(() => closeAll(fed, accounts, ranking, scores));
+
+  it('resolves the interface object’s field and the concrete type of what the ranking returned', async () => {
+    const res = await fed.query(`{ topAccount { __typename id score ... on User { handle } } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({ topAccount: { __typename: 'User', id: 'a1', score: 42, handle: 'ada' } });
+  });
+});
