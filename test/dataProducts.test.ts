@@ -3,20 +3,18 @@
 // view backs; a poison event raising dead letters and lowering the valid share; a stopped
 // projection breaching its lag level and recovering after a restart; who may look.
 //
-// The customers and orders subgraphs run for real and announce their products at start; the
-// catalog's products are announced from its declaration the way its start would (starting it
-// needs the catalog database and a Debezium connector, which this file does not exercise).
+// The three domain subgraphs run for real (the catalog with its database and Debezium
+// connector) and announce their products when they start.
 import Redis from 'ioredis';
 import { startGateway, type GatewayHandle } from '../gateway/server';
 import { signDevToken } from '../gateway/token';
 import type { Role } from '../platform/identity';
-import { writeDataProducts } from '../platform/registry';
 import { createEvent, CUSTOMERS_TOPIC } from '../schema/events';
 import { declarationOf, subgraphDeclarations } from '../scripts/declarations';
+import { startCatalogSubgraph } from '../subgraphs/catalog';
 import { startCustomersSubgraph } from '../subgraphs/customers';
 import { startMeshSubgraph, type MeshHandle } from '../subgraphs/mesh';
 import { startOrdersSubgraph } from '../subgraphs/orders';
-import { dataProductAnnouncement } from '../subgraphs/runtime/dataProductAnnouncement';
 import { createEventProducer, type EventProducer } from '../subgraphs/runtime/producer';
 import type { SubgraphHandle } from '../subgraphs/runtime/startSubgraph';
 import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
@@ -32,6 +30,7 @@ let namespace: string;
 let redis: Redis;
 let customers: SubgraphHandle;
 let orders: SubgraphHandle;
+let catalog: SubgraphHandle;
 let mesh: MeshHandle;
 let gateway: GatewayHandle;
 let producer: EventProducer;
@@ -70,8 +69,7 @@ const level = (p: any, name: string) => p.serviceLevels.find((l: any) => l.level
 beforeAll(async () => {
   namespace = await createNamespace('products');
   redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  [customers, orders] = await Promise.all([startCustomersSubgraph(opts()), startOrdersSubgraph(opts())]);
-  await writeDataProducts(redis, namespace, 'catalog', dataProductAnnouncement(declarationOf('catalog')));
+  [customers, catalog, orders] = await Promise.all([startCustomersSubgraph(opts()), startCatalogSubgraph(opts()), startOrdersSubgraph(opts())]);
   mesh = await startMeshSubgraph({ ...opts(), sampleMs: 300 });
   gateway = await startGateway(testGatewayConfig({ namespace, redis, jwtSecret: JWT_SECRET, label: 'data-products-test' }));
   producer = await createEventProducer(createKafka(kafkaConfigFromEnv()));
@@ -82,7 +80,7 @@ afterAll(async () => {
   await producer?.close();
   await gateway?.close();
   await mesh?.close();
-  await Promise.all([customers?.close(), orders?.close()]);
+  await Promise.all([customers?.close(), catalog?.close(), orders?.close()]);
   redis?.disconnect();
 });
 

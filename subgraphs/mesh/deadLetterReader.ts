@@ -1,12 +1,13 @@
 // Reads the dead-letter topics of every announced product as they grow, into a DeadLetterWindow.
-// One consumer of its own (a group per mesh instance, never committing: it reads the last day
-// again at each start); when the set of topics changes (a product announced), it starts over
-// with the new set, since a kafkajs consumer cannot add topics while it runs.
+// One consumer of its own (a group per mesh instance, never committing), which starts a day back
+// (by record time) so a dead-letter topic's 30 days are not read at every start; when the set of
+// topics changes (a product announced), it starts over with the new set, since a kafkajs
+// consumer cannot add topics while it runs.
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '../../platform/logger';
 import { parseDeadLetter } from '../runtime/deadLetters';
-import type { DeadLetterWindow } from './deadLetterWindow';
+import { DAY_MS, type DeadLetterWindow } from './deadLetterWindow';
 
 export interface DeadLetterReader {
   /** Reads exactly these topics from now on (those that exist); resolves once the consumer runs. */
@@ -38,8 +39,14 @@ export function createDeadLetterReader(opts: { kafka: Kafka; admin: Admin; names
       groupId = `${opts.namespace}mesh.dead-letters.${randomUUID().slice(0, 8)}`;
       const c = opts.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
       consumer = c;
+      // Where each partition's last day begins (the log end when nothing is that recent).
+      const since = Date.now() - DAY_MS;
+      const starts = await Promise.all(sorted.map(async (topic) => ({ topic, offsets: await opts.admin.fetchTopicOffsetsByTimestamp(topic, since) })));
       await c.connect();
       await c.subscribe({ topics: sorted, fromBeginning: true });
+      c.on(c.events.GROUP_JOIN, () => {
+        for (const { topic, offsets } of starts) for (const o of offsets) c.seek({ topic, partition: o.partition, offset: o.offset });
+      });
       await c.run({
         autoCommit: false,
         eachMessage: async ({ topic, partition, message }) => {

@@ -10,13 +10,12 @@ import type { Browser, Page } from 'playwright-core';
 import { startGateway, type GatewayHandle } from '../../gateway/server';
 import { signDevToken } from '../../gateway/token';
 import { createKafka, kafkaConfigFromEnv } from '../../platform/kafkaConfig';
-import { writeDataProducts } from '../../platform/registry';
 import { createEvent, CUSTOMERS_TOPIC } from '../../schema/events';
 import { declarationOf } from '../../scripts/declarations';
+import { startCatalogSubgraph } from '../../subgraphs/catalog';
 import { startCustomersSubgraph } from '../../subgraphs/customers';
 import { startMeshSubgraph, type MeshHandle } from '../../subgraphs/mesh';
 import { startOrdersSubgraph } from '../../subgraphs/orders';
-import { dataProductAnnouncement } from '../../subgraphs/runtime/dataProductAnnouncement';
 import { createEventProducer, type EventProducer } from '../../subgraphs/runtime/producer';
 import type { SubgraphHandle } from '../../subgraphs/runtime/startSubgraph';
 import { testGatewayConfig } from '../support/gatewayConfig';
@@ -34,6 +33,7 @@ let namespace: string;
 let redis: Redis;
 let customers: SubgraphHandle;
 let orders: SubgraphHandle;
+let catalog: SubgraphHandle;
 let mesh: MeshHandle;
 let gateway: GatewayHandle;
 let producer: EventProducer;
@@ -61,10 +61,7 @@ async function screenshot(name: string): Promise<void> {
 beforeAll(async () => {
   namespace = await createNamespace('catalog-page');
   redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  [customers, orders] = await Promise.all([startCustomersSubgraph(opts()), startOrdersSubgraph(opts())]);
-  // The catalog subgraph needs its database and connector to start; its products are announced
-  // from its declaration as its start would announce them.
-  await writeDataProducts(redis, namespace, 'catalog', dataProductAnnouncement(declarationOf('catalog')));
+  [customers, catalog, orders] = await Promise.all([startCustomersSubgraph(opts()), startCatalogSubgraph(opts()), startOrdersSubgraph(opts())]);
   mesh = await startMeshSubgraph({ ...opts(), sampleMs: 300 });
   gateway = await startGateway(testGatewayConfig({ namespace, redis, jwtSecret: JWT_SECRET, label: 'catalog-page-test' }));
   producer = await createEventProducer(createKafka(kafkaConfigFromEnv()));
@@ -86,7 +83,7 @@ afterAll(async () => {
   await producer?.close();
   await gateway?.close();
   await mesh?.close();
-  await Promise.all([customers?.close(), orders?.close()]);
+  await Promise.all([customers?.close(), catalog?.close(), orders?.close()]);
   redis?.disconnect();
 });
 
