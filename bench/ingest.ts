@@ -21,6 +21,7 @@ import { measureViewLag } from '../subgraphs/runtime/viewLag';
 import { createNamespace } from '../test/support/namespace';
 import { cpuMs, peakRssMb, startChild, type ChildHandle } from './gateway/childProcess';
 import { runBenchmark } from './runBenchmark';
+import { busyCores, sampleMachineCpu, type CpuSample } from './subscriptions/machineCpu';
 import { machine, quantile, round } from './stats';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -60,6 +61,27 @@ function buildRequests(count: number): Array<{ body: string; authorization?: str
     out.push({ body: events.map((e) => JSON.stringify(e)).join('\n'), authorization });
   }
   return out;
+}
+
+/**
+ * Where the CPU went over a window: the whole machine, the gateway, the customers subgraph and
+ * this load generator. On two shared cores a figure means little without knowing whether the
+ * machine was saturated, and by whom (anything left over is Kafka, Redis and other work).
+ */
+function cpuWindow(gatewayPid: number, customersPid: number) {
+  const start = { machine: sampleMachineCpu(), gateway: cpuMs(gatewayPid), customers: cpuMs(customersPid), self: process.cpuUsage(), at: performance.now() };
+  return () => {
+    const seconds = (performance.now() - start.at) / 1000;
+    const self = process.cpuUsage(start.self);
+    const cores = (ms: number) => round(ms / 1000 / seconds);
+    return {
+      machineBusyCores: round(busyCores(start.machine as CpuSample, sampleMachineCpu(), os.cpus().length)),
+      gatewayCores: cores(cpuMs(gatewayPid) - start.gateway),
+      customersSubgraphCores: cores(cpuMs(customersPid) - start.customers),
+      loadGeneratorCores: cores((self.user + self.system) / 1000),
+      loadAverage: round(os.loadavg()[0]),
+    };
+  };
 }
 
 interface Sent {
@@ -216,12 +238,16 @@ async function main() {
   if (smoke.status !== 200 || smoke.accepted !== BATCH) throw new Error(`the smoke batch was not taken: ${JSON.stringify(smoke)}`);
 
   console.log(`throughput: closed loop, ${CONCURRENCY} clients, batches of ${BATCH}, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`);
-  const max = await throughput(eventsUrl, gateway.pid, requests);
-  console.log(`  ${max.acceptedEventsPerSecond} accepted events/s, answer p50 ${max.answerMs.p50} ms p99 ${max.answerMs.p99} ms, gateway ${max.gatewayCpuCores} cores, ${max.errors} errors`);
+  const maxCpu = cpuWindow(gateway.pid, customers.pid);
+  const max = { ...(await throughput(eventsUrl, gateway.pid, requests)), cpu: {} as ReturnType<ReturnType<typeof cpuWindow>> };
+  max.cpu = maxCpu();
+  console.log(`  ${max.acceptedEventsPerSecond} accepted events/s, answer p50 ${max.answerMs.p50} ms p99 ${max.answerMs.p99} ms, ${max.errors} errors; cores: ${JSON.stringify(max.cpu)}`);
 
   console.log(`latency: open loop at ${RATE} events/s`);
-  const steady = await latencyAt(eventsUrl, gateway.pid, requests, RATE);
-  console.log(`  answer p50 ${steady.answerMs.p50} ms, p99 ${steady.answerMs.p99} ms, ${steady.acceptedEventsPerSecond} accepted/s, ${steady.errors} errors`);
+  const steadyCpu = cpuWindow(gateway.pid, customers.pid);
+  const steady = { ...(await latencyAt(eventsUrl, gateway.pid, requests, RATE)), cpu: {} as ReturnType<ReturnType<typeof cpuWindow>> };
+  steady.cpu = steadyCpu();
+  console.log(`  answer p50 ${steady.answerMs.p50} ms, p99 ${steady.answerMs.p99} ms, ${steady.acceptedEventsPerSecond} accepted/s, ${steady.errors} errors; cores: ${JSON.stringify(steady.cpu)}`);
 
   // The Customer 360 view after the load: its lag now, and how long until it has everything.
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -246,6 +272,7 @@ async function main() {
     startedAt: startedAt.toISOString(),
     machine: machine(),
     loadAverageAtStart,
+    loadAverageAtEnd: round(os.loadavg()[0]),
     note: 'The gateway, the customers subgraph (folding the events), Kafka, Redis and the load generator share the machine; other engineers\' work shared the CPU during the run.',
     setup: { batch: BATCH, devices: DEVICES, customers: CUSTOMERS, signedInShare: 0.5, topicPartitions: 12 },
     throughput: max,
