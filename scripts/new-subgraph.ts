@@ -298,9 +298,10 @@ export function nextSteps(result: ScaffoldResult, cwd = process.cwd()): string {
     ? `{ ${x.camel}(${x.keyField}: \\"${example}\\") { ${a.count} ${a.average} ${a.list}(first: 5) { edges { node { title score } } } } }`
     : null;
   const steps = [
-    'npm start    # in another terminal: Kafka, Redis, topics, the three subgraphs, the simulator, the gateway on :4000',
+    "npm start    # in another terminal: Kafka, Redis, topics, the product's subgraphs, the simulator, the gateway on :4000",
     `${dirs}npm run topics    # creates the topics the subgraphs declare, ${n.name} and ${n.name}.dlq among them (npm start does it too)`,
     `npx tsx ${rel}/main.ts    # listens on :${port} (${n.portVariable}), folds its topics, publishes its schema; the running gateway composes it in`,
+    'npm run subgraph -- list    # its published schema and its running instance',
     [
       `TOKEN=$(npm run -s token -- --sub customer-1 --role customer)`,
       `curl -s http://127.0.0.1:4000/graphql -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\`,
