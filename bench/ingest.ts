@@ -26,7 +26,8 @@ import { machine, quantile, round } from './stats';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const BATCH = env('BENCH_BATCH', 50);
-const CONCURRENCY = env('BENCH_CONCURRENCY', 32);
+// Enough clients in flight to saturate: the closed loop is bound by the broker's round trip otherwise.
+const CONCURRENCY = env('BENCH_CONCURRENCY', 64);
 const RATE = env('BENCH_RATE', 10_000);
 const SECONDS = env('BENCH_SECONDS', 15);
 const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 3);
