@@ -168,8 +168,10 @@ it('counts a poison event as a dead letter by reason and lowers the valid share'
   expect(after.live.deadLetters.perHourLastHour).toBeGreaterThanOrEqual(1);
   expect(after.live.validShare).toBeLessThanOrEqual(0.75);
   expect(level(after, 'MIN_VALID_SHARE').state).toBe('BREACHED');
-  // The consumer groups reading the topic come from Kafka's admin API.
-  expect(after.live.consumerGroups.map((g: any) => g.groupId)).toEqual(expect.arrayContaining([`${namespace}customers.customers.profiles`]));
+  // The consumer groups reading the topic come from Kafka's admin API (read every few seconds).
+  await waitFor(async () => (await product('customers')).live.consumerGroups.some((g: any) => g.groupId === `${namespace}customers.customers.profiles` && g.topics.includes('customers')), {
+    what: "the customers views' consumer group among those reading the topic",
+  });
   // And /metrics on the mesh says the same.
   const metrics = await (await fetch(mesh.url.replace('/graphql', '/metrics'))).text();
   expect(metrics).toMatch(/streamgraph_data_product_service_level\{product="customers",level="MIN_VALID_SHARE",state="BREACHED"[^}]*\} 1/);

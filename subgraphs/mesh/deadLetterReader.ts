@@ -36,34 +36,41 @@ export function createDeadLetterReader(opts: { kafka: Kafka; admin: Admin; names
       current = key;
       opts.window.clear();
       if (sorted.length === 0) return;
-      groupId = `${opts.namespace}mesh.dead-letters.${randomUUID().slice(0, 8)}`;
-      const c = opts.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
-      consumer = c;
-      // Where each partition's last day begins (the log end when nothing is that recent).
-      const since = Date.now() - DAY_MS;
-      const starts = await Promise.all(sorted.map(async (topic) => ({ topic, offsets: await opts.admin.fetchTopicOffsetsByTimestamp(topic, since) })));
-      await c.connect();
-      await c.subscribe({ topics: sorted, fromBeginning: true });
-      c.on(c.events.GROUP_JOIN, () => {
-        for (const { topic, offsets } of starts) for (const o of offsets) c.seek({ topic, partition: o.partition, offset: o.offset });
-      });
-      await c.run({
-        autoCommit: false,
-        eachMessage: async ({ topic, partition, message }) => {
-          opts.window.add(
-            topic,
-            parseDeadLetter({
+      try {
+        groupId = `${opts.namespace}mesh.dead-letters.${randomUUID().slice(0, 8)}`;
+        const c = opts.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
+        consumer = c;
+        // Where each partition's last day begins (the log end when nothing is that recent).
+        const since = Date.now() - DAY_MS;
+        const starts = await Promise.all(sorted.map(async (topic) => ({ topic, offsets: await opts.admin.fetchTopicOffsetsByTimestamp(topic, since) })));
+        await c.connect();
+        await c.subscribe({ topics: sorted, fromBeginning: true });
+        c.on(c.events.GROUP_JOIN, () => {
+          for (const { topic, offsets } of starts) for (const o of offsets) c.seek({ topic, partition: o.partition, offset: o.offset });
+        });
+        await c.run({
+          autoCommit: false,
+          eachMessage: async ({ topic, partition, message }) => {
+            opts.window.add(
               topic,
-              partition,
-              offset: Number(message.offset),
-              timestamp: Number(message.timestamp),
-              key: message.key ?? null,
-              value: message.value,
-              headers: message.headers ?? {},
-            }),
-          );
-        },
-      });
+              parseDeadLetter({
+                topic,
+                partition,
+                offset: Number(message.offset),
+                timestamp: Number(message.timestamp),
+                key: message.key ?? null,
+                value: message.value,
+                headers: message.headers ?? {},
+              }),
+            );
+          },
+        });
+      } catch (e) {
+        // Not following: the next measurement tries the same set again.
+        current = '';
+        await stop();
+        throw e;
+      }
       opts.logger.debug({ topics: sorted.length }, 'reading dead-letter topics');
     },
     async close() {

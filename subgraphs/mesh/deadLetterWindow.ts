@@ -13,6 +13,8 @@ interface Kept {
   readonly reason: string;
   /** `topic/partition/offset` of the original record: several views dead-lettering one record count once. */
   readonly source: string;
+  /** `partition/offset` in the dead-letter topic: a dead letter read twice (the reader rejoined) counts once. */
+  readonly position: string;
 }
 
 export interface DeadLetterCounts {
@@ -34,21 +36,31 @@ export interface DeadLetterWindow {
 
 export function createDeadLetterWindow(): DeadLetterWindow {
   const kept = new Map<string, Kept[]>();
+  const seen = new Map<string, Set<string>>();
   let dropped = 0;
+  const keep = (topic: string, list: Kept[]) => {
+    kept.set(topic, list);
+    seen.set(topic, new Set(list.map((k) => k.position)));
+  };
   return {
     add(dlqTopic, entry) {
       const at = Date.parse(entry.deadLetteredAt);
       if (Number.isNaN(at) || Date.now() - at > DAY_MS) return;
       const reason = entry.kind === 'deadLetter' ? reasonGroup(entry.reason) : '(malformed dead letter)';
       const source = entry.kind === 'deadLetter' ? `${entry.source.topic}/${entry.source.partition}/${entry.source.offset}` : `dlq/${entry.position.offset}`;
+      const position = `${entry.position.partition}/${entry.position.offset}`;
+      if (seen.get(dlqTopic)?.has(position)) return;
       const list = kept.get(dlqTopic) ?? [];
-      list.push({ at, reason, source });
+      list.push({ at, reason, source, position });
       if (list.length > MAX_KEPT) {
         list.sort((a, b) => a.at - b.at);
         dropped += list.length - MAX_KEPT;
         list.splice(0, list.length - MAX_KEPT);
+        keep(dlqTopic, list);
+      } else {
+        kept.set(dlqTopic, list);
+        seen.set(dlqTopic, (seen.get(dlqTopic) ?? new Set()).add(position));
       }
-      kept.set(dlqTopic, list);
     },
     counts(dlqTopics, now) {
       let lastHour = 0;
@@ -56,8 +68,9 @@ export function createDeadLetterWindow(): DeadLetterWindow {
       const sources = new Set<string>();
       const reasons = new Map<string, { reason: string; lastHour: number; lastDay: number }>();
       for (const topic of dlqTopics) {
-        const list = (kept.get(topic) ?? []).filter((k) => now - k.at <= DAY_MS);
-        kept.set(topic, list);
+        const all = kept.get(topic) ?? [];
+        const list = all.filter((k) => now - k.at <= DAY_MS);
+        if (list.length !== all.length) keep(topic, list);
         for (const k of list) {
           const r = reasons.get(k.reason) ?? { reason: k.reason, lastHour: 0, lastDay: 0 };
           r.lastDay++;
@@ -75,6 +88,7 @@ export function createDeadLetterWindow(): DeadLetterWindow {
     },
     clear() {
       kept.clear();
+      seen.clear();
     },
     get dropped() {
       return dropped;

@@ -119,7 +119,10 @@ it('the dead-letter window counts by reason over the hour and the day, each sour
     deadLetteredAt: new Date(at).toISOString(),
   });
   w.add('orders.dlq', entry(now - 1000, 1, 'contract: event.payload.tier: expected one of A, B, found the string "C"'));
-  w.add('orders.dlq', { ...entry(now - 900, 1, 'contract: event.payload.tier: expected one of A, B, found the string "D"'), view: 'customers.orders360' } as DeadLetterEntry);
+  // The same source record, dead-lettered by a second view: another dead letter, one invalid event.
+  w.add('orders.dlq', { ...entry(now - 900, 1, 'contract: event.payload.tier: expected one of A, B, found the string "D"'), position: { topic: 'orders.dlq', partition: 0, offset: 4 }, view: 'customers.orders360' } as DeadLetterEntry);
+  w.add('orders.dlq', entry(now - 2 * HOUR_MS, 2, 'fold: no such order'));
+  // Read again (the reader rejoined its group and went back a day): counted once.
   w.add('orders.dlq', entry(now - 2 * HOUR_MS, 2, 'fold: no such order'));
   w.add('orders.dlq', entry(now - 25 * HOUR_MS, 3, 'fold: too old to count'));
   expect(w.counts(['orders.dlq'], now)).toEqual({

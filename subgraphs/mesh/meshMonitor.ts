@@ -76,8 +76,8 @@ export interface MeshMonitorOptions {
 
 /** At most this many consumer groups are looked at per measurement (the broker may hold thousands). */
 const MAX_GROUPS = 100;
-/** Groups are listed again this often; their offsets are read at every measurement. */
-const GROUP_LIST_MS = 10_000;
+/** Consumer groups (list, states, committed offsets) are read this often, not at every measurement: there may be many. */
+const GROUP_REFRESH_MS = 5_000;
 
 const EMPTY_DEAD_LETTERS = { total: 0, lastHour: 0, lastDay: 0, perHourLastHour: 0, perHourLastDay: 0, byReason: [] };
 
@@ -99,7 +99,7 @@ export async function startMeshMonitor(opts: MeshMonitorOptions): Promise<MeshMo
   const series = new Map<string, GrowthSeries>();
   /** `view/partition` -> when it was first seen behind in the current stretch. */
   const behindSince = new Map<string, number>();
-  let groupList: { at: number; ids: string[] } = { at: 0, ids: [] };
+  let groupCache: { at: number; topics: string; groups: Map<string, ConsumerGroupFigure> } = { at: 0, topics: '', groups: new Map() };
 
   const levelGauge = new Gauge({
     name: 'streamgraph_data_product_service_level',
@@ -122,20 +122,18 @@ export async function startMeshMonitor(opts: MeshMonitorOptions): Promise<MeshMo
   };
 
   async function consumerGroups(topics: readonly string[], logEnds: ReadonlyMap<string, ReadonlyMap<number, number>>, now: number) {
-    if (now - groupList.at >= GROUP_LIST_MS) {
-      const { groups } = await admin.listGroups();
-      const ids = groups
-        .map((g) => g.groupId)
-        .filter((id) => id.startsWith(ns) && !id.startsWith(`${ns}mesh.`) && !id.includes('.dlq-reader.'))
-        .sort()
-        .slice(0, MAX_GROUPS);
-      groupList = { at: now, ids };
-    }
-    if (groupList.ids.length === 0 || topics.length === 0) return new Map<string, ConsumerGroupFigure>();
-    const described = new Map((await admin.describeGroups(groupList.ids)).groups.map((g) => [g.groupId, g]));
+    const key = [...topics].sort().join('\n');
+    if (now - groupCache.at < GROUP_REFRESH_MS && groupCache.topics === key) return groupCache.groups;
     const out = new Map<string, ConsumerGroupFigure>();
+    const ids = (await admin.listGroups()).groups
+      .map((g) => g.groupId)
+      .filter((id) => id.startsWith(ns) && !id.startsWith(`${ns}mesh.`) && !id.includes('.dlq-reader.'))
+      .sort()
+      .slice(0, MAX_GROUPS);
+    if (ids.length === 0 || topics.length === 0) return (groupCache = { at: now, topics: key, groups: out }).groups;
+    const described = new Map((await admin.describeGroups(ids)).groups.map((g) => [g.groupId, g]));
     await Promise.all(
-      groupList.ids.map(async (groupId) => {
+      ids.map(async (groupId) => {
         const offsets = await admin.fetchOffsets({ groupId, topics: [...topics] });
         const read = offsets.filter((t) => t.partitions.some((p) => Number(p.offset) >= 0));
         if (read.length === 0) return;
@@ -149,7 +147,7 @@ export async function startMeshMonitor(opts: MeshMonitorOptions): Promise<MeshMo
         out.set(groupId, { groupId, state: d?.state ?? 'Unknown', members: d?.members.length ?? 0, topics: read.map((t) => t.topic), lag });
       }),
     );
-    return out;
+    return (groupCache = { at: now, topics: key, groups: out }).groups;
   }
 
   async function measure(): Promise<MeshSnapshot> {
