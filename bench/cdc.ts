@@ -10,6 +10,7 @@
 //     included (the answer waits until the view holds the change that came back through CDC).
 // Writes bench/results/cdc.json.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
@@ -52,6 +53,7 @@ async function openLoop<T>(rate: number, count: number, first: number, task: (i:
 const ms = (values: number[]) => ({ p50: round(quantile(values, 0.5)), p99: round(quantile(values, 0.99)), max: round(Math.max(...values)) });
 
 async function main() {
+  const loadAtStart = os.loadavg()[0];
   const namespace = await createNamespace('bench-cdc');
   const settings = catalogSourceFromEnv();
   const { schema } = catalogSourceNames(settings, namespace);
@@ -152,6 +154,9 @@ async function main() {
     benchmark: 'cdc',
     measuredAt: new Date().toISOString(),
     machine: machine(),
+    // The machine is shared: other processes' load moves these figures.
+    loadAverage1mAtStart: round(loadAtStart, 2),
+    loadAverage1mAtEnd: round(os.loadavg()[0], 2),
     path: 'PostgreSQL 15 commit -> Debezium 3.6.1 (Kafka Connect 3.9.1, poll.interval.ms 50) -> Kafka -> catalog.products view (Redis) -> gateway query',
     snapshot: { rows: SNAPSHOT_ROWS, seconds: round(snapshotSeconds, 1), rowsPerSecond: Math.round(SNAPSHOT_ROWS / snapshotSeconds), target: { seconds: 60 } },
     commitToVisible: {
