@@ -185,7 +185,7 @@ it('answers 429 over the rate limit, and produces nothing for that batch', async
   expect(await post(ndjson([view(300)]))).toMatchObject({ status: 200, body: { accepted: 1 } });
 });
 
-it('gives back what a refused batch took from the counters that had room, and lets each window's counters expire within two minutes', async () => {
+it('gives back what a refused batch took from the counters that had room, and lets the counters of each window expire within two minutes', async () => {
   const limiter = createEventRateLimiter(redis, namespace);
   const now = Date.now();
   const device = { kind: 'device' as const, id: `give-back-${now}`, events: 5, limit: 10 };

@@ -84,12 +84,14 @@ export function foldActivity(cur: Activity, e: Exclude<ClientEvent, { type: 'Dev
   const previous = cur.lastSeenAt;
   const startsSession = e.type === 'AppOpened' || previous === null || ms(at) - ms(previous) > SESSION_GAP_MS;
   const lastSeenAt = previous !== null && ms(previous) > ms(at) ? previous : at;
-  // Sessions older than the window can never count again: dropping them keeps the list bounded.
-  const sessionStarts = (startsSession ? [at, ...cur.sessionStarts] : [...cur.sessionStarts])
-    .filter((s) => ms(lastSeenAt) - ms(s) <= SESSION_WINDOW_MS)
-    .slice(0, ACTIVITY_LIMITS.sessions);
+  // Sessions older than the window can never count again: dropping them (when a session starts,
+  // the only time the list grows) keeps it bounded without parsing every start on every event.
+  const sessionStarts = startsSession
+    ? [at, ...cur.sessionStarts].filter((s) => ms(lastSeenAt) - ms(s) <= SESSION_WINDOW_MS).slice(0, ACTIVITY_LIMITS.sessions)
+    : cur.sessionStarts;
+  const { customerId, deviceId } = e.payload;
   const devices =
-    e.payload.customerId !== undefined ? newestFirst(e.payload.deviceId, cur.devices, (d) => d === e.payload.deviceId, ACTIVITY_LIMITS.devices) : cur.devices;
+    customerId === undefined || cur.devices[0] === deviceId ? cur.devices : newestFirst(deviceId, cur.devices, (d) => d === deviceId, ACTIVITY_LIMITS.devices);
   const next: Activity = { ...cur, lastSeenAt, sessionStarts, devices };
   switch (e.type) {
     case 'AppOpened':
