@@ -3,7 +3,7 @@
 // the graph without a gateway redeploy and without a separate publish step).
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from './logger';
-import { readSchemaRecords, registerInstance, registryKeys, writeDataProducts, type AnnouncedDataProduct, type InstanceRegistration } from './registry';
+import { dataProductsKey, readSchemaRecords, registerInstance, registryKeys, writeDataProducts, type AnnouncedDataProduct, type InstanceRegistration } from './registry';
 import { publishSchema, refusalLines, type SchemaChangeOutcome } from './schemaPublishing';
 
 /**
@@ -68,6 +68,9 @@ export async function announceSubgraph(
     // Redis that restarted without its data lost the published schemas too: the running
     // instances put theirs back rather than leave the graph empty.
     onBeat: async () => {
+      // Its data products too (one HEXISTS a beat), so the catalog does not lose them until a restart.
+      if (started && opts.dataProducts?.length && !(await redis.hexists(dataProductsKey(namespace), entry.name)))
+        await writeDataProducts(redis, namespace, entry.name, opts.dataProducts);
       if (started && !lost && policy !== 'never' && !(await redis.hexists(registryKeys(namespace).schemas, entry.name))) {
         lost = true;
         try {

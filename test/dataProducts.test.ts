@@ -18,6 +18,7 @@ import { startOrdersSubgraph } from '../subgraphs/orders';
 import { createEventProducer, type EventProducer } from '../subgraphs/runtime/producer';
 import type { SubgraphHandle } from '../subgraphs/runtime/startSubgraph';
 import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
+import { dataProductsKey } from '../platform/registry';
 import { testGatewayConfig } from './support/gatewayConfig';
 import { TEST_IDENTITY_SECRET } from './support/graphqlClient';
 import { createNamespace } from './support/namespace';
@@ -206,6 +207,12 @@ it('breaches the lag level while a projection is stopped and recovers after its 
     { what: 'the lag level to be met again after the restart', timeoutMs: 60_000 },
   );
   expect(Date.parse(level(recovered, 'MAX_LAG').since)).toBeGreaterThan(Date.parse(level(breached, 'MAX_LAG').since));
+});
+
+it("puts a subgraph's products back when Redis lost them (at its next heartbeat)", async () => {
+  await redis.hdel(dataProductsKey(namespace), 'orders');
+  await waitFor(async () => (await redis.hexists(dataProductsKey(namespace), 'orders')) === 1, { what: 'the orders subgraph to announce its products again', timeoutMs: 20_000 });
+  await waitFor(async () => (await product('orders')) !== null, { what: 'the orders product back in the catalog' });
 });
 
 it('lets admins and analysts look, and refuses customers, other roles and anonymous callers with FORBIDDEN', async () => {
