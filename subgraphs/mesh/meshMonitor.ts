@@ -121,14 +121,15 @@ export async function startMeshMonitor(opts: MeshMonitorOptions): Promise<MeshMo
     return s;
   };
 
-  async function consumerGroups(topics: readonly string[], logEnds: ReadonlyMap<string, ReadonlyMap<number, number>>, now: number) {
+  /** `known`: the announced views' groups, looked at first when there are more groups than MAX_GROUPS. */
+  async function consumerGroups(topics: readonly string[], logEnds: ReadonlyMap<string, ReadonlyMap<number, number>>, known: ReadonlySet<string>, now: number) {
     const key = [...topics].sort().join('\n');
     if (now - groupCache.at < GROUP_REFRESH_MS && groupCache.topics === key) return groupCache.groups;
     const out = new Map<string, ConsumerGroupFigure>();
     const ids = (await admin.listGroups()).groups
       .map((g) => g.groupId)
       .filter((id) => id.startsWith(ns) && !id.startsWith(`${ns}mesh.`) && !id.includes('.dlq-reader.'))
-      .sort()
+      .sort((a, b) => Number(known.has(b)) - Number(known.has(a)) || a.localeCompare(b))
       .slice(0, MAX_GROUPS);
     if (ids.length === 0 || topics.length === 0) return (groupCache = { at: now, topics: key, groups: out }).groups;
     const described = new Map((await admin.describeGroups(ids)).groups.map((g) => [g.groupId, g]));
@@ -175,7 +176,7 @@ export async function startMeshMonitor(opts: MeshMonitorOptions): Promise<MeshMo
     const viewTargets = catalog.products.flatMap((p) => p.views.map((v) => ({ view: `${ns}${v.name}`, topic: `${ns}${v.topic}`, groupId: `${ns}${v.groupId}` })));
     const unique = [...new Map(viewTargets.map((v) => [v.view, v])).values()];
     const lags = new Map<string, ViewLag>((await measureViewLag({ admin, redis: opts.redis, views: unique })).map((l) => [l.view, l]));
-    const groups = await consumerGroups([...logEnds.keys()].filter((t) => !t.endsWith('.dlq')), logEnds, now);
+    const groups = await consumerGroups([...logEnds.keys()].filter((t) => !t.endsWith('.dlq')), logEnds, new Set(unique.map((v) => v.groupId)), now);
 
     const seenBehind = new Set<string>();
     const figures = new Map<string, ProductFigures>();
