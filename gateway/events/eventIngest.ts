@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { Cluster, Redis } from 'ioredis';
 import type { Kafka, Message } from 'kafkajs';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import {
   CLIENT_EVENT_TYPES,
   CLIENT_EVENTS_TOPIC,
@@ -73,6 +73,13 @@ export interface IngestAnswer {
   readonly rejected: ReadonlyArray<{ readonly index: number; readonly reason: string }>;
 }
 
+/**
+ * Events accepted from clients and not yet acknowledged by Kafka, at most: past it a batch is
+ * answered 503 before anything is charged or produced. A second of the benchmark's top rate,
+ * and with the body bound what a slow broker can make the gateway hold (about 10 MB).
+ */
+export const MAX_PENDING_EVENTS = 20_000;
+
 /** The header naming each record's event type (the runtime producer's EVENT_TYPE_HEADER): views pass over types they ignore unparsed. */
 const EVENT_TYPE_HEADER = 'event-type';
 const TYPE_LABELS = new Set<string>(Object.keys(CLIENT_EVENT_TYPES));
@@ -114,6 +121,15 @@ export function createEventIngest(opts: EventIngestOptions): EventIngest {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers,
   });
+  let pending = 0;
+  new Gauge({
+    name: 'streamgraph_gateway_events_pending',
+    help: `Client events waiting for Kafka's acknowledgement (at most ${MAX_PENDING_EVENTS}).`,
+    registers,
+    collect() {
+      this.set(pending);
+    },
+  });
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<number> => {
     if (req.method !== 'POST') return refusal(res, 405, 'METHOD_NOT_ALLOWED', `${EVENTS_PATH} takes POST`, { allow: 'POST' });
@@ -130,8 +146,22 @@ export function createEventIngest(opts: EventIngestOptions): EventIngest {
     if (text === null) return refusal(res, 413, 'REQUEST_TOO_LARGE', `request body is over the limit of ${opts.maxBodyBytes} bytes`);
     const body = parseBatchBody(text, settings.maxBatch);
     if ('refused' in body) return body.tooMany ? refusal(res, 413, 'BATCH_TOO_LARGE', body.refused) : refusal(res, 400, 'BAD_REQUEST', body.refused);
+    // A broker that is slow to acknowledge must not make the gateway hold without bound.
+    if (pending + body.items.length > MAX_PENDING_EVENTS)
+      return refusal(res, 503, 'EVENTS_BUSY', 'too many events are waiting to be written; retry shortly', { 'retry-after': '1' });
+    // Reserved before the first wait, so batches arriving meanwhile count against the bound.
+    const reserved = body.items.length;
+    pending += reserved;
+    try {
+      return await admitted(req, res, caller, body.items);
+    } finally {
+      pending -= reserved;
+    }
+  };
 
-    const decision = await limiter.charge(chargesOf(body.items, caller, req.socket.remoteAddress ?? 'unknown', settings)).catch((e: unknown) => {
+  /** A batch within every bound so far: the rate limits, then the contract, then Kafka. */
+  const admitted = async (req: http.IncomingMessage, res: http.ServerResponse, caller: EventCaller, items: readonly BatchItem[]): Promise<number> => {
+    const decision = await limiter.charge(chargesOf(items, caller, req.socket.remoteAddress ?? 'unknown', settings)).catch((e: unknown) => {
       logger.warn({ err: e }, 'events rate limit unavailable');
       return null;
     });
@@ -149,7 +179,7 @@ export function createEventIngest(opts: EventIngestOptions): EventIngest {
     const deadLetters: Message[] = [];
     const devices = new Set<string>();
     const types: string[] = [];
-    body.items.forEach((item, index) => {
+    items.forEach((item, index) => {
       const checked =
         'unreadable' in item
           ? ({ ok: false, reason: `event: ${item.unreadable}`, type: null, app: null, appVersion: null } as const)
