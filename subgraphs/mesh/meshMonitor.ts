@@ -236,6 +236,7 @@ export async function startMeshMonitor(opts: MeshMonitorOptions): Promise<MeshMo
       });
     }
     for (const key of [...behindSince.keys()]) if (!seenBehind.has(key)) behindSince.delete(key);
+    for (const t of [...series.keys()]) if (!logEnds.has(t)) series.delete(t);
     tracker.retain(new Set(catalog.products.map((p) => p.name)));
     updateMetrics(figures);
     return { catalog, figures, measuredAt: now };
@@ -250,10 +251,12 @@ export async function startMeshMonitor(opts: MeshMonitorOptions): Promise<MeshMo
       else shareGauge.set({ product }, f.validShare);
     }
     // Labels of products no longer announced go, so the series stay bounded by what exists.
-    for (const product of labelled) if (!next.has(product)) {
-      levelGauge.remove({ product });
-      shareGauge.remove({ product });
-    }
+    // prom-client removes exact label sets only: every level and state of a product that went.
+    for (const product of labelled)
+      if (!next.has(product)) {
+        for (const level of ['MAX_LAG', 'MAX_EVENT_AGE', 'MIN_VALID_SHARE']) for (const state of ['MET', 'BREACHED', 'UNKNOWN']) levelGauge.remove({ product, level, state });
+        shareGauge.remove({ product });
+      }
     labelled = next;
   }
 
