@@ -13,8 +13,9 @@ import { signDevToken } from '../gateway/token';
 import { createLogger } from '../platform/logger';
 import { CATALOG_PRODUCTS_CDC_TOPIC, dlqTopicName } from '../schema/events';
 import { startCatalogSubgraph, type CatalogHandle } from '../subgraphs/catalog';
-import { catalogSourceFromEnv, catalogSourceNames } from '../subgraphs/catalog/catalogSource';
-import { migrate } from '../subgraphs/catalog/migrations';
+import { catalogSourceFromEnv, catalogSourceNames, ident } from '../subgraphs/catalog/catalogSource';
+import { connectorConfig, ensureConnector } from '../subgraphs/catalog/cdcConnector';
+import { migrate, migrationFiles } from '../subgraphs/catalog/migrations';
 import { startOrdersSubgraph } from '../subgraphs/orders';
 import { DEAD_LETTER_HEADERS } from '../subgraphs/runtime/deadLetterHeaders';
 import type { SubgraphHandle } from '../subgraphs/runtime/startSubgraph';
@@ -88,6 +89,16 @@ it('fills the view from the snapshot of the rows that existed before the first s
   expect(await product('snap-2')).toEqual({ id: 'snap-2', name: 'Snapshot product 2', brand: 'Acme', category: 'pantry', priceCents: 102 });
   expect((await catalog.views.products.reader.getMany(['snap-2']))[0]).toMatchObject({ version: 1 });
   expect(await product('snap-3')).toMatchObject({ brand: null, priceCents: 103 });
+});
+
+it('applies each migration once, recorded in the database, and registers the connector only when its config differs', async () => {
+  const { schema, connector } = catalogSourceNames(catalogSourceFromEnv(), namespace);
+  expect(await migrate(db, schema)).toEqual([]);
+  const recorded = await db.query<{ version: string }>(`SELECT version FROM ${ident(schema)}.schema_migrations ORDER BY version`);
+  expect(recorded.rows.map((r) => r.version)).toEqual(migrationFiles().map((m) => m.version));
+  // What every start does: the same config again is no change (no restart of the connector).
+  const settings = catalogSourceFromEnv();
+  expect(await ensureConnector(settings.connectUrl, connector, connectorConfig(settings, catalogSourceNames(settings, namespace), namespace))).toBe(false);
 });
 
 it('shows an insert, an update and a delete made with SQL through the gateway, and orders use the new price', async () => {
