@@ -1,7 +1,7 @@
-// Composes subgraph SDLs into a supergraph with Apollo's composition, returning either the
-// supergraph SDL or the composition errors. The gateway composes what is published; publishing
-// composes first, so a schema that would not compose is refused before it reaches the graph.
-import { composeServices } from '@apollo/composition';
+// Composes subgraph SDLs into a supergraph with The Guild's federation composition (MIT),
+// returning either the supergraph SDL or the composition errors. The gateway composes what is
+// published; publishing composes first, so a schema that would not compose never reaches the graph.
+import { composeServices } from '@theguild/federation-composition';
 import { parse } from 'graphql';
 
 export interface SubgraphSource {

@@ -1,12 +1,34 @@
 // Checks a schema change against what clients do and against what hurts them, before it
 // reaches the graph. Pure: the caller brings the supergraphs and the recorded operations.
-import { Supergraph } from '@apollo/federation-internals';
-import { Kind, parse, validate, type DocumentNode, type GraphQLSchema, type TypeNode } from 'graphql';
+import { buildASTSchema, Kind, parse, validate, type DefinitionNode, type DocumentNode, type GraphQLSchema, type TypeNode } from 'graphql';
 import type { RecordedOperation } from './operationLog';
 
-/** The schema clients query (the supergraph's API schema). */
+/**
+ * The schema clients query (the supergraph's API schema), as the gateway's planner derives it
+ * (the Rust planner's consumer schema; it lists graphql-js's own introspection types and
+ * built-in directives, which are left out here).
+ */
 export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
-  return Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
+  // Required lazily: the native planner is loaded only where schema changes are checked.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { QueryPlanner } = require('@graphql-hive/router-query-planner') as { QueryPlanner: new (sdl: string) => { consumerSchema: string } };
+  return schemaFromConsumerSdl(new QueryPlanner(supergraphSdl).consumerSchema);
+}
+
+const BUILT_IN_DIRECTIVES = new Set(['skip', 'include', 'deprecated', 'specifiedBy', 'oneOf']);
+
+/** A GraphQL schema from the planner's consumer schema, without what graphql-js provides itself. */
+export function schemaFromConsumerSdl(sdl: string): GraphQLSchema {
+  const doc = parse(sdl);
+  const definitions: DefinitionNode[] = [];
+  for (const def of doc.definitions) {
+    if (def.kind === Kind.DIRECTIVE_DEFINITION && BUILT_IN_DIRECTIVES.has(def.name.value)) continue;
+    if ('name' in def && def.name?.value.startsWith('__')) continue;
+    if (def.kind === Kind.OBJECT_TYPE_DEFINITION && def.fields?.some((f) => f.name.value.startsWith('__')))
+      definitions.push({ ...def, fields: def.fields.filter((f) => !f.name.value.startsWith('__')) });
+    else definitions.push(def);
+  }
+  return buildASTSchema({ ...doc, definitions });
 }
 
 export interface BreakingOperation {

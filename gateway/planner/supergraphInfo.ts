@@ -7,9 +7,9 @@ import {
   Kind,
   parse,
   type ConstDirectiveNode,
-  type DefinitionNode,
   type GraphQLSchema,
 } from 'graphql';
+import { schemaFromConsumerSdl } from '../../platform/schemaChecks';
 
 export interface SupergraphSubgraph {
   readonly name: string;
@@ -71,8 +71,8 @@ export function readSupergraph(sdl: string, apiSchemaSdl: string): SupergraphInf
   return {
     sdl,
     subgraphs,
-    apiSchema: apiSchemaFrom(apiSchemaSdl),
-    executionSchema: apiSchemaFrom(apiSchemaSdl),
+    apiSchema: schemaFromConsumerSdl(apiSchemaSdl),
+    executionSchema: schemaFromConsumerSdl(apiSchemaSdl),
     matches(typeCondition, typename) {
       if (typeCondition === typename) return true;
       const id = `${typeCondition}\n${typename}`;
@@ -89,21 +89,3 @@ export function readSupergraph(sdl: string, apiSchemaSdl: string): SupergraphInf
   };
 }
 
-const BUILT_IN_DIRECTIVES = new Set(['skip', 'include', 'deprecated', 'specifiedBy', 'oneOf']);
-
-/**
- * The planner's consumer schema lists what graphql-js provides itself (the introspection types
- * and fields, the built-in directives); a schema built with those again is invalid. Dropped.
- */
-function apiSchemaFrom(sdl: string): GraphQLSchema {
-  const doc = parse(sdl);
-  const definitions: DefinitionNode[] = [];
-  for (const def of doc.definitions) {
-    if (def.kind === Kind.DIRECTIVE_DEFINITION && BUILT_IN_DIRECTIVES.has(def.name.value)) continue;
-    if ('name' in def && def.name?.value.startsWith('__')) continue;
-    if (def.kind === Kind.OBJECT_TYPE_DEFINITION && def.fields?.some((f) => f.name.value.startsWith('__')))
-      definitions.push({ ...def, fields: def.fields.filter((f) => !f.name.value.startsWith('__')) });
-    else definitions.push(def);
-  }
-  return buildASTSchema({ ...doc, definitions }, { assumeValidSDL: false });
-}
