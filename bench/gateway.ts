@@ -2,6 +2,8 @@
 // seeded with a fixed world) behind this gateway, Apollo Gateway and Hive Gateway, each its own
 // process; one query that spans all three subgraphs under a closed loop, gateways interleaved
 // round-robin, medians over the rounds. Writes bench/results/gateway.json.
+// BENCH_TRACING=1 compares this gateway with tracing off and on (1% sampling) instead, and with
+// BENCH_BASELINE_REF the gateway as it was at that commit: bench/results/gateway-tracing.json.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +16,7 @@ import { BENCH_ADMIN } from './gateway/adminIdentity';
 import { startChild, peakRssMb, type ChildHandle } from './gateway/childProcess';
 import { runClosedLoop, type WindowResult } from './gateway/closedLoop';
 import { produceWorld, waitForWorld, type SubgraphUrls, type WorldSize } from './gateway/seedWorld';
+import { startSpanSink, treeAt, type SpanSink } from './gateway/tracingMode';
 import { machine, quantile, round } from './stats';
 import { runBenchmark } from './runBenchmark';
 
@@ -32,9 +35,19 @@ const QUERY =
   'items { quantity product { name priceCents availability(storeId: $store) { quantity status } } } } }';
 
 /** streamgraph-apollo-planner: this gateway on @apollo/gateway's planner and executor (GATEWAY_QUERY_PLANNER=apollo), the path before the Rust planner. */
-type GatewayName = 'streamgraph' | 'streamgraph-apollo-planner' | 'apollo-gateway' | 'hive-gateway';
-const GATEWAYS: readonly GatewayName[] = ['streamgraph', 'streamgraph-apollo-planner', 'apollo-gateway', 'hive-gateway'];
-const isOurs = (name: GatewayName) => name === 'streamgraph' || name === 'streamgraph-apollo-planner';
+type GatewayName = 'streamgraph' | 'streamgraph-apollo-planner' | 'apollo-gateway' | 'hive-gateway' | 'streamgraph-traced-1pct' | 'streamgraph-baseline';
+/**
+ * BENCH_TRACING=1: this gateway with tracing off, the same with tracing on at 1% sampling
+ * exporting to a Zipkin-compatible sink, and (BENCH_BASELINE_REF) the gateway at that commit;
+ * BENCH_TREE_REF runs the subgraphs and the first two from that commit instead of the working tree.
+ */
+const TRACING = process.env.BENCH_TRACING === '1';
+const BASELINE_REF = process.env.BENCH_BASELINE_REF;
+const TREE_REF = process.env.BENCH_TREE_REF;
+const GATEWAYS: readonly GatewayName[] = TRACING
+  ? ['streamgraph', 'streamgraph-traced-1pct', ...(BASELINE_REF ? (['streamgraph-baseline'] as const) : [])]
+  : ['streamgraph', 'streamgraph-apollo-planner', 'apollo-gateway', 'hive-gateway'];
+const isOurs = (name: GatewayName) => name.startsWith('streamgraph');
 
 interface Contender {
   readonly name: GatewayName;
@@ -58,12 +71,18 @@ interface RoundFigures {
 const children: ChildHandle[] = [];
 let namespace: string | undefined;
 let supergraphFile: string | undefined;
+let sink: SpanSink | undefined;
 
 async function main() {
   const startedAt = Date.now();
   const loadAverageAtStart = round(os.loadavg()[0]);
   namespace = await createNamespace('bench-gateway');
   const baseEnv = { ...process.env, STREAMGRAPH_NAMESPACE: namespace, GATEWAY_IDENTITY_SECRET: IDENTITY_SECRET, LOG_LEVEL: 'warn' };
+  const tree = TREE_REF ? treeAt(TREE_REF) : null;
+  const baseline = TRACING && BASELINE_REF ? treeAt(BASELINE_REF) : null;
+  const codeRoot = tree?.dir ?? path.join(__dirname, '..');
+  if (tree) console.log(`code under test: ${TREE_REF} (${tree.commit})`);
+  if (baseline) console.log(`baseline: ${BASELINE_REF} (${baseline.commit})`);
 
   // Subgraphs first, so their projections consume the world as it is produced.
   console.log(`namespace ${namespace}: starting the subgraphs`);
@@ -71,7 +90,7 @@ async function main() {
     (['customers', 'catalog', 'orders'] as const).map(async (name) => {
       const child = await startChild({
         name,
-        script: path.join(__dirname, `../subgraphs/${name}/main.ts`),
+        script: path.join(codeRoot, `subgraphs/${name}/main.ts`),
         // READY_MAX_LAG=0: /ready means the views have caught up with everything produced.
         env: { ...baseEnv, [`${name.toUpperCase()}_PORT`]: '0', READY_MAX_LAG: '0' },
         ready: /subgraph ready at (\S+)/,
@@ -102,11 +121,18 @@ async function main() {
   for (const name of GATEWAYS) {
     const script =
       isOurs(name)
-        ? path.join(__dirname, '../gateway/main.ts')
+        ? path.join(name === 'streamgraph-baseline' ? baseline!.dir : codeRoot, 'gateway/main.ts')
         : path.join(__dirname, 'gateway', name === 'apollo-gateway' ? 'apolloGateway.ts' : 'hiveGateway.ts');
+    // The traced gateway keeps 1% of its requests and exports them the way a deployment would
+    // (batched Zipkin JSON over HTTP), to a sink that only counts them.
+    if (name === 'streamgraph-traced-1pct') sink ??= await startSpanSink();
+    const tracing =
+      name === 'streamgraph-traced-1pct'
+        ? { OTEL_TRACES_EXPORTER: 'zipkin', OTEL_EXPORTER_ZIPKIN_ENDPOINT: sink!.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' }
+        : {};
     const env =
       isOurs(name)
-        ? { ...gatewayEnv, SUPERGRAPH_SOURCE: 'file', JWT_SECRET, GATEWAY_QUERY_PLANNER: name === 'streamgraph' ? 'hive' : 'apollo' }
+        ? { ...gatewayEnv, SUPERGRAPH_SOURCE: 'file', JWT_SECRET, GATEWAY_QUERY_PLANNER: name === 'streamgraph-apollo-planner' ? 'apollo' : 'hive', ...tracing }
         : { ...gatewayEnv, APOLLO_TELEMETRY_DISABLED: '1' };
     // BENCH_PROFILE_DIR=<dir> writes a CPU profile of this gateway's process there (on exit).
     const nodeArgs = name === 'streamgraph' && process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
@@ -141,6 +167,8 @@ async function main() {
       );
     }
   }
+
+  if (TRACING) return writeTracingResult({ perRound, contenders, firstErrors, startedAt, loadAverageAtStart, tree: tree?.commit ?? 'working tree', baseline: baseline?.commit ?? null });
 
   const median = (name: GatewayName, key: 'rps' | 'p50' | 'p99' | 'cpuMsPerRequest') =>
     round(quantile(perRound.filter((r) => r.gateway === name).map((r) => r[key]), 0.5), key === 'rps' ? 1 : 3);
@@ -212,6 +240,87 @@ async function main() {
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
   console.log(`written to ${path.relative(process.cwd(), out)}`);
   if (flagged.length) console.log(`flagged (answered with errors): ${flagged.join(', ')}`);
+}
+
+/** The tracing comparison's figures: medians per gateway and the ratios the targets name. */
+function writeTracingResult(run: {
+  perRound: RoundFigures[];
+  contenders: Contender[];
+  firstErrors: Map<GatewayName, string>;
+  startedAt: number;
+  loadAverageAtStart: number;
+  tree: string;
+  baseline: string | null;
+}): void {
+  const { perRound, contenders } = run;
+  const median = (name: GatewayName, key: 'rps' | 'p50' | 'p99' | 'cpuMsPerRequest') =>
+    round(quantile(perRound.filter((r) => r.gateway === name).map((r) => r[key]), 0.5), key === 'rps' ? 1 : 3);
+  const gateways = Object.fromEntries(
+    contenders.map((c) => {
+      const rounds = perRound.filter((r) => r.gateway === c.name);
+      return [
+        c.name,
+        {
+          rps: median(c.name, 'rps'),
+          p50: median(c.name, 'p50'),
+          p99: median(c.name, 'p99'),
+          cpuMsPerRequest: median(c.name, 'cpuMsPerRequest'),
+          peakRssMb: round(peakRssMb(c.process.pid), 1),
+          errors: rounds.reduce((n, r) => n + r.errors + r.warmupErrors, 0),
+        },
+      ];
+    }),
+  ) as Partial<Record<GatewayName, { rps: number; p50: number; p99: number; cpuMsPerRequest: number; peakRssMb: number; errors: number }>>;
+  const off = gateways.streamgraph!;
+  const on = gateways['streamgraph-traced-1pct']!;
+  const before = gateways['streamgraph-baseline'];
+  // "Today" is the gateway before tracing when it ran beside; otherwise tracing off stands in for it.
+  const today = before ?? off;
+  const ratios = {
+    offRpsVsBaseline: before ? round(off.rps / before.rps, 3) : null,
+    offCpuVsBaseline: before ? round(off.cpuMsPerRequest / before.cpuMsPerRequest, 3) : null,
+    onRpsVsToday: round(on.rps / today.rps, 3),
+    onRpsVsOff: round(on.rps / off.rps, 3),
+    onCpuVsOff: round(on.cpuMsPerRequest / off.cpuMsPerRequest, 3),
+  };
+  const exported = sink?.counts() ?? { spans: 0, traces: 0 };
+  const tracedRequests = perRound.filter((r) => r.gateway === 'streamgraph-traced-1pct').reduce((n, r) => n + r.requests, 0);
+  const result = {
+    benchmark: 'gateway-tracing',
+    measuredAt: new Date().toISOString(),
+    machine: { ...machine(), loadAverage1mAtStart: run.loadAverageAtStart },
+    code: { underTest: run.tree, baseline: run.baseline },
+    query: QUERY,
+    world: WORLD,
+    concurrency: CONCURRENCY,
+    secondsPerWindow: SECONDS,
+    rounds: ROUNDS,
+    tracing: {
+      'streamgraph': 'tracing off (OTEL_TRACES_EXPORTER unset)',
+      'streamgraph-traced-1pct': 'OTEL_TRACES_EXPORTER=zipkin to a local sink, OTEL_TRACES_SAMPLER=parentbased_traceidratio, OTEL_TRACES_SAMPLER_ARG=0.01',
+      ...(run.baseline ? { 'streamgraph-baseline': `the gateway at ${run.baseline}, before tracing` } : {}),
+    },
+    gateways,
+    ratios,
+    // Traces the sink received against the traced gateway's measured requests (warm-ups and the smoke test also count in the traces).
+    exported: { ...exported, measuredRequests: tracedRequests, tracedShare: round(exported.traces / Math.max(1, tracedRequests), 4) },
+    targets: { offRpsVsBaseline: '>= 0.97', onRpsVsToday: '>= 0.90' },
+    met: {
+      offRpsVsBaseline: ratios.offRpsVsBaseline === null ? null : ratios.offRpsVsBaseline >= 0.97,
+      onRpsVsToday: ratios.onRpsVsToday >= 0.9,
+    },
+    flagged: Object.fromEntries(GATEWAYS.filter((g) => (gateways[g]?.errors ?? 0) > 0).map((g) => [g, run.firstErrors.get(g) ?? 'errors'])),
+    perRound,
+    setup:
+      'Each gateway and subgraph is its own Node process; the load generator, Kafka and Redis share the same cores. ' +
+      'The subgraphs run with tracing off for every contender, so the figures are the gateway\'s cost alone. ' +
+      'Latencies are of successful requests finishing inside the window; CPU is the gateway process\'s utime+stime over the window divided by the requests finished in it.',
+    runSeconds: round((Date.now() - run.startedAt) / 1000, 0),
+  };
+  console.log(JSON.stringify(result, null, 2));
+  const out = path.join(__dirname, 'results', 'gateway-tracing.json');
+  fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  console.log(`written to ${path.relative(process.cwd(), out)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,6 +409,7 @@ function cleanUp(): Promise<void> {
     const unclean = exits.filter(([, how]) => how !== 'code 0');
     if (unclean.length) console.warn(`not a clean exit on SIGTERM: ${unclean.map(([name, how]) => `${name} (${how})`).join(', ')}`);
     if (supergraphFile) fs.rmSync(supergraphFile, { force: true });
+    await sink?.close();
     if (!namespace) return;
     const ns = namespace;
     const admin = createKafka(kafkaConfigFromEnv()).admin();

@@ -7,9 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { ApolloServer } from '@apollo/server';
 import type { Histogram, Registry } from 'prom-client';
 import { CONSISTENCY_HEADER, decodeConsistencyToken } from '../platform/consistency';
-import { createGraphQLHttpServer, graphqlRefusal, type GraphQLHttpServer } from '../platform/graphqlHttpServer';
+import { createGraphQLHttpServer, GRAPHQL_PATH, graphqlRefusal, type GraphQLHttpServer } from '../platform/graphqlHttpServer';
 import { signIdentity } from '../platform/identity';
 import type { Logger } from '../platform/logger';
+import { runInRequestSpan, traceHttpRequest, tracingEnabled } from '../platform/tracing';
 import { AuthError, type Authenticator } from './auth';
 import { serveCatalog } from './catalogPage';
 import { serveDemo } from './demoPage';
@@ -50,6 +51,8 @@ export function createGatewayHttpServer(opts: GatewayHttpServerOptions): GraphQL
     onRequest: (req, res) => {
       const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
       res.setHeader('x-request-id', requestId);
+      // A span per GraphQL request (tracing on): the client's traceparent continued, its trace id answered.
+      if (tracingEnabled() && req.url?.split('?')[0] === GRAPHQL_PATH) traceHttpRequest(req, res, GRAPHQL_PATH);
       return { requestId };
     },
     otherRoutes: (req, res, pathname) => (opts.events?.serve(req, res, pathname) ?? false) || serveCatalog(req, res, pathname) || serveDemo(req, res, pathname),
@@ -73,6 +76,7 @@ export function createGatewayHttpServer(opts: GatewayHttpServerOptions): GraphQL
       let context: GatewayContext | undefined;
       return {
         context: () => (context ??= createGatewayContext(requestId, verified.identity, signIdentity(verified.identity, opts.identitySecret), token)),
+        run: runInRequestSpan(req),
         // Named only when the operation resolved in a valid document; refused requests are `invalid`.
         operationLabel: () => context?.metricLabels.operation ?? 'invalid',
       };

@@ -7,6 +7,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { encodeConsistencyToken } from '../platform/consistency';
 import type { OperationLabels } from '../platform/operationLabels';
+import { nameOperationSpan } from '../platform/tracing';
 import type { AdmittedDocumentStore } from './documentStore';
 import type { GatewayContext } from './execution/context';
 import { checkLimits, type OperationLimits } from './limits';
@@ -51,6 +52,8 @@ export function createGatewayPlugin(opts: GatewayPluginOptions): ApolloServerPlu
           // Only now is the document known to be within every limit: keep it.
           opts.documents.admit(document);
           contextValue.metricLabels.operation = opts.operationLabels.labelOf(operationName);
+          // The request's span (tracing on) says what ran: type and name, never variables.
+          nameOperationSpan(operation.operation, operationName, contextValue.metricLabels.operation);
           opts.onServed?.(queryHash, operationName, source);
         },
         async willSendResponse({ response, contextValue }) {

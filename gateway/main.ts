@@ -6,6 +6,7 @@ import { ConfigError } from '../platform/configError';
 import { envWholeNumber } from '../platform/envValues';
 import { createLogger } from '../platform/logger';
 import { connectRedis, RedisUnavailableError } from '../platform/redisConfig';
+import { startTracing } from '../platform/tracing';
 import { gatewayConfigFromEnv } from './config';
 import { startGateway, type GatewayHandle } from './server';
 import { runGatewayPrimary, workerMetricsSource } from './workers';
@@ -15,6 +16,8 @@ async function main() {
   const config = gatewayConfigFromEnv();
   const workers = envWholeNumber(process.env, 'GATEWAY_WORKERS', 1, 1);
   if (workers > 1 && cluster.isPrimary) return runGatewayPrimary(workers, logger);
+  // OTEL_TRACES_EXPORTER and friends; off (nothing loaded) unless set. Each worker traces itself.
+  const tracing = startTracing('gateway');
   const redis = await connectRedis(logger);
   let handle: GatewayHandle | undefined;
   let stopping = false;
@@ -24,10 +27,13 @@ async function main() {
     if (stopping) process.exit(1);
     stopping = true;
     logger.info({ signal }, 'stopping');
-    void (handle?.close() ?? Promise.resolve()).finally(() => {
-      redis.disconnect();
-      process.exit(0);
-    });
+    void (handle?.close() ?? Promise.resolve())
+      // Spans still buffered go out before the process does.
+      .finally(() => tracing.shutdown().catch(() => undefined))
+      .finally(() => {
+        redis.disconnect();
+        process.exit(0);
+      });
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -10,6 +10,7 @@ import { isConnectReachable } from '../infra/connect';
 import { isKafkaReachable } from '../infra/kafka';
 import { isPostgresReachable } from '../infra/postgres';
 import { isRedisReachable } from '../infra/redis';
+import { startZipkin, type ZipkinHandle } from '../infra/zipkin';
 import { kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { catalogSourceFromEnv } from '../subgraphs/catalog/catalogSource';
 import { productSubgraphs } from './declarations';
@@ -23,6 +24,9 @@ const processes: Array<{ supervised: SupervisedProcess; log: fs.WriteStream }> =
 let stopping = false;
 /** Kafka and Redis are stopped at the end only if this start brought them up. */
 let startedInfra = false;
+/** `--tracing`: a Zipkin server every process exports its spans to; the other arguments go to the simulator. */
+const tracing = process.argv.includes('--tracing');
+let zipkin: ZipkinHandle | undefined;
 
 function infra(command: 'up' | 'down'): number {
   const [cmd, args] = tsx('scripts/infra.ts', [command]);
@@ -108,6 +112,7 @@ async function stop(code = 0): Promise<void> {
   console.log('\nstopping...');
   await Promise.all(processes.map(({ supervised }) => supervised.stop()));
   await Promise.all(processes.map(({ log }) => new Promise<void>((resolve) => log.end(() => resolve()))));
+  await zipkin?.stop();
   process.exit(!startedInfra || infra('down') === 0 ? code : 1);
 }
 
@@ -125,6 +130,12 @@ async function main() {
     (await isConnectReachable(catalogSourceFromEnv().connectUrl, 3_000));
   startedInfra = !running;
   if (infra('up') !== 0) process.exit(1);
+  if (tracing) {
+    zipkin = await startZipkin({ logFile: path.join(logDir, 'zipkin.log') });
+    // Inherited by the subgraphs and the gateway (the simulator starts no tracing).
+    process.env.OTEL_TRACES_EXPORTER = 'zipkin';
+    process.env.OTEL_EXPORTER_ZIPKIN_ENDPOINT = zipkin.spansUrl;
+  }
   const notRunning: string[] = [];
   const ready = async (supervised: SupervisedProcess, port: number) => {
     if (!(await waitReady(supervised, port))) notRunning.push(supervised.name);
@@ -145,7 +156,7 @@ async function main() {
   if (stopping) return;
   // The simulator is restarted after a crash like the others (a restart starts a new run id,
   // so it never replays the old run's orders), but its clean exit (--duration) means done.
-  run('simulator', 'scripts/simulate.ts', process.argv.slice(2), {}, false);
+  run('simulator', 'scripts/simulate.ts', process.argv.slice(2).filter((a) => a !== '--tracing'), {}, false);
   const [cmd, args] = tsx('scripts/token.ts', ['--sub', 'customer-1', '--role', 'customer', '--expires', '86400']);
   const devToken = spawnSync(cmd, [...args], { encoding: 'utf8' }).stdout.trim();
   console.log(`\nstreamgraph is running${notRunning.length ? ` WITHOUT ${notRunning.join(', ')} (kept crashing; see .run/logs/<process>.log)` : ''}:`);
@@ -157,6 +168,7 @@ async function main() {
   const analystToken = spawnSync(tokenCmd, [...analystArgs], { encoding: 'utf8' }).stdout.trim();
   console.log(`  catalog    http://127.0.0.1:${gatewayPort}/catalog#token=${analystToken}   (data products: owners, service levels, lag, lineage; an analyst token)`);
   for (const s of declared) console.log(`  ${s.name.padEnd(10)} http://127.0.0.1:${process.env[s.portVariable] ?? s.port}/graphql`);
+  if (zipkin) console.log(`  traces     ${zipkin.uiUrl}   (Zipkin; every request and event the gateway and subgraphs trace; responses name theirs in x-trace-id)`);
   console.log(`  logs       ${path.relative(process.cwd(), logDir)}/<process>.log`);
   console.log('Crashed processes are restarted with backoff (one line says so); Ctrl-C stops everything that was started.\n');
 }

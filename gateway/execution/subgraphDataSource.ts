@@ -8,6 +8,7 @@ import { request, type Agent, type Dispatcher } from 'undici';
 import type { Counter, Histogram } from 'prom-client';
 import { CONSISTENCY_HEADER } from '../../platform/consistency';
 import { IDENTITY_HEADER } from '../../platform/identity';
+import { traceFetches } from '../../platform/tracing';
 import type { WrittenAt } from '../../platform/consistency';
 import type { GatewayContext } from './context';
 import { unavailableErrors } from './unavailableErrors';
@@ -105,7 +106,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
         throw e;
       }
     }) as unknown as Fetcher;
-    super({ url: opts.url, fetcher });
+    // Each call a client span (tracing on), its W3C context in the request's headers.
+    super({ url: opts.url, fetcher: traceFetches(`subgraph ${opts.name}`, { 'streamgraph.subgraph': opts.name }, fetcher) });
     this.name = opts.name;
     this.metrics = opts.metrics;
   }

@@ -8,6 +8,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { signIdentity, type Identity } from '../../platform/identity';
 import type { Logger } from '../../platform/logger';
+import { endSpan, inSpan, sampledContextOf, startSpan, TRACEPARENT, type Span } from '../../platform/tracing';
 import { createGatewayContext, type GatewayContext } from '../execution/context';
 import type { ServiceMap, SubscriptionPlan } from './subscriptionPlanner';
 import type { UpstreamResult } from './upstreamConnection';
@@ -150,10 +151,14 @@ export function createSubscriptionHub(opts: SubscriptionHubOptions): Subscriptio
         while (this.pending.size > 0 && !this.ended) {
           const batch = [...this.pending];
           this.pending.clear();
-          const shaped = await Promise.all(batch.map(([key, e]) => this.resolve(key, e.result)));
+          // An event the subgraph sent with its trace context is one span for all its clients.
+          const spans = batch.map(([, e]) => this.eventSpan(e.result));
+          const shaped = await Promise.all(batch.map(([key, e], i) => inSpan(spans[i], () => this.resolve(key, e.result))));
           batch.forEach(([key, e], i) => {
             const payload = shaped[i];
-            if (payload !== null && payload !== undefined) this.publish(key, payload, e.at);
+            const clients = payload !== null && payload !== undefined ? this.publish(key, payload, e.at) : 0;
+            spans[i]?.setAttributes({ 'streamgraph.subscription.clients': clients, 'streamgraph.subscription.superseded': payload === null });
+            endSpan(spans[i]);
           });
         }
       } catch (e) {
@@ -171,11 +176,15 @@ export function createSubscriptionHub(opts: SubscriptionHubOptions): Subscriptio
       }
     }
 
-    private publish(key: string, payloadJson: string, at: bigint): void {
+    /** Hands the payload to every client; how many it reached. */
+    private publish(key: string, payloadJson: string, at: bigint): number {
       const keyed = !key.startsWith('#');
       if (keyed) {
         // A resubscription after an upstream restart repeats the current state: not news.
-        if (this.latest.get(key) === payloadJson) return void opts.metrics.events.inc({ outcome: 'unchanged' });
+        if (this.latest.get(key) === payloadJson) {
+          opts.metrics.events.inc({ outcome: 'unchanged' });
+          return 0;
+        }
         this.latest.delete(key);
         this.latest.set(key, payloadJson);
         if (this.latest.size > MAX_LATEST) this.latest.delete(this.latest.keys().next().value as string);
@@ -184,6 +193,15 @@ export function createSubscriptionHub(opts: SubscriptionHubOptions): Subscriptio
       opts.metrics.resolveSeconds.observe(Number(process.hrtime.bigint() - at) / 1e9);
       opts.metrics.deliveries.inc(this.sinks.size);
       for (const sink of this.sinks) sink.deliver(payloadJson, keyed ? key : null);
+      return this.sinks.size;
+    }
+
+    /** The span of one upstream event, continuing the trace the subgraph sent in `extensions` (none: no span). */
+    private eventSpan(result: UpstreamResult): Span | undefined {
+      const parent = sampledContextOf(result.extensions?.[TRACEPARENT]);
+      if (!parent) return undefined;
+      const { plan, operationName } = this.request;
+      return startSpan(`subscription event ${plan.primary.serviceName}`, { 'graphql.operation.type': 'subscription', ...(operationName ? { 'graphql.operation.name': operationName.slice(0, 100) } : {}), 'streamgraph.subscription.group': this.requestId }, { parent });
     }
 
     /** The event with every subgraph's fields, as JSON; null when a newer state superseded it. */

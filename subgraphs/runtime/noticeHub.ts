@@ -5,6 +5,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { watchGeneration, type GenerationWatch } from './generation';
 import { viewChannels } from './keys';
 import { createSubscriber } from '../../platform/subscriber';
+import { endSpan, sampledContextOf, startSpan, traceparentOf } from '../../platform/tracing';
 
 /** One entity's new state, as the projection wrote it. */
 export interface Change<S> {
@@ -37,6 +38,23 @@ interface Listener<S> {
   push(change: Change<S>): void;
 }
 
+/** The trace context of the notice that delivered a state, by the state object (a WeakMap: no lifetime of its own). */
+const noticeTraces = new WeakMap<object, string>();
+
+/** The `traceparent` of the change notice that brought `state`, when that change was traced. */
+export function noticeTraceOf(state: unknown): string | undefined {
+  return typeof state === 'object' && state !== null ? noticeTraces.get(state) : undefined;
+}
+
+function noticeSpan(view: string, traceparent: string | undefined, state: object) {
+  const parent = sampledContextOf(traceparent);
+  if (!parent) return undefined;
+  const span = startSpan(`notice ${view}`, { 'streamgraph.view': view }, { parent });
+  const child = traceparentOf(span);
+  if (child) noticeTraces.set(state, child);
+  return span;
+}
+
 export async function createNoticeHub<S>(redis: Redis | Cluster, view: string): Promise<NoticeHub<S>> {
   const subscriber = await createSubscriber(redis);
   const generation: GenerationWatch = await watchGeneration(redis, subscriber, view);
@@ -47,14 +65,27 @@ export async function createNoticeHub<S>(redis: Redis | Cluster, view: string): 
   let keyed = 0;
   subscriber.on('message', (ch: string, message: string) => {
     if (ch !== channel || listeners.size + keyed === 0) return;
-    const notice = JSON.parse(message) as { gen: string; partition: number; changes: Array<{ id: string; offset: number; state: S | null }> };
+    const notice = JSON.parse(message) as { gen: string; partition: number; trace?: Record<string, string>; changes: Array<{ id: string; offset: number; state: S | null }> };
     // A rebuild replays history into another generation; only the live one is news.
     if (notice.gen !== generation.current()) return;
     for (const c of notice.changes) {
       const change: Change<S> = { id: c.id, partition: notice.partition, offset: c.offset, state: c.state };
-      for (const l of listeners) if (l.filter(change)) l.push(change);
+      // A traced change (tracing on): a span for its fan-out, whose context its state carries to the subscriptions it reaches.
+      const span = notice.trace && typeof c.state === 'object' && c.state !== null ? noticeSpan(view, notice.trace[c.offset], c.state) : undefined;
+      let reached = 0;
+      for (const l of listeners)
+        if (l.filter(change)) {
+          l.push(change);
+          reached++;
+        }
       const wanting = byId.get(c.id);
-      if (wanting) for (const l of wanting) if (l.filter(change)) l.push(change);
+      if (wanting)
+        for (const l of wanting)
+          if (l.filter(change)) {
+            l.push(change);
+            reached++;
+          }
+      endSpan(span?.setAttribute('streamgraph.notice.listeners', reached));
     }
   });
   await subscriber.subscribe(channel);

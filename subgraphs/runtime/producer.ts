@@ -4,6 +4,7 @@ import { Partitioners, type Admin, type Kafka, type Message, type Producer } fro
 import { encodeEvent, partitionForKey, type Envelope } from '../../schema/events';
 
 import type { WrittenAt } from '../../platform/consistency';
+import { recordTraceHeaders, SpanKind, withSpan } from '../../platform/tracing';
 
 export type { WrittenAt };
 
@@ -100,7 +101,16 @@ export async function createEventProducer(kafka: Kafka): Promise<EventProducer> 
     }
   };
 
-  const publishMany = async (topic: string, events: readonly Envelope<string, unknown>[]): Promise<WrittenAt[]> => {
+  const publishMany = (topic: string, events: readonly Envelope<string, unknown>[]): Promise<WrittenAt[]> =>
+    // A producer span (tracing on) whose W3C context rides in each record's headers, so every
+    // view that applies the record continues the trace.
+    withSpan(`send ${topic}`, { 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.destination.name': topic, 'messaging.batch.message_count': events.length }, async (span) => {
+      const written = await publishTraced(topic, events, recordTraceHeaders());
+      if (span && written.length > 0) span.setAttributes({ 'messaging.destination.partition.id': String(written[0].partition), 'messaging.kafka.offset': written[0].offset });
+      return written;
+    }, { kind: SpanKind.PRODUCER });
+
+  const publishTraced = async (topic: string, events: readonly Envelope<string, unknown>[], trace: Record<string, string> | undefined): Promise<WrittenAt[]> => {
     if (events.length === 0) return [];
     const n = await partitionsOf(topic);
     // The partition is chosen here, with the same function readers use to find a key,
@@ -110,7 +120,7 @@ export async function createEventProducer(kafka: Kafka): Promise<EventProducer> 
       key: e.key,
       value: encodeEvent(e),
       partition: partitions[i],
-      headers: { [EVENT_TYPE_HEADER]: e.type },
+      headers: trace ? { [EVENT_TYPE_HEADER]: e.type, ...trace } : { [EVENT_TYPE_HEADER]: e.type },
     }));
     return new Promise<WrittenAt[]>((resolve, reject) => {
       queue.push({ topic, messages, partitions, resolve, reject });

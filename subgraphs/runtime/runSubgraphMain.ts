@@ -5,6 +5,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { ConfigError } from '../../platform/configError';
 import { createLogger } from '../../platform/logger';
 import { connectRedis, RedisUnavailableError } from '../../platform/redisConfig';
+import { startTracing, type TracingHandle } from '../../platform/tracing';
 import type { SubgraphDeclaration } from './declaration';
 import type { SubgraphHandle, SubgraphOptions } from './startSubgraph';
 import { subgraphOptionsFromEnv } from './subgraphConfig';
@@ -15,6 +16,7 @@ export function runSubgraphMain(declaration: SubgraphDeclaration, start: (opts: 
   const logger = createLogger(name);
   let handle: SubgraphHandle | undefined;
   let redis: Redis | Cluster | undefined;
+  let tracing: TracingHandle | undefined;
   let stopping = false;
   const stop = (signal: string) => {
     // A second signal while stopping means "now": do not wait for a hung close.
@@ -22,7 +24,9 @@ export function runSubgraphMain(declaration: SubgraphDeclaration, start: (opts: 
     stopping = true;
     logger.info({ signal }, 'stopping');
     (handle?.close() ?? Promise.resolve()).then(
-      () => {
+      async () => {
+        // Spans still buffered go out before the process does.
+        await tracing?.shutdown().catch(() => undefined);
         redis?.disconnect();
         process.exit(0);
       },
@@ -36,6 +40,8 @@ export function runSubgraphMain(declaration: SubgraphDeclaration, start: (opts: 
   process.on('SIGTERM', () => stop('SIGTERM'));
   (async () => {
     const opts = subgraphOptionsFromEnv(portVariable, defaultPort);
+    // OTEL_TRACES_EXPORTER and friends; off (nothing loaded) unless set.
+    tracing = startTracing(name);
     redis = await connectRedis(logger);
     handle = await start({ ...opts, redis, logger });
     console.log(`${name} subgraph ready at ${handle.url} (graphql-ws ${handle.wsUrl})`);

@@ -19,6 +19,8 @@ import { apolloServerOptions, offlinePlugins } from '../../platform/apolloServer
 import { createGraphQLHttpServer, GRAPHQL_PATH, graphqlRefusal } from '../../platform/graphqlHttpServer';
 import { operationNameOf } from '../../platform/httpGraphQL';
 import { createOperationLabels } from '../../platform/operationLabels';
+import { traceEvent, traceRootFields, tracingPlugins, withRequestSpan } from '../../platform/tracing';
+import { noticeTraceOf } from './noticeHub';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -85,6 +87,8 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
   });
 
   guardMutationInput(schema);
+  // Tracing on: a span per query and mutation resolver (the command); off, the schema is untouched.
+  traceRootFields(schema);
   const apollo = new ApolloServer<C>({
     schema,
     ...apolloServerOptions(logger, opts.debugErrors),
@@ -92,7 +96,7 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
     // `_service { sdl }` stay available to the gateway and tooling.
     introspection: true,
     // No per-request federated traces the gateway would have to ask for.
-    plugins: [...offlinePlugins<C>(), ApolloServerPluginInlineTraceDisabled(), writtenAndFreshness(opts.freshness)],
+    plugins: [...offlinePlugins<C>(), ApolloServerPluginInlineTraceDisabled(), writtenAndFreshness(opts.freshness), ...tracingPlugins<C>()],
   });
   await apollo.start();
 
@@ -131,7 +135,7 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
           await opts.awaitPositions(positions, opts.consistencyTimeoutMs ?? 2000);
           return undefined;
         },
-        run: async (execute) => (await withRequestScope(execute)).result,
+        run: async (execute) => withRequestSpan(req.headers, `subgraph ${name}`, async () => (await withRequestScope(execute)).result),
         // The name comes from the request: a bounded set of labels, whatever callers send.
         operationLabel: (body) => operationLabels.labelOf(operationNameOf(body)),
       };
@@ -183,8 +187,9 @@ export async function startSubgraphServer<C extends BaseContext>(opts: SubgraphS
         const stream = await createSourceEventStream(args);
         if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
         const identity = contextIdentities.get(args.contextValue as object) as Identity;
+        // An event from a traced change notice continues its trace, and hands it on in `extensions`.
         return mapAsyncIterator(stream[Symbol.asyncIterator](), (payload) =>
-          execute({ ...args, rootValue: payload, contextValue: opts.context(identity) }) as Promise<ExecutionResult>,
+          traceEvent(noticeTraceOf(payload), `subscription event ${name}`, () => execute({ ...args, rootValue: payload, contextValue: opts.context(identity) }) as Promise<ExecutionResult>),
         );
       },
     },

@@ -7,6 +7,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { KafkaMessage } from 'kafkajs';
 import type { TopicContract } from '../../../schema/events';
 import type { Logger } from '../../../platform/logger';
+import { endSpan, sampledContextOfRecord, SpanKind, startSpan, traceparentOf, tracingEnabled, type Span } from '../../../platform/tracing';
 import { appliedMessage, type AppliedWatch } from '../appliedWatch';
 import type { GenerationWatch } from '../generation';
 import { partitionKeys, viewChannels } from '../keys';
@@ -45,7 +46,37 @@ export function chunkApplier<C extends TopicContract, S>(opts: ChunkApplierOptio
   const channels = viewChannels(view);
   const decode = createDecoder(projection);
 
+  /**
+   * Tracing on: a span per record whose producer was sampled, as a child of the producing span,
+   * so each traced event's apply sits in its own trace (at 1% sampling a chunk holds one at
+   * most, usually none: then nothing is made). Their contexts go out with the change notices.
+   */
+  const applySpans = (partition: number, chunk: readonly KafkaMessage[]): Map<number, Span> | undefined => {
+    let spans: Map<number, Span> | undefined;
+    for (const m of chunk) {
+      const parent = sampledContextOfRecord(m.headers);
+      if (!parent) continue;
+      const offset = Number(m.offset);
+      const span = startSpan(`apply ${view}`, { 'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.destination.name': topic, 'messaging.destination.partition.id': String(partition), 'messaging.kafka.offset': offset, 'messaging.batch.message_count': chunk.length, 'streamgraph.view': view }, { parent, kind: SpanKind.CONSUMER });
+      if (span) (spans ??= new Map()).set(offset, span);
+    }
+    return spans;
+  };
+
   return async (partition, startsAt, chunk) => {
+    const spans = tracingEnabled() ? applySpans(partition, chunk) : undefined;
+    if (!spans) return applyOnce(partition, startsAt, chunk, undefined);
+    try {
+      const outcome = await applyOnce(partition, startsAt, chunk, spans);
+      for (const span of spans.values()) endSpan(span.setAttribute('streamgraph.apply.outcome', outcome.kind));
+      return outcome;
+    } catch (e) {
+      for (const span of spans.values()) endSpan(span, e);
+      throw e;
+    }
+  };
+
+  async function applyOnce(partition: number, startsAt: number, chunk: readonly KafkaMessage[], spans: Map<number, Span> | undefined): Promise<ChunkOutcome> {
     const ctx: FoldContext<C, S> = { projection, topic, partition };
     const read = entitiesRead(ctx, chunk.map(decode));
     const last = Number(chunk[chunk.length - 1].offset);
@@ -73,7 +104,7 @@ export function chunkApplier<C extends TopicContract, S>(opts: ChunkApplierOptio
         meta: { lastEventAt: folded.lastEventAt, appliedAt: Date.now() },
         ops,
         noticeChannel: channels.notices,
-        notices: noticeMessages(view, gen, partition, notices),
+        notices: noticeMessages(view, gen, partition, notices, spans && noticeTraces(spans)),
         appliedChannel: channels.applied,
         appliedMessage: appliedMessage(gen, topic, partition, last),
       });
@@ -87,5 +118,12 @@ export function chunkApplier<C extends TopicContract, S>(opts: ChunkApplierOptio
       // re-folding from its checkpoint is always safe.
       log.info({ partition, expected: checkpoint, found: result.checkpoint }, 'checkpoint moved underneath; re-folding');
     }
-  };
+  }
+}
+
+/** The trace context of each traced record's apply, by offset, for the change notices. */
+function noticeTraces(spans: ReadonlyMap<number, Span>): Record<number, string> {
+  const out: Record<number, string> = {};
+  for (const [offset, span] of spans) out[offset] = traceparentOf(span)!;
+  return out;
 }

@@ -1,0 +1,204 @@
+// One order followed end to end in a real Zipkin: the gateway and the orders and customers
+// subgraphs as their own processes, each exporting its spans (OTEL_TRACES_EXPORTER=zipkin) to a
+// Zipkin server this file starts from the jar Maven Central publishes (fetched into
+// .infra-cache/ on first use). A placeOrder's trace, read back from Zipkin's API, runs from the
+// gateway's request through the orders subgraph, the produce to Kafka, the orders and customers
+// projections that apply the event, the change notice and the subscription event that reaches a
+// subscribed client; a later change of the order reaches an `orderUpdated` subscriber in its own
+// trace the same way. The client's traceparent is honoured; a malformed one is ignored.
+import { randomBytes } from 'node:crypto';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { signDevToken } from '../gateway/token';
+import { startZipkin, type ZipkinHandle } from '../infra/zipkin';
+import type { Role } from '../platform/identity';
+import { startCatalogSubgraph } from '../subgraphs/catalog';
+import type { SubgraphHandle } from '../subgraphs/runtime/startSubgraph';
+import { GATEWAY_TEST_JWT_SECRET, startGatewayProcess, type GatewayProcess } from './support/gatewayProcess';
+import { TEST_IDENTITY_SECRET } from './support/graphqlClient';
+import { createNamespace } from './support/namespace';
+import { freePort, startSubgraphProcess, type SubgraphProcess } from './support/subgraphProcess';
+import { waitFor } from './support/waitFor';
+
+const token = (sub: string, role: Role) => signDevToken({ sub, roles: [role], secret: GATEWAY_TEST_JWT_SECRET, expiresInSec: 3600 });
+const admin = token('admin-trace', 'admin');
+const shopper = token('shopper-trace', 'shopper');
+const STORE = 'store-trace-1';
+const PRODUCT = 'prod-trace-1';
+
+/** A Zipkin v2 span as its API answers. */
+interface ZipkinSpan {
+  traceId: string;
+  id: string;
+  parentId?: string;
+  name: string;
+  kind?: string;
+  localEndpoint?: { serviceName?: string };
+  tags?: Record<string, string>;
+}
+
+let zipkin: ZipkinHandle;
+let namespace: string;
+let gateway: GatewayProcess;
+let catalog: SubgraphHandle;
+const processes: SubgraphProcess[] = [];
+const clients: Client[] = [];
+
+const newTraceId = () => randomBytes(16).toString('hex');
+const newSpanId = () => randomBytes(8).toString('hex');
+
+async function gw(query: string, variables: Record<string, unknown>, bearer?: string, headers: Record<string, string> = {}) {
+  const res = await fetch(gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, traceId: res.headers.get('x-trace-id'), ...((await res.json()) as { data?: any; errors?: any[] }) };
+}
+
+function follow(bearer: string, query: string, variables: Record<string, unknown>) {
+  const client = createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, lazy: true, retryAttempts: 0, connectionParams: { authorization: `Bearer ${bearer}` } });
+  clients.push(client);
+  const received: any[] = [];
+  client.subscribe({ query, variables }, { next: (v) => void received.push(v), error: () => undefined, complete: () => undefined });
+  return received;
+}
+
+/** The trace's spans once `done` holds for them (spans arrive in batches from several processes). */
+async function traceOf(traceId: string, what: string, done: (spans: ZipkinSpan[]) => boolean): Promise<ZipkinSpan[]> {
+  return waitFor(
+    async () => {
+      const res = await fetch(`${zipkin.url}/api/v2/trace/${traceId}`);
+      if (res.status !== 200) return null;
+      const spans = (await res.json()) as ZipkinSpan[];
+      return done(spans) ? spans : null;
+    },
+    { what, timeoutMs: 30_000, intervalMs: 200 },
+  );
+}
+
+const service = (s: ZipkinSpan) => s.localEndpoint?.serviceName ?? '';
+/** The first span of `serviceName` whose name starts with `prefix` (Zipkin lowercases names). */
+const find = (spans: ZipkinSpan[], serviceName: string, prefix: string) => spans.find((s) => service(s) === serviceName && s.name.startsWith(prefix.toLowerCase()));
+/** Whether `ancestor` is `span`'s parent, grandparent, ... */
+function descends(spans: ZipkinSpan[], span: ZipkinSpan | undefined, ancestor: ZipkinSpan | undefined): boolean {
+  if (!span || !ancestor) return false;
+  const byId = new Map(spans.map((s) => [s.id, s]));
+  for (let s: ZipkinSpan | undefined = span; s?.parentId; s = byId.get(s.parentId)) if (s.parentId === ancestor.id) return true;
+  return false;
+}
+const describe_ = (spans: ZipkinSpan[]) => spans.map((s) => `${service(s)}: ${s.name} (${s.id} <- ${s.parentId ?? 'root'})`).join('\n');
+
+beforeAll(async () => {
+  // The first run downloads the Zipkin jar (about 130 MB) from Maven Central.
+  zipkin = await startZipkin({ port: await freePort() });
+  namespace = await createNamespace('trace');
+  const tracing = {
+    OTEL_TRACES_EXPORTER: 'zipkin',
+    OTEL_EXPORTER_ZIPKIN_ENDPOINT: zipkin.spansUrl,
+    // The SDK's batch delay (default 5 s): the test reads the spans back soon after.
+    OTEL_BSP_SCHEDULE_DELAY: '100',
+  };
+  const env = { STREAMGRAPH_NAMESPACE: namespace, GATEWAY_IDENTITY_SECRET: TEST_IDENTITY_SECRET, ...tracing };
+  processes.push(...(await Promise.all([startSubgraphProcess('orders', env), startSubgraphProcess('customers', env)])));
+  // The catalog only sets up the world here: in this (untraced) test process.
+  catalog = await startCatalogSubgraph({ namespace, identitySecret: TEST_IDENTITY_SECRET, port: 0 });
+  gateway = await startGatewayProcess({ namespace, env: tracing });
+  await waitFor(async () => (await gw(`mutation { upsertStore(input: { id: "${STORE}", name: "Traced corner" }) { id } }`, {}, admin)).data?.upsertStore, {
+    what: 'the gateway to serve the catalog',
+  });
+  expect((await gw(`mutation { upsertProduct(input: { id: "${PRODUCT}", name: "Oat milk", category: "food", priceCents: 199 }) { id } }`, {}, admin)).errors).toBeUndefined();
+  expect((await gw(`mutation { reportInventory(storeId: "${STORE}", productId: "${PRODUCT}", quantity: 40) { quantity } }`, {}, token(STORE, 'store'))).errors).toBeUndefined();
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.dispose()));
+  await gateway?.stop();
+  await Promise.all(processes.map((p) => p.stop()));
+  await catalog?.close();
+  await zipkin?.stop();
+});
+
+const PLACE = `mutation Place($store: ID!, $product: ID!, $quantity: Int!) { placeOrder(input: { storeId: $store, items: [{ productId: $product, quantity: $quantity }] }) { id status } }`;
+
+it('follows a placeOrder from the client through Kafka and both projections to a subscribed client, in one trace', async () => {
+  const customerToken = await waitFor(async () => {
+    const r = await gw(`mutation { registerCustomer(input: { name: "Tracy", email: "tracy@example.com" }) { id } }`, {});
+    return r.data?.registerCustomer ? token(r.data.registerCustomer.id, 'customer') : null;
+  }, { what: 'the gateway to serve the customers subgraph' });
+  // Subscribed before the order exists: its first change is the order being placed.
+  const mine = follow(customerToken, `subscription { myOrders { id status } }`, {});
+
+  // The client's own trace context is honoured: the trace id it sent comes back.
+  const traceId = newTraceId();
+  const clientSpan = newSpanId();
+  const placed = await waitFor(async () => {
+    const r = await gw(PLACE, { store: STORE, product: PRODUCT, quantity: 2 }, customerToken, { traceparent: `00-${traceId}-${clientSpan}-01` });
+    return r.data?.placeOrder ? r : null;
+  }, { what: 'the orders views to know the store and the product' });
+  expect(placed.traceId).toBe(traceId);
+  const orderId = placed.data!.placeOrder.id as string;
+  await waitFor(() => mine.some((m) => m.data?.myOrders?.id === orderId), { what: 'the myOrders subscriber to get the placed order' });
+
+  const spans = await traceOf(traceId, 'the whole chain in Zipkin', (s) =>
+    !!find(s, 'customers', 'apply ') && !!s.find((x) => service(x) === 'gateway' && x.name.startsWith('subscription event') && x.tags?.['streamgraph.subscription.clients'] === '1'),
+  );
+  const request = spans.find((s) => service(s) === 'gateway' && s.kind === 'SERVER');
+  const fetch = find(spans, 'gateway', 'subgraph orders');
+  const served = spans.find((s) => service(s) === 'orders' && s.kind === 'SERVER');
+  const command = find(spans, 'orders', 'Mutation.placeOrder');
+  const produce = spans.find((s) => service(s) === 'orders' && s.kind === 'PRODUCER');
+  const ordersApply = find(spans, 'orders', `apply ${namespace}orders.orders`);
+  const customersApply = find(spans, 'customers', `apply ${namespace}customers.orders360`);
+  const notice = find(spans, 'orders', `notice ${namespace}orders.orders`);
+  const subgraphEvent = find(spans, 'orders', 'subscription event');
+  const delivery = spans.find((s) => service(s) === 'gateway' && s.name.startsWith('subscription event'));
+  const chain = describe_(spans);
+
+  // gateway -> orders subgraph -> produce -> orders projection apply -> customers projection apply
+  expect({ chain, parent: request?.parentId }).toEqual({ chain, parent: clientSpan });
+  expect({ chain, type: request?.tags?.['graphql.operation.type'], name: request?.tags?.['graphql.operation.name'] }).toEqual({ chain, type: 'mutation', name: 'Place' });
+  expect({ chain, ok: descends(spans, fetch, request) }).toEqual({ chain, ok: true });
+  expect({ chain, ok: served?.parentId === fetch?.id }).toEqual({ chain, ok: true });
+  expect({ chain, ok: descends(spans, command, served) && descends(spans, produce, command) }).toEqual({ chain, ok: true });
+  expect(produce?.tags?.['messaging.destination.name']).toBe(`${namespace}orders`);
+  expect({ chain, ok: ordersApply?.parentId === produce?.id && customersApply?.parentId === produce?.id }).toEqual({ chain, ok: true });
+  // ... -> change notice -> the subgraph's subscription event -> the gateway's, which reached the one client.
+  expect({ chain, ok: notice?.parentId === ordersApply?.id && subgraphEvent?.parentId === notice?.id && delivery?.parentId === subgraphEvent?.id }).toEqual({ chain, ok: true });
+  expect(delivery?.tags?.['streamgraph.subscription.clients']).toBe('1');
+
+  // Never the variables, the document or the caller's token.
+  const everything = JSON.stringify(spans);
+  for (const secret of [customerToken, STORE, PRODUCT, 'placeOrder(input']) expect(everything).not.toContain(secret);
+});
+
+it('brings a later change of the order to an orderUpdated subscriber in the trace of the mutation that made it', async () => {
+  const customerToken = await waitFor(async () => {
+    const r = await gw(`mutation { registerCustomer(input: { name: "Olive", email: "olive@example.com" }) { id } }`, {});
+    return r.data?.registerCustomer ? token(r.data.registerCustomer.id, 'customer') : null;
+  });
+  const placed = await gw(PLACE, { store: STORE, product: PRODUCT, quantity: 1 }, customerToken);
+  const orderId = placed.data!.placeOrder.id as string;
+  const updates = follow(customerToken, `subscription($id: ID!) { orderUpdated(id: $id) { status version } }`, { id: orderId });
+  await waitFor(() => updates.length >= 1, { what: 'the current state' });
+
+  const traceId = newTraceId();
+  const advanced = await gw(`mutation($id: ID!) { advanceOrder(id: $id, status: SHOPPER_ASSIGNED) { version } }`, { id: orderId }, shopper, { traceparent: `00-${traceId}-${newSpanId()}-01` });
+  expect(advanced.errors).toBeUndefined();
+  await waitFor(() => updates.some((u) => u.data?.orderUpdated?.status === 'SHOPPER_ASSIGNED'), { what: 'the change to reach the subscriber' });
+
+  const spans = await traceOf(traceId, 'the orderUpdated delivery in Zipkin', (s) => !!s.find((x) => service(x) === 'gateway' && x.name.startsWith('subscription event')));
+  const delivery = spans.find((s) => service(s) === 'gateway' && s.name.startsWith('subscription event'))!;
+  const request = spans.find((s) => service(s) === 'gateway' && s.kind === 'SERVER');
+  expect({ chain: describe_(spans), ok: descends(spans, delivery, request) }).toEqual({ chain: describe_(spans), ok: true });
+  expect(delivery.tags?.['streamgraph.subscription.clients']).toBe('1');
+});
+
+it('ignores a malformed traceparent: the request is answered as usual, in a new trace', async () => {
+  for (const bad of ['garbage', '00-00000000000000000000000000000000-0000000000000000-01', `00-${newTraceId()}-${newSpanId()}`, 'ff-'.repeat(100)]) {
+    const r = await gw(`query Product($id: ID!) { product(id: $id) { name } }`, { id: PRODUCT }, undefined, { traceparent: bad });
+    expect({ bad, status: r.status, errors: r.errors, data: r.data }).toEqual({ bad, status: 200, errors: undefined, data: { product: { name: 'Oat milk' } } });
+    expect(r.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(bad).not.toContain(r.traceId);
+  }
+});
