@@ -2,7 +2,7 @@
 // is, or (registry mode) composed from the schemas published in Redis and hot-swapped. Plans
 // come from the Rust query planner run by the project's executor (planner/, the default), or
 // from @apollo/gateway's planner and executor (GATEWAY_QUERY_PLANNER=apollo).
-import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
+import type { ApolloGateway, GraphQLDataSource } from '@apollo/gateway';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import fs from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
@@ -88,7 +88,10 @@ export function createSupergraphGateway(opts: SupergraphGatewayOptions): Supergr
       router: registrySource?.router ?? null,
     };
   }
-  const gateway = new ApolloGateway({
+  // Loaded only when chosen: by default no @apollo/gateway code (Elastic License 2.0) runs.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ApolloGateway: Gateway } = require('@apollo/gateway') as typeof import('@apollo/gateway');
+  const gateway = new Gateway({
     supergraphSdl,
     buildService: ({ name, url }) => opts.dataSource(name, url!),
     serviceHealthCheck: false,
