@@ -90,7 +90,10 @@ export async function startConnectWorker(opts: ConnectWorkerOptions): Promise<Co
 
   const groupId = opts.groupId ?? 'streamgraph-connect';
   const prefix = opts.topicPrefix ?? '';
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamgraph-connect-'));
+  // The default worker keeps its rendered properties under .run; a private one in a temp folder
+  // removed when it exits.
+  const workDir = isDefault ? path.join(ROOT, '.run', 'connect') : fs.mkdtempSync(path.join(os.tmpdir(), 'streamgraph-connect-'));
+  fs.mkdirSync(workDir, { recursive: true });
   const propsFile = path.join(workDir, 'worker.properties');
   fs.writeFileSync(
     propsFile,
@@ -151,7 +154,10 @@ export async function startConnectWorker(opts: ConnectWorkerOptions): Promise<Co
   const pid = child.pid;
   if (pid === undefined) throw new Error('Could not launch java for the Kafka Connect worker');
   let early: string | undefined;
-  child.once('exit', (code, signal) => (early = signal ? `was killed by ${signal}` : `exited with code ${code}`));
+  child.once('exit', (code, signal) => {
+    early = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    if (!isDefault) fs.rmSync(workDir, { recursive: true, force: true });
+  });
   if (opts.detached) {
     child.unref();
     fs.mkdirSync(path.dirname(CONNECT_PID_FILE), { recursive: true });
