@@ -1,9 +1,7 @@
 // How the gateway calls a subgraph: pooled keep-alive HTTP (undici) with a per-subgraph
 // timeout, the caller's signed identity, and the subgraph's freshness and written
 // positions collected from its response.
-import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { GraphQLError } from 'graphql';
-import type { Fetcher } from '@apollo/utils.fetcher';
+import type { GraphQLFormattedError } from 'graphql';
 import { request, type Agent, type Dispatcher } from 'undici';
 import type { Counter, Histogram } from 'prom-client';
 import { CONSISTENCY_HEADER } from '../../platform/consistency';
@@ -33,27 +31,62 @@ export interface SubgraphDataSourceOptions {
   readonly onRefused?: (url: string) => void;
 }
 
-/** Thrown before any request is made when no instance of the subgraph runs. */
-class NoInstanceError extends Error {
-  readonly code = 'NO_INSTANCE';
-}
-
 // Only errors that prove the request never reached a process may be retried on another instance.
 const CONNECT_REFUSED = new Set(['ECONNREFUSED', 'EHOSTUNREACH']);
 
-type GatewayGraphQLResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+/** What one call to a subgraph answers, as the executors read it. */
+export interface SubgraphResponse {
+  readonly data?: Record<string, unknown> | null;
+  readonly errors?: ReadonlyArray<GraphQLFormattedError>;
+  readonly extensions?: Record<string, unknown>;
+}
 
-export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+/**
+ * One call as the executors make it: the gateway's own executor and, with
+ * GATEWAY_QUERY_PLANNER=apollo, @apollo/gateway's (its GraphQLDataSource options).
+ */
+export interface SubgraphCall {
+  readonly request: { readonly query?: string; readonly variables?: Record<string, unknown>; readonly operationName?: string | null };
+  readonly context?: GatewayContext;
+}
+
+/** How the executors call a subgraph (SubgraphDataSource, and wrappers such as the subscription entity batcher). */
+export interface SubgraphSource {
+  process(options: SubgraphCall): Promise<SubgraphResponse>;
+}
+
+/** A response-like object, so tracing can wrap the call (platform/tracing traceFetches). */
+interface Answer {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: Dispatcher.ResponseData['headers'];
+  json(): Promise<unknown>;
+}
+
+/** A subgraph call that failed before a GraphQL answer: the subgraph's fields answer SUBGRAPH_UNAVAILABLE. */
+class UnavailableError extends Error {}
+
+/**
+ * Calls one subgraph. Any executor that sends `{ request, context }` can use it; no part of
+ * @apollo/gateway is needed (or loaded) for it.
+ */
+export class SubgraphDataSource implements SubgraphSource {
   private readonly name: string;
   private readonly metrics: SubgraphFetchMetrics;
+  private readonly call: (url: string, init?: { headers?: Record<string, string>; body?: string }) => Promise<Answer>;
+  private readonly url: string;
+  private readonly routed: boolean;
 
   constructor(opts: SubgraphDataSourceOptions) {
+    this.name = opts.name;
+    this.metrics = opts.metrics;
+    this.url = opts.url;
+    this.routed = opts.route !== undefined;
     // undici's request() rather than its WHATWG fetch(): the same pooled connections at a
-    // fraction of the CPU per call, which is most of what a gateway spends. The response
-    // offers what RemoteGraphQLDataSource reads: ok, status, url, headers.get, json, text.
-    const send = (url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) =>
+    // fraction of the CPU per call, which is most of what a gateway spends.
+    const send = (url: string, init: { headers: Record<string, string>; body: string }) =>
       request(url, {
-        method: (init.method ?? 'POST') as Dispatcher.HttpMethod,
+        method: 'POST',
         headers: init.headers,
         body: init.body,
         dispatcher: opts.agent,
@@ -62,10 +95,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
         bodyTimeout: opts.timeoutMs,
       });
     /** Routed: a live instance, and once more another one if the first refused the connection (the request never reached it). */
-    const routedSend = async (init: Parameters<typeof send>[1]) => {
+    const routedSend = async (init: { headers: Record<string, string>; body: string }) => {
       for (let attempt = 1; ; attempt++) {
         const target = opts.route!();
-        if (target === null) throw new NoInstanceError(`subgraph ${opts.name} has no running instance`);
+        if (target === null) throw new UnavailableError(`subgraph ${opts.name} has no running instance`);
         try {
           return await send(target, init);
         } catch (e) {
@@ -76,87 +109,72 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
         }
       }
     };
-    const fetcher = (async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => {
+    const call = async (url: string, init?: { headers?: Record<string, string>; body?: string }): Promise<Answer> => {
       const started = process.hrtime.bigint();
       const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+      const body = { headers: init?.headers ?? {}, body: init?.body ?? '' };
       try {
-        const res = await (opts.route ? routedSend(init) : send(url, init));
+        const res = await (opts.route ? routedSend(body) : send(url, body));
         const ok = res.statusCode >= 200 && res.statusCode < 300;
         opts.metrics.duration.observe({ subgraph: opts.name, outcome: ok ? 'ok' : 'error' }, elapsed());
-        return {
-          ok,
-          status: res.statusCode,
-          statusText: '',
-          url,
-          headers: {
-            get: (name: string) => {
-              const v = res.headers[name.toLowerCase()];
-              return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
-            },
-          },
-          json: () => res.body.json(),
-          text: () => res.body.text(),
-        };
+        return { status: res.statusCode, ok, headers: res.headers, json: () => res.body.json() };
       } catch (e) {
         opts.metrics.duration.observe({ subgraph: opts.name, outcome: 'error' }, elapsed());
         opts.metrics.errors.inc({ subgraph: opts.name });
-        const code = (e as { code?: string }).code;
-        if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
-          throw new Error(`subgraph ${opts.name} did not answer within ${opts.timeoutMs} ms`);
         throw e;
       }
-    }) as unknown as Fetcher;
+    };
     // Each call a client span (tracing on), its W3C context in the request's headers.
-    super({ url: opts.url, fetcher: traceFetches(`subgraph ${opts.name}`, { 'streamgraph.subgraph': opts.name }, fetcher) });
-    this.name = opts.name;
-    this.metrics = opts.metrics;
+    this.call = traceFetches(`subgraph ${opts.name}`, { 'streamgraph.subgraph': opts.name }, call);
   }
 
   /**
-   * An unavailable subgraph answers like a subgraph that returned errors: one per field or
-   * entity the fetch would have filled, with its path and `serviceName`, so the rest of the
-   * response arrives and clients see which fields are missing. Other failures stay thrown.
+   * Sends one operation and returns the subgraph's answer. A subgraph that cannot be reached,
+   * answers a non-2xx status or something that is not GraphQL answers like a subgraph that
+   * returned errors: one per field or entity the fetch would have filled, with its path and
+   * `serviceName`, so the rest of the response arrives. Only an error code reaches the client:
+   * the cause's message would name internal addresses.
    */
-  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+  async process(options: SubgraphCall): Promise<SubgraphResponse> {
+    const { request: req, context } = options;
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    // Requests the gateway makes for itself carry no context.
+    if (context?.identityHeader) headers[IDENTITY_HEADER] = context.identityHeader;
+    if (context?.consistencyToken) headers[CONSISTENCY_HEADER] = context.consistencyToken;
+    const body = JSON.stringify({ query: req.query, variables: req.variables, ...(req.operationName ? { operationName: req.operationName } : {}) });
+    let response: SubgraphResponse;
     try {
-      return await super.process(options);
+      const res = await this.call(this.url, { headers, body });
+      if (!res.ok) {
+        // The body is the subgraph's (or a proxy's) and may be large; drop it unread.
+        this.metrics.errors.inc({ subgraph: this.name });
+        throw new UnavailableError(`subgraph ${this.name} answered HTTP ${res.status}`);
+      }
+      let parsed: unknown;
+      try {
+        parsed = await res.json();
+      } catch {
+        parsed = null;
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        this.metrics.errors.inc({ subgraph: this.name });
+        throw new UnavailableError(`subgraph ${this.name} did not answer with GraphQL`);
+      }
+      response = parsed as SubgraphResponse;
     } catch (e) {
-      if (!(e instanceof GraphQLError) || e.extensions.code !== 'SUBGRAPH_UNAVAILABLE') throw e;
-      return { errors: unavailableErrors({ query: options.request.query, document: 'document' in options ? options.document : undefined, variables: options.request.variables }, e.message, e.extensions) };
+      const message = e instanceof UnavailableError ? e.message : unreachable(this.name, e as Error & { code?: string; cause?: { code?: string } }, this.routed);
+      return { errors: unavailableErrors({ query: req.query, variables: req.variables }, message, { code: 'SUBGRAPH_UNAVAILABLE', serviceName: this.name }) };
     }
-  }
-
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
-    // Requests the gateway makes for itself (health checks) carry no context.
-    if (!context?.identityHeader) return;
-    request.http!.headers.set(IDENTITY_HEADER, context.identityHeader);
-    if (context.consistencyToken) request.http!.headers.set(CONSISTENCY_HEADER, context.consistencyToken);
-  }
-
-  /**
-   * A failed fetch, a non-2xx status or a body that is not GraphQL. @apollo/gateway passes
-   * such errors to the client as they are: without `serviceName`, and for an HTTP error with
-   * the subgraph's internal URL and raw body. This names the subgraph and says only what
-   * failed; the rest of the response still arrives.
-   */
-  override didEncounterError(error: Error & { code?: string; cause?: { code?: string } }, _request: unknown, response?: { ok: boolean; status: number }): void {
-    if (response) this.metrics.errors.inc({ subgraph: this.name });
-    // Only an error code reaches the client: messages name internal addresses.
-    const message = !response
-      ? error.message.startsWith(`subgraph ${this.name}`)
-        ? error.message
-        : `subgraph ${this.name} is unreachable (${error.code ?? error.cause?.code ?? 'connection failed'})`
-      : !response.ok
-        ? `subgraph ${this.name} answered HTTP ${response.status}`
-        : `subgraph ${this.name} did not answer with GraphQL`;
-    throw new GraphQLError(message, { extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: this.name } });
-  }
-
-  override didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
     const ext = response.extensions as { written?: WrittenAt[]; freshness?: unknown } | undefined;
     if (context?.written && ext?.written) context.written.push(...ext.written);
     if (context?.freshness && ext?.freshness) context.freshness[this.name] = ext.freshness;
     if (response.errors?.length) this.metrics.errors.inc({ subgraph: this.name });
     return response;
   }
+}
+
+function unreachable(name: string, error: Error & { code?: string; cause?: { code?: string } }, _routed: boolean): string {
+  const code = error.code ?? error.cause?.code;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return `subgraph ${name} did not answer in time (SUBGRAPH_TIMEOUT_MS)`;
+  return `subgraph ${name} is unreachable (${code ?? 'connection failed'})`;
 }

@@ -8,26 +8,19 @@ import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface, G
 import { QueryPlanner, type QueryPlan } from './hivePlanner';
 import { getVariableValues, GraphQLError, Kind, print, type DocumentNode, type GraphQLFormattedError, type OperationDefinitionNode, type SelectionNode } from 'graphql';
 import type { Logger } from '../../platform/logger';
+import type { GatewayContext } from '../execution/context';
+import type { SubgraphSource } from '../execution/subgraphDataSource';
 import { createBoundedCache, type BoundedCache } from '../boundedCache';
 import { executePlan, type SendFetch, type SubgraphAnswer } from './executePlan';
 import { nameFetches } from './nameFetches';
 import { readSupergraph, type SupergraphInfo } from './supergraphInfo';
 import { shapeResponse } from './shapeResponse';
 
-/**
- * How the gateway calls a subgraph: a data source's `process`, called with @apollo/gateway's
- * request options (kind 'incoming operation', request, context, incomingRequestContext, path),
- * which SubgraphDataSource implements.
- */
-export interface FetchSource {
-  process(options: never): Promise<SubgraphAnswer & { extensions?: Record<string, unknown> }>;
-}
-
 /** One loaded supergraph: its planner, what the executor needs of it, and its subgraphs' data sources. */
 export interface LoadedSupergraph {
   readonly id: number;
   readonly info: SupergraphInfo;
-  readonly services: ReadonlyMap<string, FetchSource>;
+  readonly services: ReadonlyMap<string, SubgraphSource>;
   plan(queryText: string, operationName: string | null | undefined): QueryPlan;
 }
 
@@ -41,7 +34,7 @@ export type PlannedSupergraphSource =
 
 export interface PlannedGatewayOptions {
   readonly source: PlannedSupergraphSource;
-  readonly dataSource: (name: string, url: string) => FetchSource;
+  readonly dataSource: (name: string, url: string) => SubgraphSource;
   /** Budget of the plan cache (plans are keyed by client documents). */
   readonly planCacheBytes: number;
   readonly logger: Logger;
@@ -66,14 +59,14 @@ export function createPlannedGateway(opts: PlannedGatewayOptions): PlannedGatewa
     // A plan is a few times its document's text (operations per fetch, paths, requires).
     sizeOf: (key) => 4 * key.length + 512,
   });
-  const dataSources = new Map<string, FetchSource>();
+  const dataSources = new Map<string, SubgraphSource>();
   let loaded: LoadedSupergraph | null = null;
   let cleanup: (() => Promise<void>) | undefined;
 
   const load = (sdl: string): LoadedSupergraph => {
     const planner = new QueryPlanner(sdl);
     const info = readSupergraph(sdl, planner.consumerSchema);
-    const services = new Map<string, FetchSource>();
+    const services = new Map<string, SubgraphSource>();
     for (const s of info.subgraphs) {
       // Data sources outlive supergraphs: their connection pools and metrics stay warm.
       const key = `${s.name}\n${s.url}`;
@@ -160,8 +153,8 @@ export async function executeOn(s: LoadedSupergraph, requestContext: GatewayGrap
   const send: SendFetch = async (serviceName, request, path) => {
     const service = s.services.get(serviceName);
     if (!service) throw new GraphQLError(`no subgraph named ${serviceName} in this supergraph`);
-    const options = { kind: 'incoming operation', request, incomingRequestContext: requestContext, context: requestContext.context, pathInIncomingRequest: path };
-    return service.process(options as never);
+    void path;
+    return service.process({ request, context: requestContext.context as GatewayContext });
   };
   const executed = await executePlan(plan.node, { variables, send, matches: s.info.matches });
   const shaped = shapeResponse({

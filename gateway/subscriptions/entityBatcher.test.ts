@@ -1,12 +1,12 @@
 // Entity-fetch batching across subscription events: pure logic over a recording data source.
-import type { GraphQLDataSource } from '@apollo/gateway';
+import type { SubgraphSource } from '../execution/subgraphDataSource';
 import { createBatchingDataSource } from './entityBatcher';
 
 const ENTITIES = 'query Q($representations:[_Any!]!$store:ID!){_entities(representations:$representations){...on Product{name}}}';
 
 function recordingSource(answer: (reps: Array<{ id: string }>) => { data?: unknown; errors?: unknown[] }) {
   const calls: Array<{ reps: Array<{ id: string }>; variables: Record<string, unknown> }> = [];
-  const source: GraphQLDataSource = {
+  const source: SubgraphSource = {
     process: async (options) => {
       const variables = options.request.variables as Record<string, unknown>;
       calls.push({ reps: variables.representations as Array<{ id: string }>, variables });
@@ -15,7 +15,7 @@ function recordingSource(answer: (reps: Array<{ id: string }>) => { data?: unkno
   };
   return { source, calls };
 }
-const call = (ds: GraphQLDataSource, ids: string[], scope: string, store = 's1') =>
+const call = (ds: SubgraphSource, ids: string[], scope: string, store = 's1') =>
   ds.process({
     request: { query: ENTITIES, variables: { representations: ids.map((id) => ({ __typename: 'Product', id })), store } },
     context: { scope },
@@ -62,7 +62,7 @@ describe('createBatchingDataSource', () => {
   });
 
   it('fails every event of a call that fails', async () => {
-    const source: GraphQLDataSource = { process: async () => Promise.reject(new Error('subgraph down')) };
+    const source: SubgraphSource = { process: async () => Promise.reject(new Error('subgraph down')) };
     const ds = createBatchingDataSource(source, () => 'u');
     const results = await Promise.allSettled([call(ds, ['1'], 'u'), call(ds, ['2'], 'u')]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);

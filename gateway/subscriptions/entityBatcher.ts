@@ -3,13 +3,11 @@
 // calls to each subgraph; this wrapper holds the calls made in the same turn of the event
 // loop and sends one call per (subgraph, operation, other variables, caller) instead, then
 // hands each event its own slice of the answer.
-import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GraphQLFormattedError } from 'graphql';
-
-type Response = Awaited<ReturnType<GraphQLDataSource['process']>>;
+import type { SubgraphCall, SubgraphResponse as Response, SubgraphSource } from '../execution/subgraphDataSource';
 
 interface Waiting {
-  readonly options: GraphQLDataSourceProcessOptions;
+  readonly options: SubgraphCall;
   readonly representations: unknown[];
   resolve(r: Response): void;
   reject(e: unknown): void;
@@ -20,14 +18,14 @@ interface Waiting {
  * because the subgraph authorises each against its caller.
  */
 export function createBatchingDataSource(
-  inner: GraphQLDataSource,
+  inner: SubgraphSource,
   scopeOf: (context: unknown) => string,
   onBatch?: (calls: number) => void,
   /** How long the first call waits for others; 0: until the current I/O phase is over. */
   windowMs = 2,
   /** Most events served by one call. */
   maxPerCall = 50,
-): GraphQLDataSource {
+): SubgraphSource {
   const pending = new Map<string, Waiting[]>();
   let scheduled = false;
 
@@ -53,7 +51,7 @@ export function createBatchingDataSource(
       response = await inner.process({
         ...first,
         request: { ...first.request, variables: { ...first.request.variables, representations: all } },
-      } as GraphQLDataSourceProcessOptions);
+      } as SubgraphCall);
     } catch (e) {
       for (const w of group) w.reject(e);
       return;
@@ -88,7 +86,7 @@ export function createBatchingDataSource(
       const key = `${scopeOf(options.context)}\n${options.request.query}\n${JSON.stringify(rest)}`;
       return new Promise<Response>((resolve, reject) => {
         const list = pending.get(key);
-        const waiting: Waiting = { options: options as GraphQLDataSourceProcessOptions, representations, resolve, reject };
+        const waiting: Waiting = { options: options as SubgraphCall, representations, resolve, reject };
         if (list) list.push(waiting);
         else pending.set(key, [waiting]);
         if (!scheduled) {

@@ -5,7 +5,7 @@
 // clients; the client server speaks graphql-ws on the gateway's own port and path.
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import type { GraphQLDataSource } from '@apollo/gateway';
+import type { SubgraphSource } from '../execution/subgraphDataSource';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import type { ApolloServer } from '@apollo/server';
 import type { DocumentNode } from 'graphql';
@@ -43,7 +43,7 @@ export interface SubscriptionsOptions {
   /** Told of every operation that passed the checks (the registry's schema checks read them). */
   readonly onServed?: (queryHash: string, operationName: string | null, text: string) => void;
   /** How each subgraph is called for rest fetches. */
-  readonly dataSource: (name: string, url: string) => GraphQLDataSource;
+  readonly dataSource: (name: string, url: string) => SubgraphSource;
   readonly caches: { readonly documents: BoundedCache<DocumentNode>; readonly plans: BoundedCache<SubscriptionPlan> };
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
@@ -74,7 +74,7 @@ export function startSubscriptions(opts: SubscriptionsOptions): Subscriptions {
       logger.error({ err: e }, 'cannot plan subscriptions on the new supergraph; keeping the previous one for new subscriptions');
     }
   });
-  const dataSources = new Map<string, GraphQLDataSource>();
+  const dataSources = new Map<string, SubgraphSource>();
   const serviceMaps = new WeakMap<SupergraphPlanner, ServiceMap>();
   const serviceMapFor = (p: SupergraphPlanner): ServiceMap => {
     let map = serviceMaps.get(p);

@@ -18,7 +18,8 @@ import { createBoundedCache, estimateDocumentBytes, type BoundedCache } from '..
 import { executePlan, type SendFetch } from '../planner/executePlan';
 import { QueryPlanner, type FetchNode, type PlanNode } from '../planner/hivePlanner';
 import { nameFetches } from '../planner/nameFetches';
-import type { FetchSource } from '../planner/plannedGateway';
+import type { GatewayContext } from '../execution/context';
+import type { SubgraphSource } from '../execution/subgraphDataSource';
 import { shapeResponse } from '../planner/shapeResponse';
 import { readSupergraph, type SupergraphInfo } from '../planner/supergraphInfo';
 
@@ -28,7 +29,7 @@ export const PRIMARY_SERVICE = '__subscription_event__';
 const KEY_ALIAS_PREFIX = '__sg_key_';
 
 /** The data sources of one supergraph's subgraphs, by name. */
-export type ServiceMap = Record<string, FetchSource>;
+export type ServiceMap = Record<string, SubgraphSource>;
 
 /** One upstream event: the primary's answer. */
 export interface UpstreamEvent {
@@ -147,8 +148,8 @@ export function createSupergraphPlanner(coreSupergraphSdl: string, planCache: Bo
               return { data: event.data ?? null, errors: event.errors?.map((e) => ({ ...e, extensions: { ...e.extensions, serviceName: primary.serviceName } })) };
             const service = services[serviceName];
             if (!service) throw new Error(`no subgraph named ${serviceName} in this supergraph`);
-            const options = { kind: 'incoming operation', request: req, context, incomingRequestContext: { request, context, metrics: {} }, pathInIncomingRequest: path };
-            return service.process(options as never);
+            void path;
+            return service.process({ request: req, context: context as GatewayContext });
           };
           const executed = await executePlan(eventNode, { variables: request.variables, send, matches: info.matches });
           const shaped = shapeResponse({

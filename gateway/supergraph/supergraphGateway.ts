@@ -3,6 +3,7 @@
 // come from the Rust query planner run by the project's executor (planner/, the default), or
 // from @apollo/gateway's planner and executor (GATEWAY_QUERY_PLANNER=apollo).
 import type { ApolloGateway, GraphQLDataSource } from '@apollo/gateway';
+import type { SubgraphSource } from '../execution/subgraphDataSource';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import fs from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
@@ -10,7 +11,7 @@ import type { Counter, Gauge } from 'prom-client';
 import { apolloLogger } from '../../platform/apolloServerOptions';
 import type { Logger } from '../../platform/logger';
 import type { SupergraphSource } from '../server';
-import { createPlannedGateway, type FetchSource, type PlannedGateway } from '../planner/plannedGateway';
+import { createPlannedGateway, type PlannedGateway } from '../planner/plannedGateway';
 import type { InstanceRouter } from './instanceRouter';
 import { createRegistrySource, type RegistrySource, type SupergraphState } from './registrySource';
 
@@ -22,7 +23,7 @@ export interface SupergraphGatewayOptions {
   /** The query plan store's budget (its own estimate, in MiB). */
   readonly queryPlansMiB: number;
   /** How each subgraph is called. */
-  readonly dataSource: (name: string, url: string) => GraphQLDataSource & FetchSource;
+  readonly dataSource: (name: string, url: string) => SubgraphSource;
   /** Which planner and executor run operations. @default 'hive' */
   readonly planner?: QueryPlannerChoice;
   /** Registry mode: compositions by outcome, and the subgraphs of the one served. */
@@ -93,7 +94,8 @@ export function createSupergraphGateway(opts: SupergraphGatewayOptions): Supergr
   const { ApolloGateway: Gateway } = require('@apollo/gateway') as typeof import('@apollo/gateway');
   const gateway = new Gateway({
     supergraphSdl,
-    buildService: ({ name, url }) => opts.dataSource(name, url!),
+    // Its GraphQLDataSource options carry the request and context SubgraphDataSource reads.
+    buildService: ({ name, url }) => opts.dataSource(name, url!) as unknown as GraphQLDataSource,
     serviceHealthCheck: false,
     experimental_approximateQueryPlanStoreMiB: opts.queryPlansMiB,
     logger: apolloLogger(logger),
