@@ -129,11 +129,19 @@ describe('on', () => {
       seen.push(init?.headers);
       return { status: 200 };
     });
-    await fetch('http://orders', { headers: { 'x-identity': 'signed' } });
-    const [client] = exporter.getFinishedSpans();
+    await withSpan('request', {}, () => fetch('http://orders', { headers: { 'x-identity': 'signed' } }));
+    const [client, request] = exporter.getFinishedSpans();
+    expect(client.parentSpanId).toBe(request.spanContext().spanId);
     expect(seen[0]).toEqual({ 'x-identity': 'signed', traceparent: traceparentOf(client) });
+    // A request that is not sampled: no span, but the subgraph learns it is not sampled.
+    await withSpan('unsampled', {}, () => fetch('http://orders', {}), { parent: extractContext({ traceparent: `00-${TRACE}-${PARENT}-00` }) });
+    expect(seen[1]).toEqual({ traceparent: expect.stringMatching(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-00$`)) });
+    // Outside any request (the gateway's own calls): as it was.
+    await fetch('http://orders', {});
+    expect(seen[2]).toBeUndefined();
+    expect(exporter.getFinishedSpans()).toHaveLength(2);
     const result = await traceEvent(`00-${TRACE}-${PARENT}-01`, 'subscription event', async () => ({ data: { ok: true }, extensions: { other: 1 } }));
-    const event = exporter.getFinishedSpans()[1];
+    const event = exporter.getFinishedSpans()[2];
     expect(event.parentSpanId).toBe(PARENT);
     expect(result).toEqual({ data: { ok: true }, extensions: { other: 1, traceparent: traceparentOf(event) } });
     // Without a sampled context: as it was.

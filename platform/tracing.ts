@@ -315,9 +315,12 @@ const requestSpans = new WeakMap<IncomingMessage, Span>();
 export function traceHttpRequest(req: IncomingMessage, res: ServerResponse, path: string): Span | undefined {
   if (!enabled) return undefined;
   const method = req.method ?? 'GET';
-  const span = tracer().startSpan(`${method} ${path}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path } }, extractContext(req.headers));
+  const span = tracer().startSpan(`${method} ${path}`, { kind: SpanKind.SERVER }, extractContext(req.headers));
   requestSpans.set(req, span);
   res.setHeader(TRACE_ID_HEADER, span.spanContext().traceId);
+  // Most requests are not sampled (1% in production): nothing more to spend on them.
+  if (!span.isRecording()) return span;
+  span.setAttributes({ 'http.request.method': method, 'url.path': path });
   res.once('close', () => {
     span.setAttribute('http.response.status_code', res.statusCode);
     if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
@@ -358,6 +361,10 @@ export function traceFetches<F extends (url: string, init?: { headers?: Record<s
 ): F {
   return ((url: string, init?: { headers?: Record<string, string> }) => {
     if (!enabled) return fetch(url, init);
+    const active = trace.getActiveSpan();
+    // Not sampled (most calls at a low ratio): no span of its own, but the subgraph is told, so
+    // that it does not start a trace of its own for the call.
+    if (!active?.isRecording()) return active ? fetch(url, { ...init, headers: { ...init?.headers, [TRACEPARENT]: traceparentOf(active)! } }) : fetch(url, init);
     return withSpan(
       name,
       attributes,
@@ -383,6 +390,9 @@ export function withRequestSpan<T>(headers: IncomingHttpHeaders, name: string, f
   return withSpan(name, {}, fn, { kind: SpanKind.SERVER, parent: extractContext(headers) });
 }
 
+/** Schemas whose root fields are wrapped already (a schema served twice is wrapped once). */
+const traced = new WeakSet<GraphQLSchema>();
+
 /**
  * Wraps the resolvers of the schema's Query and Mutation root fields in spans named like
  * `Mutation.placeOrder`: the resolver of a mutation runs its command, so what it emits nests
@@ -390,7 +400,8 @@ export function withRequestSpan<T>(headers: IncomingHttpHeaders, name: string, f
  * alone: a span per field would cost more than it tells).
  */
 export function traceRootFields(schema: GraphQLSchema): void {
-  if (!enabled) return;
+  if (!enabled || traced.has(schema)) return;
+  traced.add(schema);
   for (const type of [schema.getQueryType(), schema.getMutationType()]) {
     if (!type) continue;
     for (const field of Object.values(type.getFields())) {

@@ -177,7 +177,12 @@ it('brings a later change of the order to an orderUpdated subscriber in the trac
     const r = await gw(`mutation { registerCustomer(input: { name: "Olive", email: "olive@example.com" }) { id } }`, {});
     return r.data?.registerCustomer ? token(r.data.registerCustomer.id, 'customer') : null;
   });
-  const placed = await gw(PLACE, { store: STORE, product: PRODUCT, quantity: 1 }, customerToken);
+  const placed = await waitFor(async () => {
+    const r = await gw(PLACE, { store: STORE, product: PRODUCT, quantity: 1 }, customerToken);
+    // The errors, if it keeps failing, are what the timeout reports.
+    if (!r.data?.placeOrder) throw new Error(JSON.stringify(r.errors));
+    return r;
+  }, { what: 'the order to be placed' });
   const orderId = placed.data!.placeOrder.id as string;
   const updates = follow(customerToken, `subscription($id: ID!) { orderUpdated(id: $id) { status version } }`, { id: orderId });
   await waitFor(() => updates.length >= 1, { what: 'the current state' });
