@@ -109,7 +109,7 @@ export function registerCacheGauges(registry: Registry, caches: GatewayCaches, q
   const { local, budgets, persistedQueries } = caches;
   new Gauge({
     name: 'streamgraph_gateway_cache_bytes',
-    help: 'Estimated bytes held by each cache keyed by client input (query_plans: @apollo/gateway\'s own estimate; persisted_queries: query text in Redis).',
+    help: 'Estimated bytes held by each cache keyed by client input (query_plans: estimated from the documents; persisted_queries: query text in Redis).',
     labelNames: ['cache'],
     registers: [registry],
     async collect() {

@@ -8,6 +8,7 @@ import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface, G
 import { QueryPlanner, type QueryPlan } from './hivePlanner';
 import { getVariableValues, GraphQLError, Kind, print, type DocumentNode, type GraphQLFormattedError, type OperationDefinitionNode, type SelectionNode } from 'graphql';
 import type { Logger } from '../../platform/logger';
+import { withSpan } from '../../platform/tracing';
 import type { GatewayContext } from '../execution/context';
 import type { SubgraphSource } from '../execution/subgraphDataSource';
 import { createBoundedCache, type BoundedCache } from '../boundedCache';
@@ -84,7 +85,10 @@ export function createPlannedGateway(opts: PlannedGatewayOptions): PlannedGatewa
         const key = `${id}\n${operationName ?? ''}\n${queryText}`;
         const hit = plans.get(key);
         if (hit) return hit;
-        const plan = nameFetches(planner.plan(queryText, operationName ?? null, noLabels, 0), operationName);
+        // Planning is a span of its own (tracing on), under the request's; a cached plan is not planned again.
+        const plan = withSpan('gateway.plan', { 'graphql.operation.name': (operationName ?? '').slice(0, 100) }, () =>
+          nameFetches(planner.plan(queryText, operationName ?? null, noLabels, 0), operationName),
+        );
         plans.set(key, plan);
         return plan;
       },
