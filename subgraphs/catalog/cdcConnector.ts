@@ -10,6 +10,8 @@ export function connectorConfig(settings: CatalogSourceSettings, names: CatalogS
   const db = new URL(settings.databaseUrl);
   const topic = `${namespace}${CATALOG_PRODUCTS_CDC_TOPIC.name}`;
   const dataTopic = `${names.topicPrefix}.${names.schema}.products`;
+  const beatTopic = `${names.topicPrefix}.${names.schema}.cdc_heartbeat`;
+  const re = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return {
     'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
     'tasks.max': '1',
@@ -23,31 +25,68 @@ export function connectorConfig(settings: CatalogSourceSettings, names: CatalogS
     'publication.name': names.publication,
     // The publication is created by the table's owner (ensurePublication), never by Debezium.
     'publication.autocreate.mode': 'disabled',
-    'table.include.list': `${names.schema}.products`,
+    'table.include.list': `${names.schema}.products,${names.schema}.cdc_heartbeat`,
     'topic.prefix': names.topicPrefix,
     'snapshot.mode': 'initial',
     'tombstones.on.delete': 'true',
     // The default 500 ms is most of a change's latency; 50 ms costs little on an idle table.
     'poll.interval.ms': String(settings.pollIntervalMs),
+    // Heartbeats let the connector confirm WAL positions while products are idle: otherwise its
+    // slot holds all WAL other tables and databases write meanwhile. Each heartbeat updates the
+    // one row of cdc_heartbeat (migration 002), so the connector has a change to read; that
+    // change is dropped before Kafka (the Filter below), and the heartbeat record, which carries
+    // the position Connect then commits and Debezium confirms to the slot, goes to its own small
+    // topic in the namespace (created by Connect: a dropped record's position is never committed).
+    'heartbeat.interval.ms': '10000',
+    'heartbeat.action.query': `UPDATE ${ident(names.schema)}.cdc_heartbeat SET beat_at = now() WHERE id = 1`,
+    'topic.heartbeat.prefix': `${namespace}__debezium-heartbeat`,
+    'topic.creation.default.partitions': '1',
+    'topic.creation.default.replication.factor': '-1',
     // After a worker crash the slot may still look active for a few seconds.
     'slot.retry.delay.ms': '2000',
     'slot.max.retries': '30',
     // The contract's topic (created from the declarations), not Debezium's <prefix>.<schema>.<table>.
-    transforms: 'route',
+    transforms: 'dropBeats,route',
+    'transforms.dropBeats.type': 'org.apache.kafka.connect.transforms.Filter',
+    'transforms.dropBeats.predicate': 'isBeat',
+    predicates: 'isBeat',
+    'predicates.isBeat.type': 'org.apache.kafka.connect.transforms.predicates.TopicNameMatches',
+    'predicates.isBeat.pattern': re(beatTopic),
     'transforms.route.type': 'org.apache.kafka.connect.transforms.RegexRouter',
-    'transforms.route.regex': dataTopic.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    'transforms.route.regex': re(dataTopic),
     'transforms.route.replacement': topic,
   };
 }
 
-/** Creates the publication of `<schema>.products` when it is missing (it needs the table's owner). */
+/** The tables the connector reads: the products, and the row its heartbeats update. */
+const PUBLISHED = ['products', 'cdc_heartbeat'] as const;
+
+/**
+ * Creates the publication of the catalog's tables when it is missing, or adds a table it lacks
+ * (one created before a migration added it); it needs the tables' owner.
+ */
 export async function ensurePublication(pool: Pool, names: CatalogSourceNames): Promise<void> {
+  const tables = PUBLISHED.map((t) => `${ident(names.schema)}.${t}`);
   const found = await pool.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [names.publication]);
-  if (found.rowCount) return;
-  try {
-    await pool.query(`CREATE PUBLICATION ${ident(names.publication)} FOR TABLE ${ident(names.schema)}.products`);
-  } catch (e) {
-    if ((e as { code?: string }).code !== '42710') throw e; // another instance created it first
+  if (!found.rowCount) {
+    try {
+      await pool.query(`CREATE PUBLICATION ${ident(names.publication)} FOR TABLE ${tables.join(', ')}`);
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== '42710') throw e; // another instance created it first
+    }
+  }
+  const published = await pool.query<{ tablename: string }>('SELECT tablename FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2', [
+    names.publication,
+    names.schema,
+  ]);
+  const have = new Set(published.rows.map((r) => r.tablename));
+  for (const t of PUBLISHED.filter((t) => !have.has(t))) {
+    try {
+      await pool.query(`ALTER PUBLICATION ${ident(names.publication)} ADD TABLE ${ident(names.schema)}.${t}`);
+    } catch (e) {
+      if ((e as { code?: string }).code !== '42710') throw e; // added by another instance meanwhile
+    }
   }
 }
 
