@@ -12,7 +12,9 @@ it('finds the subgraphs by their declarations, with their ports, topics and view
     ['catalog', 4002, 'CATALOG_PORT'],
     ['orders', 4003, 'ORDERS_PORT'],
   ]);
-  expect(declaredTopics(declarations).slice(0, 4)).toEqual([CUSTOMERS_TOPIC, CATALOG_PRODUCTS_CDC_TOPIC, CATALOG_INVENTORY_TOPIC, ORDERS_TOPIC]);
+  // The shared topics in subgraph order (a subgraph may own more topics than these).
+  const shared = [CUSTOMERS_TOPIC, CATALOG_PRODUCTS_CDC_TOPIC, CATALOG_INVENTORY_TOPIC, ORDERS_TOPIC];
+  expect(declaredTopics(declarations).filter((t) => shared.includes(t as never))).toEqual(shared);
   const specs = declaredTopicSpecs(declarations).map((s) => s.name);
   expect(specs).toEqual(expect.arrayContaining(['orders', 'orders.dlq', 'catalog.inventory.dlq']));
   expect(new Set(specs).size).toBe(specs.length);
