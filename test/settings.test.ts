@@ -30,7 +30,7 @@ function settingsReadByCode(): Set<string> {
     new RegExp(`\\benv\\.${name}\\b`, 'g'),
     new RegExp(`\\benv\\[['"]${name}['"]\\]`, 'g'),
     // Helpers that read one named setting: envValue(env, 'X'), envWholeNumber(process.env, 'X', ...), int('X', ...).
-    new RegExp(`\\b(?:envValue|envBool|envWholeNumber|value|int)\\((?:\\s*(?:process\\.)?env\\s*,)?\\s*'${name}'`, 'g'),
+    new RegExp(`\\b(?:envValue|envBool|envWholeNumber|value|int|slotName)\\((?:\\s*(?:process\\.)?env\\s*,)?\\s*'${name}'`, 'g'),
     // Tables of numeric settings (limits.ts).
     new RegExp(`variable: '${name}'`, 'g'),
     // Subgraph ports are named where each subgraph is declared (subgraphs/<name>/declaration.ts).

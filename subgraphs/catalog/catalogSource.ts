@@ -26,7 +26,7 @@ export function catalogSourceFromEnv(env: NodeJS.ProcessEnv = process.env): Cata
   const poll = value('CATALOG_CDC_POLL_MS') ?? '50';
   if (!/^\d+$/.test(poll) || Number(poll) < 1 || Number(poll) > 60_000)
     throw new ConfigError(`CATALOG_CDC_POLL_MS="${poll}" is not a whole number of milliseconds from 1 to 60000`);
-  const name = (setting: string, fallback: string) => {
+  const slotName = (setting: string, fallback: string) => {
     const v = value(setting) ?? fallback;
     if (!/^[a-z0-9_]{1,40}$/.test(v)) throw new ConfigError(`${setting}="${v}" must be 1 to 40 of a-z, 0-9 and _ (a PostgreSQL slot name)`);
     return v;
@@ -38,8 +38,8 @@ export function catalogSourceFromEnv(env: NodeJS.ProcessEnv = process.env): Cata
   return {
     databaseUrl,
     connectUrl,
-    slot: name('CATALOG_CDC_SLOT', 'catalog_products'),
-    publication: name('CATALOG_CDC_PUBLICATION', 'catalog_products'),
+    slot: slotName('CATALOG_CDC_SLOT', 'catalog_products'),
+    publication: slotName('CATALOG_CDC_PUBLICATION', 'catalog_products'),
     pollIntervalMs: Number(poll),
   };
 }
