@@ -10,7 +10,6 @@ import path from 'node:path';
 import { signDevToken } from '../gateway/token';
 import { composeSupergraph } from '../gateway/supergraph/compose';
 import { IDENTITY_HEADER, signIdentity } from '../platform/identity';
-import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { createNamespace } from '../test/support/namespace';
 import { BENCH_ADMIN } from './gateway/adminIdentity';
 import { startChild, peakRssMb, type ChildHandle } from './gateway/childProcess';
@@ -19,6 +18,7 @@ import { produceWorld, waitForWorld, type SubgraphUrls, type WorldSize } from '.
 import { startSpanSink, treeAt, type SpanSink } from './gateway/tracingMode';
 import { machine, quantile, round } from './stats';
 import { runBenchmark } from './runBenchmark';
+import { deleteNamespace } from './subscriptions/namespaceCleanup';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
@@ -401,7 +401,7 @@ async function serviceSdl(url: string): Promise<string> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Clean-up: every child stopped, the namespace's topics and consumer groups deleted.
+// Clean-up: every child stopped, and what the namespace left (topics, groups, views, catalog sources) deleted.
 
 let cleaning: Promise<void> | undefined;
 function cleanUp(): Promise<void> {
@@ -411,25 +411,7 @@ function cleanUp(): Promise<void> {
     if (unclean.length) console.warn(`not a clean exit on SIGTERM: ${unclean.map(([name, how]) => `${name} (${how})`).join(', ')}`);
     if (supergraphFile) fs.rmSync(supergraphFile, { force: true });
     await sink?.close();
-    if (!namespace) return;
-    const ns = namespace;
-    const admin = createKafka(kafkaConfigFromEnv()).admin();
-    await admin.connect();
-    try {
-      await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(ns)) }).catch(() => undefined);
-      const ours = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(ns));
-      // A process that exits without leaving its groups stays a member until its session times
-      // out (30 s), and a group with members cannot be deleted: wait for them to empty.
-      const deadline = Date.now() + 45_000;
-      while (ours.length && Date.now() < deadline) {
-        const { groups } = await admin.describeGroups(ours);
-        if (groups.every((g) => g.members.length === 0)) break;
-        await new Promise((r) => setTimeout(r, 1_000));
-      }
-      if (ours.length) await admin.deleteGroups(ours).catch((e: Error) => console.warn(`consumer groups of ${ns} not deleted: ${e.message}`));
-    } finally {
-      await admin.disconnect();
-    }
+    if (namespace) await deleteNamespace(namespace).catch((e: Error) => console.warn(`namespace ${namespace} not fully deleted: ${e.message}`));
   })());
 }
 

@@ -1,10 +1,15 @@
-// Removes what a benchmark namespace left on the shared broker and Redis: its topics, its
-// consumer groups (once their members have gone) and its views, generations and registry.
+// Removes what a benchmark namespace left on the shared broker, Redis and catalog database: its
+// topics, its consumer groups (once their members have gone), its views, generations and
+// registry, and its Debezium connector, replication slot, publication and schema (a slot left
+// behind holds PostgreSQL's WAL for good).
 import { deleteMatching } from '../../subgraphs/runtime/deleteMatching';
 import { createKafka, kafkaConfigFromEnv } from '../../platform/kafkaConfig';
 import { redisFromEnv } from '../../platform/redisConfig';
+import { removeRunCatalogSources } from '../../test/support/catalogDatabase';
 
 export async function deleteNamespace(namespace: string): Promise<void> {
+  // The connector first: a running one would take its slot again.
+  await removeRunCatalogSources(namespace).catch((e: Error) => console.warn(`catalog sources of ${namespace} not removed: ${e.message}`));
   const admin = createKafka(kafkaConfigFromEnv()).admin();
   await admin.connect();
   try {
@@ -29,7 +34,7 @@ export async function deleteNamespace(namespace: string): Promise<void> {
   }
   const redis = redisFromEnv();
   try {
-    for (const pattern of [`sg:v:{${namespace}*`, `sg:gen:${namespace}*`, `sg:registry:${namespace}*`]) await deleteMatching(redis, pattern);
+    for (const pattern of [`sg:v:{${namespace}*`, `sg:gen:${namespace}*`, `sg:registry:${namespace}*`, `{sg:ops:${namespace}}*`]) await deleteMatching(redis, pattern);
   } finally {
     redis.disconnect();
   }
