@@ -135,8 +135,12 @@ async function main() {
         ? { ...gatewayEnv, SUPERGRAPH_SOURCE: 'file', JWT_SECRET, GATEWAY_QUERY_PLANNER: name === 'streamgraph-apollo-planner' ? 'apollo' : 'hive', ...tracing }
         : { ...gatewayEnv, APOLLO_TELEMETRY_DISABLED: '1' };
     // BENCH_PROFILE_DIR=<dir> writes a CPU profile of this gateway's process there (on exit).
-    // BENCH_PROFILE_GATEWAY names another of ours to profile (e.g. streamgraph-traced-1pct).
-    const nodeArgs = name === (process.env.BENCH_PROFILE_GATEWAY ?? 'streamgraph') && process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+    // BENCH_PROFILE_GATEWAY names others of ours to profile, comma-separated (e.g. streamgraph,streamgraph-traced-1pct), each into its own folder.
+    const profiled = process.env.BENCH_PROFILE_GATEWAY?.split(',');
+    const nodeArgs =
+      process.env.BENCH_PROFILE_DIR && (profiled ? profiled.includes(name) : name === 'streamgraph')
+        ? ['--cpu-prof', `--cpu-prof-dir=${profiled ? path.join(process.env.BENCH_PROFILE_DIR, name) : process.env.BENCH_PROFILE_DIR}`]
+        : [];
     const child = await startChild({ name, script, env, ready: /ready at (\S+)/, nodeArgs });
     children.push(child);
     const headers: Record<string, string> =

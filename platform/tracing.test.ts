@@ -134,7 +134,7 @@ describe('on', () => {
     expect(client.parentSpanId).toBe(request.spanContext().spanId);
     expect(seen[0]).toEqual({ 'x-identity': 'signed', traceparent: traceparentOf(client) });
     // A request that is not sampled: no span, but the subgraph learns it is not sampled.
-    await withSpan('unsampled', {}, () => fetch('http://orders', {}), { parent: extractContext({ traceparent: `00-${TRACE}-${PARENT}-00` }) });
+    await withSpan('unsampled', {}, () => fetch('http://orders', { headers: {} }), { parent: extractContext({ traceparent: `00-${TRACE}-${PARENT}-00` }) });
     expect(seen[1]).toEqual({ traceparent: expect.stringMatching(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-00$`)) });
     // Outside any request (the gateway's own calls): as it was.
     await fetch('http://orders', {});
