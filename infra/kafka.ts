@@ -283,8 +283,11 @@ function renderProperties(port: number, controllerPort: number, logDir: string):
   return rendered;
 }
 
-/** KRaft refuses to start on an unformatted log dir; formatting is a separate, once-only JVM run. */
-async function formatStorage(classpath: string, propsFile: string, logDir: string, dataDir: string): Promise<void> {
+/**
+ * KRaft refuses to start on an unformatted log dir; formatting is a separate, once-only JVM run.
+ * Exported for infra/kafkaCluster.ts, whose nodes share one cluster id (<dataDir>/cluster.id).
+ */
+export async function formatStorage(classpath: string, propsFile: string, logDir: string, dataDir: string): Promise<void> {
   if (fs.existsSync(path.join(logDir, 'meta.properties'))) return;
   const clusterId = clusterIdFor(dataDir);
   const { code, output } = await run('java', [

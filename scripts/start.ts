@@ -18,7 +18,7 @@ import { superviseProcess, type SupervisedProcess } from './supervisor/supervise
 
 const root = path.resolve(__dirname, '..');
 const logDir = path.join(root, '.run', 'logs');
-const tsx = (script: string, args: string[] = []) => [process.execPath, ['--import', 'tsx', path.join(root, script), ...args]] as const;
+export const tsx = (script: string, args: string[] = []) => [process.execPath, ['--import', 'tsx', path.join(root, script), ...args]] as const;
 /** In start order; stop() walks it backwards. */
 const processes: Array<{ supervised: SupervisedProcess; log: fs.WriteStream }> = [];
 let stopping = false;
@@ -38,7 +38,7 @@ function infra(command: 'up' | 'down'): number {
  * prefixed, on this console. Every restart appends to the same log; the supervisor's own
  * lines (restarts, giving up) go to both too, so the log shows where each run began.
  */
-function run(name: string, script: string, args: string[] = [], env: Record<string, string> = {}, restartCleanExits = true): SupervisedProcess {
+export function run(name: string, script: string, args: string[] = [], env: Record<string, string> = {}, restartCleanExits = true): SupervisedProcess {
   fs.mkdirSync(logDir, { recursive: true });
   const logPath = path.join(logDir, `${name}.log`);
   const log = fs.createWriteStream(logPath, { flags: 'a' });
@@ -87,7 +87,7 @@ function readable(line: string): string {
  * Resolves true once the process answers /ready, false if the supervisor gave up on it
  * (its crash-loop line is already on the console; the rest of the stack keeps starting).
  */
-async function waitReady(supervised: SupervisedProcess, port: number, deadlineMs = 120_000): Promise<boolean> {
+export async function waitReady(supervised: SupervisedProcess, port: number, deadlineMs = 120_000): Promise<boolean> {
   const until = Date.now() + deadlineMs;
   while (Date.now() < until) {
     if (supervised.state === 'gave-up') return false;
@@ -110,10 +110,15 @@ async function stop(code = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log('\nstopping...');
-  await Promise.all(processes.map(({ supervised }) => supervised.stop()));
-  await Promise.all(processes.map(({ log }) => new Promise<void>((resolve) => log.end(() => resolve()))));
+  await stopSupervised();
   await zipkin?.stop();
   process.exit(!startedInfra || infra('down') === 0 ? code : 1);
+}
+
+/** Stops every process run() started (all at once, so none is restarted meanwhile) and closes their logs. */
+export async function stopSupervised(): Promise<void> {
+  await Promise.all(processes.map(({ supervised }) => supervised.stop()));
+  await Promise.all(processes.map(({ log }) => new Promise<void>((resolve) => log.end(() => resolve()))));
 }
 
 async function main() {
@@ -173,7 +178,10 @@ async function main() {
   console.log('Crashed processes are restarted with backoff (one line says so); Ctrl-C stops everything that was started.\n');
 }
 
-main().catch((e) => {
-  console.error(`start: ${(e as Error).message}`);
-  void stop(1);
-});
+// scripts/startCluster.ts imports run() and friends; only `npm start` itself starts this stack.
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(`start: ${(e as Error).message}`);
+    void stop(1);
+  });
+}
