@@ -7,3 +7,4 @@ export { ContractViolation, loneSurrogateAt } from './validate';
 export * from './cdc';
 export * from './catalogProductsCdc';
 export * from './clientEvents';
+export * from './reservations';

@@ -11,12 +11,18 @@ import { array, int, isoTime, obj, oneOf, optional, str } from './validate';
 export const CUSTOMER_TIERS = ['STANDARD', 'PLUS'] as const;
 export const ORDER_STATUSES = [
   'PLACED',
+  // The store's inventory reserved every unit (CONFIRMED) or fell short on some (PARTIALLY_CONFIRMED):
+  // see docs/reservations.md. Added values only: older events still validate.
+  'CONFIRMED',
+  'PARTIALLY_CONFIRMED',
   'SHOPPER_ASSIGNED',
   'PICKING',
   'OUT_FOR_DELIVERY',
   'DELIVERED',
   'CANCELED',
 ] as const;
+/** How a reservation ends: the order was canceled (units go back) or delivered (units leave the store). */
+export const RESERVATION_ENDINGS = ['RELEASED', 'CONSUMED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 export type CustomerTier = (typeof CUSTOMER_TIERS)[number];
 
@@ -74,6 +80,24 @@ export const CATALOG_INVENTORY_TOPIC = defineTopic({
   events: {
     StoreUpserted: { version: 1, payload: obj({ storeId: id, name: str({ max: 200 }) }) },
     InventoryReported: { version: 1, payload: obj({ storeId: id, productId: id, quantity: int({ min: 0, max: 10_000_000 }) }) },
+    // The catalog's reservation router re-keys the orders topic by store (docs/reservations.md),
+    // so the store's one inventory writer folds placements, ends and reports in one order.
+    ReservationRequested: {
+      version: 1,
+      payload: obj({
+        storeId: id,
+        orderId: id,
+        // Carried through to the outcome, so the orders team can relay it without a lookup.
+        customerId: id,
+        totalCents: cents,
+        items: array(obj({ productId: id, quantity: int({ min: 1, max: 1000 }) }), { min: 1, max: 200 }),
+      }),
+    },
+    ReservationEnded: {
+      version: 1,
+      payload: obj({ storeId: id, orderId: id, outcome: oneOf(RESERVATION_ENDINGS), productIds: array(id, { max: 200 }) }),
+    },
+    ItemNotFoundReported: { version: 1, payload: obj({ storeId: id, productId: id, orderId: id }) },
   },
 });
 
@@ -105,6 +129,15 @@ export const ORDERS_TOPIC = defineTopic({
         from: oneOf(ORDER_STATUSES),
         to: oneOf(ORDER_STATUSES),
         by: optional(str({ min: 1, max: 200 })),
+        // The order's product ids, so the store's inventory can release or consume their
+        // reservations without a copy of every order. Absent on events written before reservations.
+        productIds: optional(array(id, { max: 200 })),
+        // With to CONFIRMED or PARTIALLY_CONFIRMED: the store inventory's decision, per item the
+        // units it holds (relayed from catalog.reservations; docs/reservations.md).
+        reservation: optional(array(obj({ productId: id, quantity: int({ min: 1, max: 1000 }), reserved: int({ min: 0, max: 1000 }) }), { min: 1, max: 200 })),
+        // A shopper did not find this product in the aisle: the item is short on the order. The
+        // status does not move (from equals to).
+        notFound: optional(id),
       }),
     },
     // The shopper's latest estimate of the delivery time: while an order is under way this is

@@ -6,6 +6,7 @@ import { startSubgraph, type SubgraphHandle, type SubgraphOptions } from '../run
 import { openCatalogDatabase, type CatalogDatabase } from './catalogDatabase';
 import { catalogSourceFromEnv, type CatalogSourceSettings } from './catalogSource';
 import { declaration } from './declaration';
+import { startReservationRelays } from './reservationRelays';
 import { createCatalogSchema } from './schema';
 
 export type CatalogHandle = SubgraphHandle<typeof declaration.views> & { readonly database: CatalogDatabase };
@@ -26,12 +27,18 @@ export async function startCatalogSubgraph(opts: CatalogOptions): Promise<Catalo
   });
   try {
     const handle = await startSubgraph(declaration, opts, () => createCatalogSchema(database));
+    // The store's inventory writer decides reservations; these relays feed it and publish its decisions.
+    const relays = await startReservationRelays(handle.runtime, handle.views.inventory, opts.sessionTimeoutMs).catch(async (e: unknown) => {
+      await handle.close();
+      throw e;
+    });
     let closing: Promise<void> | undefined;
     return {
       ...handle,
       database,
       close: () =>
         (closing ??= (async () => {
+          await relays.stop();
           await handle.close();
           await database.close();
         })()),

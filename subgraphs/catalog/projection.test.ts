@@ -200,9 +200,15 @@ describe('inventoryProjection', () => {
       storeId: 's-1',
       productId: 'p-1',
       quantity: 10,
+      reserved: 0,
+      available: 10,
       status: 'IN_STOCK',
       updatedAt: '2026-01-01T00:00:01.000Z',
       version: 1,
+      reportedAt: '2026-01-01T00:00:01.000Z',
+      notFound: [],
+      outSinceReport: false,
+      reservedSinceReport: 0,
     });
     expect(applyInventory(view, report('s-1', 'p-1', 10, 2)).size).toBe(0);
     expect(applyInventory(view, report('s-1', 'p-1', 3, 3)).get(id)).toMatchObject({ quantity: 3, status: 'LOW_STOCK', version: 2, updatedAt: '2026-01-01T00:00:03.000Z' });

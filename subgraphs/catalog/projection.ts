@@ -10,6 +10,7 @@ import {
   type CatalogProductsCdcEvent,
 } from '../../schema/events';
 import type { IndexEntry, Projection } from '../runtime/projection';
+import { applyEnd, applyNotFound, applyReport, applyRequest } from './reservations';
 
 export const STOCK_STATUSES = ['IN_STOCK', 'LOW_STOCK', 'OUT_OF_STOCK'] as const;
 export type StockStatus = (typeof STOCK_STATUSES)[number];
@@ -48,19 +49,52 @@ export interface InventoryLevelState {
   readonly kind: 'level';
   readonly storeId: string;
   readonly productId: string;
+  /** On hand, as the store last reported it, less what deliveries took since. */
   readonly quantity: number;
+  /** Units held for orders placed and not yet delivered or canceled. */
+  readonly reserved: number;
+  /** What a new order can still reserve: quantity - reserved, never negative; 0 while outSinceReport. */
+  readonly available: number;
+  /** Follows `available`. */
   readonly status: StockStatus;
-  /** When the quantity last changed (the event's occurredAt). */
+  /** When the level last changed (the event's occurredAt). */
   readonly updatedAt: string;
-  /** 1 for the first report, +1 for each report that changes the quantity. */
+  /** 1 for the first change, +1 for each change a reader sees (quantity, reserved, available, not found). */
   readonly version: number;
+  /** When the store last reported the level; null when only a not-found report made it. */
+  readonly reportedAt: string | null;
+  /** Times of the latest not-found reports (at most NOT_FOUND_MEMORY), newest last. */
+  readonly notFound: readonly string[];
+  /** A shopper did not find it since the last report: out of stock until the next one. */
+  readonly outSinceReport: boolean;
+  /** Units reserved since the last report: the demand behind likelihoodInStock. */
+  readonly reservedSinceReport: number;
 }
 
-/** An entity of the inventory view: a store, or one product's stock level in one store. */
-export type InventoryEntity = StoreState | InventoryLevelState;
+/**
+ * One order's reservation at its store, kept in the store's partition: the decision (per item,
+ * the units held) is made once, by the first request, and never changes except to let go of an
+ * item not found; `state` says whether the units are still held.
+ */
+export interface ReservationState {
+  readonly kind: 'reservation';
+  readonly storeId: string;
+  readonly orderId: string;
+  readonly customerId: string;
+  readonly totalCents: number;
+  readonly items: ReadonlyArray<{ readonly productId: string; readonly quantity: number; readonly reserved: number }>;
+  readonly state: 'HELD' | 'RELEASED' | 'CONSUMED';
+  readonly decidedAt: string;
+  /** Where the deciding request is on catalog.inventory. */
+  readonly position: { readonly partition: number; readonly offset: number };
+}
+
+/** An entity of the inventory view: a store, one product's stock level in one store, or an order's reservation there. */
+export type InventoryEntity = StoreState | InventoryLevelState | ReservationState;
 
 export const isLevel = (e: InventoryEntity | undefined | null): e is InventoryLevelState => e?.kind === 'level';
 export const isStore = (e: InventoryEntity | undefined | null): e is StoreState => e?.kind === 'store';
+export const isReservation = (e: InventoryEntity | undefined | null): e is ReservationState => e?.kind === 'reservation';
 
 // Ids may contain ':' (the contract allows any 1-128 characters), so each part is
 // URI-encoded: `inv:<store>:<product>` then splits back unambiguously.
@@ -68,6 +102,7 @@ const enc = encodeURIComponent;
 
 export const storeEntityId = (storeId: string) => `store:${enc(storeId)}`;
 export const levelEntityId = (storeId: string, productId: string) => `inv:${enc(storeId)}:${enc(productId)}`;
+export const reservationEntityId = (storeId: string, orderId: string) => `res:${enc(storeId)}:${enc(orderId)}`;
 /** The prefix every level entity of a store starts with. */
 export const levelEntityPrefix = (storeId: string) => `inv:${enc(storeId)}:`;
 /** A store's stock levels, optionally only those with one status. */
@@ -77,7 +112,7 @@ export const storeIndex = (storeId: string, status?: StockStatus) =>
 /** The store id an inventory entity belongs to (its record key), or null for a foreign id. */
 export function storeIdOfEntity(entityId: string): string | null {
   const [kind, store] = entityId.split(':');
-  if ((kind !== 'store' && kind !== 'inv') || store === undefined) return null;
+  if ((kind !== 'store' && kind !== 'inv' && kind !== 'res') || store === undefined) return null;
   return decodeURIComponent(store);
 }
 
@@ -208,40 +243,43 @@ export const productsProjection: Projection<typeof CATALOG_PRODUCTS_CDC_TOPIC, P
 };
 
 /**
- * Stores and stock levels, both living in their store's partition (the topic is keyed by
- * store id), so a store's page or a subscription's current state reads one partition.
+ * Stores, stock levels and reservations, all living in their store's partition (the topic is
+ * keyed by store id), so a store's page or a subscription's current state reads one partition,
+ * and one consumer decides every reservation of a store, in log order (docs/reservations.md).
  */
 export const inventoryProjection: Projection<typeof CATALOG_INVENTORY_TOPIC, InventoryEntity> = {
   name: 'catalog.inventory',
   topic: CATALOG_INVENTORY_TOPIC,
-  reads: (e: CatalogInventoryEvent) =>
-    e.type === 'StoreUpserted' ? [storeEntityId(e.payload.storeId)] : [levelEntityId(e.payload.storeId, e.payload.productId)],
+  reads: (e: CatalogInventoryEvent) => {
+    switch (e.type) {
+      case 'StoreUpserted':
+        return [storeEntityId(e.payload.storeId)];
+      case 'InventoryReported':
+        return [levelEntityId(e.payload.storeId, e.payload.productId)];
+      case 'ReservationRequested':
+        return [reservationEntityId(e.payload.storeId, e.payload.orderId), ...new Set(e.payload.items.map((i) => levelEntityId(e.payload.storeId, i.productId)))];
+      case 'ReservationEnded':
+        return [reservationEntityId(e.payload.storeId, e.payload.orderId), ...new Set(e.payload.productIds.map((p) => levelEntityId(e.payload.storeId, p)))];
+      case 'ItemNotFoundReported':
+        return [reservationEntityId(e.payload.storeId, e.payload.orderId), levelEntityId(e.payload.storeId, e.payload.productId)];
+    }
+  },
   recordKeyOf: (id) => storeIdOfEntity(id) ?? id,
-  apply(view, e) {
+  apply(view, e, at) {
     switch (e.type) {
       case 'StoreUpserted': {
         const id = storeEntityId(e.payload.storeId);
         const next: StoreState = { kind: 'store', id: e.payload.storeId, name: e.payload.name };
         return same(view.get(id), next) ? new Map() : new Map([[id, next]]);
       }
-      case 'InventoryReported': {
-        const { storeId, productId, quantity } = e.payload;
-        const id = levelEntityId(storeId, productId);
-        const cur = view.get(id);
-        const prev = isLevel(cur) ? cur : undefined;
-        // Re-reporting the same quantity is not a change: no version, no notice to subscribers.
-        if (prev && prev.quantity === quantity) return new Map();
-        const next: InventoryLevelState = {
-          kind: 'level',
-          storeId,
-          productId,
-          quantity,
-          status: stockStatus(quantity),
-          updatedAt: e.occurredAt,
-          version: (prev?.version ?? 0) + 1,
-        };
-        return new Map([[id, next]]);
-      }
+      case 'InventoryReported':
+        return applyReport(view, e);
+      case 'ReservationRequested':
+        return applyRequest(view, e, at);
+      case 'ReservationEnded':
+        return applyEnd(view, e, at);
+      case 'ItemNotFoundReported':
+        return applyNotFound(view, e);
     }
   },
   indexes(_id, s): IndexEntry[] {

@@ -3,6 +3,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { reportInventory, upsertProduct, upsertStore, type ProductInput, type StoreInput } from './commands';
 import type { CatalogDatabase } from './catalogDatabase';
 import type { CatalogContext } from './context';
+import { likelihoodInStock } from './reservations';
 import { inventoryChanges, storeInventoryPage } from './inventory';
 import { productsPage, type ProductsArgs } from './products';
 import {
@@ -10,6 +11,7 @@ import {
   isLevel,
   isStore,
   levelEntityId,
+  stockStatus,
   storeEntityId,
   type InventoryLevelState,
   type ProductState,
@@ -66,5 +68,10 @@ export const catalogResolvers = (db: CatalogDatabase): GraphQLResolverMap<Catalo
   },
   InventoryLevel: {
     product: (l: InventoryLevelState, _args: unknown, ctx: CatalogContext) => ctx.loaders.products.load(l.productId),
+    // Levels stored before reservations have neither field: nothing was held then.
+    reserved: (l: InventoryLevelState) => l.reserved ?? 0,
+    available: (l: InventoryLevelState) => l.available ?? l.quantity,
+    status: (l: InventoryLevelState) => stockStatus(l.available ?? l.quantity),
+    likelihoodInStock: (l: InventoryLevelState) => likelihoodInStock({ ...l, available: l.available ?? l.quantity }, Date.now()),
   },
 });

@@ -2,12 +2,12 @@
 // one event, and answer from the view once it has applied that event.
 import { randomUUID } from 'node:crypto';
 import { ORDER_STATUSES, ORDERS_TOPIC, type OrderStatus } from '../../schema/events';
-import { badInput, forbidden, invalidTransition, notFound, orderFinished, unauthenticated } from '../runtime/errors';
+import { badInput, forbidden, invalidTransition, notFound, orderFinished, outOfStock, unauthenticated } from '../runtime/errors';
 import { hasRole } from '../../platform/identity';
 import { checkId, eventFromInput, TOKEN_SUB } from '../runtime/inputChecks';
 import type { OrdersContext } from './context';
-import type { OrderState } from './projection';
-import { isLegalTransition } from './transitions';
+import { availabilityId, type OrderState } from './projection';
+import { DECIDED_STATUSES, isLegalTransition } from './transitions';
 
 export interface PlaceOrderInput {
   readonly storeId: string;
@@ -36,9 +36,10 @@ export async function placeOrder(ctx: OrdersContext, input: PlaceOrderInput): Pr
     if (!Number.isInteger(item.quantity) || item.quantity < 1 || item.quantity > MAX_QUANTITY)
       throw badInput(`input.items[${n}].quantity must be 1 to ${MAX_QUANTITY}`, `input.items[${n}].quantity`);
   });
-  const [[store], prices] = await Promise.all([
+  const [[store], prices, levels] = await Promise.all([
     ctx.views.stores.reader.getMany([storeId]),
     ctx.views.prices.reader.getMany(input.items.map((i) => i.productId)),
+    ctx.views.availability.reader.getMany(input.items.map((i) => availabilityId(storeId, i.productId))),
   ]);
   if (!store) throw notFound('store', storeId);
   const items = input.items.map((item, n) => {
@@ -51,6 +52,11 @@ export async function placeOrder(ctx: OrdersContext, input: PlaceOrderInput): Pr
       );
     return { productId: item.productId, quantity: item.quantity, unitPriceCents: product.priceCents };
   });
+  // Early refusal from this team's own copy of availability: an item it shows with nothing left
+  // is refused here. A level it does not know, or one that sold out since, the store's
+  // reservation step decides (docs/reservations.md).
+  const gone = input.items.flatMap((item, n) => (levels[n]?.available === 0 ? [{ productId: item.productId, name: prices[n]?.name }] : []));
+  if (gone.length > 0) throw outOfStock([...new Map(gone.map((g) => [g.productId, g])).values()]);
   const totalCents = items.reduce((a, i) => a + i.quantity * i.unitPriceCents, 0);
   if (totalCents > MAX_TOTAL_CENTS)
     throw badInput(`the order would total ${totalCents} cents; an order totals at most ${MAX_TOTAL_CENTS} cents`, 'input.items');
@@ -70,7 +76,40 @@ export async function advanceOrder(ctx: OrdersContext, id: string, to: OrderStat
   if (!ctx.identity.sub && ctx.identity.roles.length === 0) throw unauthenticated();
   if (!hasRole(ctx.identity, 'shopper', 'admin')) throw forbidden('only shoppers advance orders');
   if (!(ORDER_STATUSES as readonly string[]).includes(to)) throw badInput(`unknown status ${to}`, 'status');
+  // Confirmation is the store inventory's decision, never a shopper's.
+  if (DECIDED_STATUSES.includes(to)) throw badInput(`${to} is set by the store's inventory when it reserves the items`, 'status');
   return transition(ctx, id, to);
+}
+
+/**
+ * A shopper did not find an item in the aisle: it is short on the order, and the store's
+ * inventory marks the product out of stock until its next report.
+ */
+export async function reportItemNotFound(ctx: OrdersContext, id: string, productId: string): Promise<OrderState> {
+  if (!ctx.identity.sub && ctx.identity.roles.length === 0) throw unauthenticated();
+  if (!hasRole(ctx.identity, 'shopper', 'admin')) throw forbidden('only shoppers report items not found');
+  checkId(productId, 'productId');
+  const order = await readOrder(ctx, id);
+  if (order.status === 'DELIVERED' || order.status === 'CANCELED') throw orderFinished(order.status);
+  if (!order.items.some((i) => i.productId === productId)) throw badInput(`order ${id} has no item ${productId}`, 'productId');
+  if (order.items.every((i) => i.productId !== productId || i.notFound)) return order;
+  const event = eventFromInput(
+    ORDERS_TOPIC,
+    'OrderStatusChanged',
+    {
+      orderId: id,
+      customerId: order.customerId,
+      storeId: order.storeId,
+      totalCents: order.totalCents,
+      from: order.status,
+      to: order.status,
+      by: ctx.identity.sub ?? undefined,
+      notFound: productId,
+    },
+    { orderId: 'id', notFound: 'productId', by: TOKEN_SUB },
+  );
+  await ctx.runtime.emit(ORDERS_TOPIC, event, ctx.views.orders);
+  return readOrder(ctx, id);
 }
 
 /** A shopper's (or admin's) new delivery estimate for an order that is still under way. */
@@ -122,6 +161,8 @@ async function transition(ctx: OrdersContext, id: string, to: OrderStatus): Prom
       from: order.status,
       to,
       by: ctx.identity.sub ?? undefined,
+      // The store's inventory releases (cancel) or consumes (delivery) these products' reservation.
+      productIds: [...new Set(order.items.map((i) => i.productId))],
     },
     { orderId: 'id', to: 'status', by: TOKEN_SUB },
   );

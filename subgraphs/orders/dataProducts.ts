@@ -12,6 +12,7 @@ export const dataProducts = defineDataProducts([
       orders: ['Order.status', 'Order.statusHistory', 'Order.items', 'Order.totalCents', 'Order.placedAt', 'Order.updatedAt', 'Order.version', 'Order.estimatedDeliveryAt', 'Customer.orders', 'Query.order'],
       prices: ['Mutation.placeOrder'],
       stores: ['Mutation.placeOrder'],
+      availability: ['Mutation.placeOrder'],
     },
     serviceLevels: { maxLag: { records: 1000, seconds: 60 }, maxEventAgeSeconds: 900, minValidShare: 0.99 },
   },

@@ -4,13 +4,13 @@
 import { ORDERS_TOPIC } from '../../schema/events';
 import { declareSubgraph } from '../runtime/declaration';
 import { dataProducts } from './dataProducts';
-import { knownStoresProjection, ordersProjection, productPricesProjection } from './projection';
+import { availabilityProjection, knownStoresProjection, ordersProjection, productPricesProjection } from './projection';
 
 export const declaration = declareSubgraph({
   name: 'orders',
   port: 4003,
   portVariable: 'ORDERS_PORT',
   topics: [ORDERS_TOPIC],
-  views: { orders: ordersProjection, prices: productPricesProjection, stores: knownStoresProjection },
+  views: { orders: ordersProjection, prices: productPricesProjection, stores: knownStoresProjection, availability: availabilityProjection },
   dataProducts,
 });

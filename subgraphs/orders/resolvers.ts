@@ -7,9 +7,9 @@ import { hasRole } from '../../platform/identity';
 import { currentThenChanges } from '../runtime/noticeHub';
 import { InvalidCursorError } from '../runtime/viewReader';
 import { canReadCustomerOrders, canReadOrder } from './access';
-import { advanceOrder, cancelOrder, placeOrder, updateDeliveryEstimate, type PlaceOrderInput } from './commands';
+import { advanceOrder, cancelOrder, placeOrder, reportItemNotFound, updateDeliveryEstimate, type PlaceOrderInput } from './commands';
 import type { OrdersContext } from './context';
-import type { OrderState } from './projection';
+import { shortOf, type OrderItemState, type OrderState } from './projection';
 
 const MAX_PAGE = 100;
 
@@ -31,6 +31,8 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
     updateDeliveryEstimate: (_: unknown, a: { id: string; estimatedDeliveryAt: string }, ctx: OrdersContext) =>
       updateDeliveryEstimate(ctx, a.id, a.estimatedDeliveryAt),
     cancelOrder: (_: unknown, { id }: { id: string }, ctx: OrdersContext) => cancelOrder(ctx, id),
+    reportItemNotFound: (_: unknown, a: { orderId: string; productId: string }, ctx: OrdersContext) =>
+      reportItemNotFound(ctx, a.orderId, a.productId),
   },
   Subscription: {
     orderUpdated: {
@@ -75,9 +77,13 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
     customer: (o: OrderState) => ({ __typename: 'Customer', id: o.customerId }),
     store: (o: OrderState) => ({ __typename: 'Store', id: o.storeId }),
     statusHistory: (o: OrderState) => o.statusHistory.map(({ status, at }) => ({ status, at })),
+    shortItems: (o: OrderState) => o.items.filter((i) => (shortOf(i) ?? 0) > 0),
   },
   OrderItem: {
     product: (i: { productId: string }) => ({ __typename: 'Product', id: i.productId }),
+    reserved: (i: OrderItemState) => (i.notFound ? 0 : (i.reserved ?? null)),
+    short: (i: OrderItemState) => shortOf(i),
+    notFound: (i: OrderItemState) => i.notFound === true,
   },
   Customer: {
     __resolveReference: (ref: { id: string }) => ref,

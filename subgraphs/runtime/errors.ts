@@ -12,6 +12,10 @@ export const badInput = (message: string, field?: string) => err('BAD_USER_INPUT
 export const invalidTransition = (from: string, to: string) =>
   err('INVALID_TRANSITION', `an order cannot go from ${from} to ${to}`, { from, to });
 
+/** Items the store has none of, as the refusing subgraph's view shows them: `items` names each product. */
+export const outOfStock = (items: ReadonlyArray<{ productId: string; name?: string }>) =>
+  err('OUT_OF_STOCK', `out of stock at this store: ${items.map((i) => i.name ?? i.productId).join(', ')}`, { items: items.map((i) => i.productId) });
+
 /** A change to an order that is over (delivered or canceled). */
 export const orderFinished = (status: string) => err('INVALID_TRANSITION', `the order is ${status}: nothing about its delivery can change`, { from: status });
 

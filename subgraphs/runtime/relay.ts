@@ -1,0 +1,91 @@
+// A relay: reads a topic in its own consumer group and turns each partition's records, in log
+// order, into effects elsewhere (events written to another topic), then commits. Delivery is at
+// least once: a crash after the effect and before the commit repeats the batch, so a relay's
+// effects must be idempotent where they land (the reservations' relays write events whose
+// folds change nothing the second time; docs/reservations.md).
+import type { Consumer, KafkaMessage } from 'kafkajs';
+import { DEFAULT_FETCH } from '../../platform/kafkaConfig';
+import { parseRecord, type EventOf, type EventTypeOf, type TopicContract } from '../../schema/events';
+import { EVENT_TYPE_HEADER } from './producer';
+import type { SubgraphRuntime } from './subgraphRuntime';
+
+/** One event of a relayed batch and where it is. */
+export interface RelayedEvent<C extends TopicContract> {
+  readonly event: EventOf<C>;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export interface RelayOptions<C extends TopicContract> {
+  readonly runtime: SubgraphRuntime;
+  /** Part of the consumer group (`<subgraph>.<name>`) and of log lines. */
+  readonly name: string;
+  readonly from: C;
+  /** The event types it relays; records of other types are passed over unparsed. */
+  readonly types: readonly EventTypeOf<C>[];
+  /**
+   * Handles one partition's events in log order (`lastOffset` is the batch's last record, relayed
+   * or not). Resolves once its effects are durable; a rejection retries the batch.
+   */
+  handle(events: readonly RelayedEvent<C>[], at: { partition: number; lastOffset: number }): Promise<void>;
+  /** @default 30000 */
+  readonly sessionTimeoutMs?: number;
+}
+
+export interface RelayHandle {
+  stop(): Promise<void>;
+}
+
+const headerText = (m: KafkaMessage, name: string): string | undefined => {
+  const h = m.headers?.[name];
+  return h === undefined ? undefined : Buffer.isBuffer(h) ? h.toString('utf8') : Array.isArray(h) ? String(h[0]) : String(h);
+};
+
+/** Starts a relay; resolves once its consumer runs. */
+export async function startRelay<C extends TopicContract>(opts: RelayOptions<C>): Promise<RelayHandle> {
+  const { runtime } = opts;
+  const topic = runtime.topic(opts.from);
+  const log = runtime.logger.child({ relay: opts.name });
+  const types = new Set<string>(opts.types);
+  const sessionTimeout = opts.sessionTimeoutMs ?? 30_000;
+  const consumer: Consumer = runtime.kafka.consumer({
+    groupId: `${runtime.namespace}${runtime.name}.${opts.name}`,
+    sessionTimeout,
+    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 5)),
+    // A relay is on the path of a decision someone waits for: fetch as soon as anything is there.
+    maxWaitTimeInMs: DEFAULT_FETCH.maxWaitMs,
+    minBytes: 1,
+    allowAutoTopicCreation: false,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    partitionsConsumedConcurrently: await runtime.producer.partitionsOf(topic),
+    eachBatch: async ({ batch, heartbeat }) => {
+      if (batch.messages.length === 0) return;
+      const events: RelayedEvent<C>[] = [];
+      for (const m of batch.messages) {
+        const type = headerText(m, EVENT_TYPE_HEADER);
+        if (type !== undefined && !types.has(type)) continue;
+        try {
+          const event = parseRecord(opts.from, m.key, m.value);
+          if (event && types.has(event.type)) events.push({ event, partition: batch.partition, offset: Number(m.offset) });
+        } catch (e) {
+          // The views dead-letter a record that breaks the contract; a relay only passes it over.
+          log.warn({ partition: batch.partition, offset: m.offset, err: (e as Error).message }, 'relay passes over a record it cannot read');
+        }
+      }
+      const lastOffset = Number(batch.lastOffset());
+      if (events.length > 0) await opts.handle(events, { partition: batch.partition, lastOffset });
+      // Committed after the effects: a crash before this line repeats them, never skips them.
+      await consumer.commitOffsets([{ topic, partition: batch.partition, offset: String(lastOffset + 1) }]);
+      await heartbeat();
+    },
+  });
+  return {
+    stop: async () => {
+      await consumer.disconnect().catch(() => undefined);
+    },
+  };
+}

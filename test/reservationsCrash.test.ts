@@ -1,0 +1,53 @@
+// The store's inventory writer SIGKILLed while 50 orders compete for 10 units: after the restart
+// the catalog re-reads what it had not committed (router, view, outcome relay), and still
+// exactly 10 units are reserved, each order decided once (docs/reservations.md).
+import { startOrdersSubgraph, type OrdersSubgraphHandle } from '../subgraphs/orders';
+import { createLogger } from '../platform/logger';
+import { gql, TEST_IDENTITY_SECRET } from './support/graphqlClient';
+import { publishProductChange } from './support/catalogDatabase';
+import { createNamespace } from './support/namespace';
+import { decided, placeConcurrently, publishStock } from './support/reservations';
+import { startSubgraphProcess, type SubgraphProcess } from './support/subgraphProcess';
+import { waitFor } from './support/waitFor';
+
+let namespace: string;
+let orders: OrdersSubgraphHandle;
+let catalog: SubgraphProcess;
+
+beforeAll(async () => {
+  namespace = await createNamespace('reservations-crash');
+  const env = { STREAMGRAPH_NAMESPACE: namespace, GATEWAY_IDENTITY_SECRET: TEST_IDENTITY_SECRET, KAFKA_SESSION_TIMEOUT_MS: '6000' };
+  orders = await startOrdersSubgraph({ namespace, identitySecret: TEST_IDENTITY_SECRET, port: 0, sessionTimeoutMs: 6000, logger: createLogger('reservations-crash', process.env.LOG_LEVEL ?? 'warn') });
+  catalog = await startSubgraphProcess('catalog', env);
+  const at = await publishProductChange(orders.runtime.kafka, namespace, { productId: 'p-loaf', name: 'Sourdough loaf', category: 'bakery', priceCents: 450 });
+  await orders.views.prices.handle.waitFor(at.partition, at.offset, 30_000);
+  await publishStock(orders.runtime.kafka, namespace, 's-crash', { 'p-loaf': 10 });
+  await waitFor(async () => (await orders.views.stores.reader.getMany(['s-crash']))[0], { what: 'the orders view to know the store' });
+});
+
+afterAll(async () => {
+  await catalog?.stop();
+  await orders?.close();
+});
+
+const level = async () =>
+  (await gql(catalog.url, `{ product(id: "p-loaf") { availability(storeId: "s-crash") { quantity reserved available } } }`)).data?.product?.availability;
+
+it('50 concurrent orders for 10 units with the inventory writer SIGKILLed mid-way: exactly 10 reserved', async () => {
+  await waitFor(async () => (await level())?.quantity === 10, { what: 'the catalog to apply the report', timeoutMs: 60_000 });
+  const first = await placeConcurrently(orders.url, 's-crash', 'p-loaf', 25, 'crash-a');
+  const firstIds = first.filter((p) => !p.result.errors).map((p) => p.result.data!.placeOrder.id as string);
+  // Some decided, some not yet: the kill lands in the middle of the stream of decisions.
+  await waitFor(async () => (await level())?.reserved > 0, { what: 'the first reservations' });
+  const second = placeConcurrently(orders.url, 's-crash', 'p-loaf', 25, 'crash-b');
+  await catalog.kill();
+  const secondIds = (await second).filter((p) => !p.result.errors).map((p) => p.result.data!.placeOrder.id as string);
+  await catalog.restart();
+
+  const all = await decided(orders.url, [...firstIds, ...secondIds], 120_000);
+  expect(all.reduce((a, o) => a + (o.items[0].reserved ?? 0), 0)).toBe(10);
+  expect(all.filter((o) => o.status === 'CONFIRMED')).toHaveLength(10);
+  expect(all.filter((o) => o.status === 'PARTIALLY_CONFIRMED').every((o) => o.items[0].short === 1)).toBe(true);
+  await waitFor(async () => (await level())?.reserved === 10, { what: 'the level to show 10 reserved' });
+  expect(await level()).toEqual({ quantity: 10, reserved: 10, available: 0 });
+}, 240_000);
