@@ -5,12 +5,13 @@ import { createClient } from './vendor/graphql-ws/client.js';
 
 const $ = (id) => document.getElementById(id);
 
-const LIFECYCLE = ['PLACED', 'SHOPPER_ASSIGNED', 'PICKING', 'OUT_FOR_DELIVERY', 'DELIVERED'];
+// CONFIRMED (or PARTIALLY_CONFIRMED) is the store inventory's reservation decision.
+const LIFECYCLE = ['PLACED', 'CONFIRMED', 'SHOPPER_ASSIGNED', 'PICKING', 'OUT_FOR_DELIVERY', 'DELIVERED'];
 const ORDER_FIELDS = `id status version totalCents placedAt updatedAt
   customer { id name } store { id name }
-  items { quantity unitPriceCents product { id name } }
+  items { quantity unitPriceCents reserved short notFound product { id name } }
   statusHistory { status at }`;
-const LEVEL_FIELDS = 'storeId productId quantity status version updatedAt product { id name }';
+const LEVEL_FIELDS = 'storeId productId quantity reserved available status likelihoodInStock version updatedAt product { id name }';
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers. Data from the server only ever reaches the page as text (never as HTML).
@@ -224,16 +225,22 @@ function applyLevel(level) {
   let row = $('board-rows').querySelector(`tr[data-product-id="${CSS.escape(level.productId)}"]`);
   if (!row) {
     row = el('tr', { 'data-product-id': level.productId },
-      el('td', { class: 'name' }), el('td', { class: 'num qty' }), el('td', { class: 'status' }), el('td', { class: 'num version' }), el('td', { class: 'updated' }));
+      el('td', { class: 'name' }), el('td', { class: 'num qty' }), el('td', { class: 'num reserved' }), el('td', { class: 'num available' }),
+      el('td', { class: 'status' }), el('td', { class: 'num likely' }), el('td', { class: 'num version' }), el('td', { class: 'updated' }));
     insertSorted(row, level.product?.name ?? level.productId);
     const option = el('option', { value: level.productId });
     option.textContent = level.product?.name ?? level.productId;
     $('known-products').append(option);
   }
-  const [name, qty, status, version, updated] = row.children;
+  const [name, qty, reserved, available, status, likely, version, updated] = row.children;
   name.textContent = level.product?.name ?? level.productId;
   name.title = level.productId;
   qty.textContent = String(level.quantity);
+  // Reservations and releases move these live: orders hold units until delivered or canceled.
+  reserved.textContent = String(level.reserved);
+  available.textContent = String(level.available);
+  likely.textContent = `${Math.round(level.likelihoodInStock * 100)}%`;
+  likely.title = 'how likely it is on the shelf now (docs/reservations.md)';
   status.textContent = level.status;
   status.className = `status stock-${level.status}`;
   version.textContent = String(level.version);
@@ -289,6 +296,17 @@ function track(id, known = null) {
   );
 }
 
+/** What the store's inventory holds for an item: nothing yet, all of it, or how many are short. */
+function reservationText(item) {
+  if (item.notFound) return 'not found';
+  if (item.reserved == null) return 'awaiting stock';
+  return item.short > 0 ? `${item.short} short` : 'reserved';
+}
+function reservationClass(item) {
+  if (item.notFound || item.short > 0) return 'short';
+  return item.reserved == null ? 'pending' : 'held';
+}
+
 function applyOrder(order) {
   if (tracker.order && tracker.order.version > order.version) return;
   const changed = tracker.order && tracker.order.version !== order.version;
@@ -304,13 +322,14 @@ function applyOrder(order) {
   $('track-total').textContent = money(order.totalCents);
   $('track-placed').textContent = clock(order.placedAt);
 
-  const reached = LIFECYCLE.indexOf(order.status);
+  const reached = LIFECYCLE.indexOf(order.status === 'PARTIALLY_CONFIRMED' ? 'CONFIRMED' : order.status);
   $('track-steps').replaceChildren(
     ...LIFECYCLE.map((step, i) => el('li', { class: i < reached ? 'done' : i === reached ? 'now' : order.status === 'CANCELED' ? 'skipped' : '' }, step.replace(/_/g, ' ').toLowerCase())),
   );
   $('track-items').replaceChildren(
     ...order.items.map((item) =>
-      el('li', { 'data-product-id': item.product.id }, el('span', { class: 'name' }, item.product.name ?? item.product.id), ` × ${item.quantity} `, el('span', { class: 'muted' }, money(item.unitPriceCents))),
+      el('li', { 'data-product-id': item.product.id }, el('span', { class: 'name' }, item.product.name ?? item.product.id), ` × ${item.quantity} `, el('span', { class: 'muted' }, money(item.unitPriceCents)), ' ',
+        el('span', { class: `reservation ${reservationClass(item)}` }, reservationText(item))),
     ),
   );
   $('track-history').replaceChildren(...order.statusHistory.map((h) => el('li', {}, `${clock(h.at)} ${h.status}`)));

@@ -61,6 +61,8 @@ export type SimStep = SimEvent | { readonly product: SimProduct };
 export const isProductWrite = (s: SimStep): s is { readonly product: SimProduct } => 'product' in s;
 
 const FORWARD: OrderStatus[] = ['PLACED', 'SHOPPER_ASSIGNED', 'PICKING', 'OUT_FOR_DELIVERY', 'DELIVERED'];
+/** The chance that a shopper reports an item of an order not found when picking starts. */
+export const NOT_FOUND_CHANCE = 0.1;
 const CATEGORIES = ['fruit', 'vegetables', 'dairy', 'bakery', 'pantry', 'drinks', 'frozen', 'household'];
 const NAMES = ['Apple', 'Banana', 'Carrot', 'Milk', 'Bread', 'Rice', 'Juice', 'Peas', 'Soap', 'Yogurt', 'Cheese', 'Tea'];
 
@@ -120,7 +122,7 @@ export function* simulation(opts: SimulationOptions, now: () => string = () => n
     }
   yield first;
 
-  type Open = { id: string; customerId: string; storeId: string; totalCents: number; status: OrderStatus };
+  type Open = { id: string; customerId: string; storeId: string; totalCents: number; status: OrderStatus; productIds: string[] };
   const open: Open[] = [];
   let orderSeq = 0;
   // Four forward steps over the lifecycle: the chance per tick that an order moves on.
@@ -154,6 +156,7 @@ export function* simulation(opts: SimulationOptions, now: () => string = () => n
         storeId,
         totalCents: items.reduce((a, i) => a + i.quantity * i.unitPriceCents, 0),
         status: 'PLACED',
+        productIds: [...new Set(items.map((i) => i.productId))],
       };
       open.push(order);
       tick.push({ topic: ORDERS_TOPIC, event: createEvent(ORDERS_TOPIC, 'OrderPlaced', { orderId: order.id, customerId: order.customerId, storeId, items, totalCents: order.totalCents }, at()) });
@@ -163,11 +166,30 @@ export function* simulation(opts: SimulationOptions, now: () => string = () => n
       if (rnd() >= advanceChance) continue;
       const cancel = rnd() < 0.05 && isLegalTransition(o.status, 'CANCELED');
       const to: OrderStatus = cancel ? 'CANCELED' : FORWARD[FORWARD.indexOf(o.status) + 1];
+      // The order's products go with a cancel or delivery: the store's inventory releases or consumes them.
       tick.push({
         topic: ORDERS_TOPIC,
-        event: createEvent(ORDERS_TOPIC, 'OrderStatusChanged', { orderId: o.id, customerId: o.customerId, storeId: o.storeId, totalCents: o.totalCents, from: o.status, to, by: 'simulator' }, at()),
+        event: createEvent(
+          ORDERS_TOPIC,
+          'OrderStatusChanged',
+          { orderId: o.id, customerId: o.customerId, storeId: o.storeId, totalCents: o.totalCents, from: o.status, to, by: 'simulator', productIds: o.productIds },
+          at(),
+        ),
       });
       o.status = to;
+      // Picking, a shopper sometimes does not find an item in the aisle (docs/reservations.md).
+      if (to === 'PICKING' && rnd() < NOT_FOUND_CHANCE) {
+        const productId = o.productIds[pick(o.productIds.length)];
+        tick.push({
+          topic: ORDERS_TOPIC,
+          event: createEvent(
+            ORDERS_TOPIC,
+            'OrderStatusChanged',
+            { orderId: o.id, customerId: o.customerId, storeId: o.storeId, totalCents: o.totalCents, from: to, to, by: 'simulator', notFound: productId },
+            at(),
+          ),
+        });
+      }
       if (to === 'DELIVERED' || to === 'CANCELED') open.splice(i, 1);
     }
     // Shoppers revise the delivery estimate of orders under way every few seconds.

@@ -83,7 +83,7 @@ async function screenshot(name: string): Promise<void> {
 }
 
 const byTestId = (id: string) => page.getByTestId(id);
-const boardCell = (productId: string, cell: 'name' | 'qty' | 'status' | 'version') =>
+const boardCell = (productId: string, cell: 'name' | 'qty' | 'reserved' | 'available' | 'status' | 'version') =>
   page.locator(`[data-testid="board-table"] tr[data-product-id="${productId}"] td.${cell}`);
 
 beforeAll(async () => {
@@ -163,37 +163,43 @@ it('places an order through the page and shows it in the tracker', async () => {
   await waitForText(byTestId('order-result'), /^Placed order \S+ · \$7\.18$/);
   orderId = (await byTestId('order-result').getAttribute('data-order-id'))!;
   expect(await byTestId('track-id').inputValue()).toBe(orderId);
-  await waitForText(byTestId('track-status'), 'PLACED');
-  await waitForText(byTestId('track-version'), '1');
+  // The store's inventory reserves the items and confirms the order, live (docs/reservations.md).
+  await waitForText(byTestId('track-status'), 'CONFIRMED', LIVE_MS);
+  await waitForText(byTestId('track-version'), '2');
+  expect(await byTestId('track-items').locator('li .reservation').allTextContents()).toEqual(['reserved', 'reserved']);
   await waitForText(byTestId('track-customer'), 'Grace Hopper');
   await waitForText(byTestId('track-store'), 'Demo Corner');
   const items = await byTestId('track-items').locator('li .name').allTextContents();
   expect(items).toEqual(['Oat milk', 'Green tea']);
   const placed = await mustCall(`query($id: ID!) { order(id: $id) { status customer { id } totalCents } }`, { id: orderId }, admin);
-  expect(placed.order).toEqual({ status: 'PLACED', customer: { id: customerId }, totalCents: 718 });
+  expect(placed.order).toEqual({ status: 'CONFIRMED', customer: { id: customerId }, totalCents: 718 });
 });
 
 it('follows the order live while a shopper advances it (orderUpdated over graphql-ws)', async () => {
   // The first payload of orderUpdated is the current state; only then is the page surely subscribed.
   await waitForText(byTestId('track-live'), 'live', LIVE_MS);
   const shopper = token('shopper-1', 'shopper');
-  for (const [status, version] of [['SHOPPER_ASSIGNED', 2], ['PICKING', 3]] as const) {
+  for (const [status, version] of [['SHOPPER_ASSIGNED', 3], ['PICKING', 4]] as const) {
     await mustCall(`mutation($id: ID!, $s: OrderStatus!) { advanceOrder(id: $id, status: $s) { version } }`, { id: orderId, s: status }, shopper);
     await waitForText(byTestId('track-status'), status, LIVE_MS);
     await waitForText(byTestId('track-version'), String(version), LIVE_MS);
   }
-  expect(await byTestId('track-history').locator('li').count()).toBe(3);
+  expect(await byTestId('track-history').locator('li').count()).toBe(4);
   await waitForText(byTestId('track-customer'), 'Grace Hopper');
   await waitForText(byTestId('conn-status'), 'connected');
 });
 
 it('updates the inventory board live as the store reports stock (inventoryChanged over graphql-ws)', async () => {
   await waitForText(byTestId('board-live'), 'live', LIVE_MS);
+  // The order above holds 2 oat milk and 1 green tea.
+  await waitForText(boardCell('prod-oat', 'reserved'), '2', LIVE_MS);
+  await waitForText(boardCell('prod-oat', 'available'), '38', LIVE_MS);
+  await waitForText(boardCell('prod-tea', 'available'), '2', LIVE_MS);
   const store = token(STORE, 'store');
   await mustCall(`mutation { reportInventory(storeId: "${STORE}", productId: "prod-oat", quantity: 0) { version } }`, {}, store);
   await waitForText(boardCell('prod-oat', 'qty'), '0', LIVE_MS);
   await waitForText(boardCell('prod-oat', 'status'), 'OUT_OF_STOCK', LIVE_MS);
-  await waitForText(boardCell('prod-oat', 'version'), '2', LIVE_MS);
+  await waitForText(boardCell('prod-oat', 'version'), '3', LIVE_MS);
   await mustCall(`mutation { reportInventory(storeId: "${STORE}", productId: "prod-tea", quantity: 25) { version } }`, {}, store);
   await waitForText(boardCell('prod-tea', 'status'), 'IN_STOCK', LIVE_MS);
   await waitForText(boardCell('prod-tea', 'qty'), '25', LIVE_MS);
