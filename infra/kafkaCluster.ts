@@ -10,6 +10,9 @@ import { ensureKafkaJars, formatStorage } from './kafka';
 
 const ROOT = path.resolve(__dirname, '..');
 const LOG4J = path.join(ROOT, 'infra', 'kafka', 'log4j.properties');
+/** A node must never outlive the process that started it (a crashed test or Ctrl-C): one exit listener for all. */
+const killOnExit = new Set<() => void>();
+process.on('exit', () => killOnExit.forEach((kill) => kill()));
 const READY_DEADLINE_MS = 120_000;
 const STOP_DEADLINE_MS = 30_000;
 
@@ -167,9 +170,8 @@ function nodeFor(spec: NodeSpec): InternalNode {
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let reason: string | undefined;
-  // A cluster node must never outlive the process that started it (a crashed test or Ctrl-C).
   const onParentExit = (): void => void child?.kill('SIGKILL');
-  process.on('exit', onParentExit);
+  killOnExit.add(onParentExit);
 
   const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
   const launch = async () => {
@@ -217,7 +219,7 @@ function nodeFor(spec: NodeSpec): InternalNode {
         await exited;
         clearTimeout(timer);
       }
-      process.off('exit', onParentExit);
+      killOnExit.delete(onParentExit);
     },
   };
   return node;

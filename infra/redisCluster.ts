@@ -7,6 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
 
+/** A node must never outlive the process that started it (a crashed test or Ctrl-C): one exit listener for all. */
+const killOnExit = new Set<() => void>();
+process.on('exit', () => killOnExit.forEach((kill) => kill()));
 const READY_DEADLINE_MS = 60_000;
 const STOP_DEADLINE_MS = 10_000;
 
@@ -39,6 +42,8 @@ export interface RedisClusterHandle {
   /** host:port list, the value of REDIS_CLUSTER_NODES. */
   readonly seeds: string;
   readonly nodes: readonly RedisClusterNode[];
+  /** The nodes that serve slots as masters now. */
+  masters(): Promise<RedisClusterNode[]>;
   /** The node that serves `key`'s slot as master now. */
   masterFor(key: string): Promise<RedisClusterNode>;
   /** Resolves when every running node reports cluster_state:ok and every slot has a running master. */
@@ -53,6 +58,10 @@ export async function startRedisCluster(opts: RedisClusterOptions): Promise<Redi
   const handle: RedisClusterHandle = {
     seeds: nodes.map((n) => n.address).join(','),
     nodes,
+    async masters() {
+      const ports = new Set((await clusterSlots(nodes)).map(([, , port]) => port));
+      return nodes.filter((n) => ports.has(n.port));
+    },
     async masterFor(key) {
       const slot = await withNode(nodes.find((n) => n.running())!, (r) => r.call('CLUSTER', 'KEYSLOT', key) as Promise<number>);
       const owner = (await clusterSlots(nodes)).find(([from, to]) => slot >= from && slot <= to);
@@ -91,7 +100,7 @@ function nodeFor(port: number, dir: string, nodeTimeoutMs: number): InternalNode
   let exited: Promise<void> = Promise.resolve();
   let reason: string | undefined;
   const onParentExit = (): void => void child?.kill('SIGKILL');
-  process.on('exit', onParentExit);
+  killOnExit.add(onParentExit);
   const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
 
   const launch = async () => {
@@ -143,7 +152,7 @@ function nodeFor(port: number, dir: string, nodeTimeoutMs: number): InternalNode
         await exited;
         clearTimeout(timer);
       }
-      process.off('exit', onParentExit);
+      killOnExit.delete(onParentExit);
     },
   };
 }

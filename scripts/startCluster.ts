@@ -35,6 +35,8 @@ export interface ClusterInfraOptions {
   readonly kafkaPorts?: readonly number[];
   readonly redisPorts?: readonly number[];
   readonly kafkaHeapMb?: number;
+  /** The cluster's Connect worker. @default CLUSTER_CONNECT_PORT */
+  readonly connectPort?: number;
   /** PostgreSQL (the local one) and a Connect worker on the cluster for the catalog's products. */
   readonly catalog?: boolean;
 }
@@ -89,7 +91,7 @@ export async function startClusterInfra(opts: ClusterInfraOptions = {}): Promise
     };
     if (opts.catalog) {
       const pg = await catalogDatabase(stops);
-      const connect = await startConnectWorker({ brokers: kafka.brokers, port: CLUSTER_CONNECT_PORT, groupId: 'streamgraph-connect-cluster', heapMb: 256 });
+      const connect = await startConnectWorker({ brokers: kafka.brokers, port: opts.connectPort ?? CLUSTER_CONNECT_PORT, groupId: 'streamgraph-connect-cluster', heapMb: 256 });
       stops.push(() => removeCatalogSource(connect, pg, namespace));
       env.CATALOG_DATABASE_URL = pg;
       env.KAFKA_CONNECT_URL = connect.url;

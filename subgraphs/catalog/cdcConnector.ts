@@ -58,6 +58,9 @@ export function connectorConfig(settings: CatalogSourceSettings, names: CatalogS
   };
 }
 
+/** duplicate_object, and unique_violation: what the loser of two concurrent CREATEs gets (two instances starting together). */
+const ALREADY_EXISTS = new Set(['42710', '23505']);
+
 /** The tables the connector reads: the products, and the row its heartbeats update. */
 const PUBLISHED = ['products', 'cdc_heartbeat'] as const;
 
@@ -73,7 +76,8 @@ export async function ensurePublication(pool: Pool, names: CatalogSourceNames): 
       await pool.query(`CREATE PUBLICATION ${ident(names.publication)} FOR TABLE ${tables.join(', ')}`);
       return;
     } catch (e) {
-      if ((e as { code?: string }).code !== '42710') throw e; // another instance created it first
+      // Another instance created it first: 42710 once it exists, 23505 when both raced into the catalog.
+      if (!ALREADY_EXISTS.has((e as { code?: string }).code ?? '')) throw e;
     }
   }
   const published = await pool.query<{ tablename: string }>('SELECT tablename FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2', [
@@ -85,7 +89,7 @@ export async function ensurePublication(pool: Pool, names: CatalogSourceNames): 
     try {
       await pool.query(`ALTER PUBLICATION ${ident(names.publication)} ADD TABLE ${ident(names.schema)}.${t}`);
     } catch (e) {
-      if ((e as { code?: string }).code !== '42710') throw e; // added by another instance meanwhile
+      if (!ALREADY_EXISTS.has((e as { code?: string }).code ?? '')) throw e; // added by another instance meanwhile
     }
   }
 }
