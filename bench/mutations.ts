@@ -1,6 +1,9 @@
 // Mutation benchmark: placeOrder against the orders subgraph (its own process) at a steady
 // rate, each answer read from the view after the projection applied the event
-// (read-your-writes included). Writes bench/results/mutations.json.
+// (read-your-writes included), and how long each placed order then takes to be CONFIRMED by
+// the store's inventory (the catalog subgraph in its own process: router, inventory view,
+// outcome relay, the orders subgraph's confirmation relay; docs/reservations.md).
+// Writes bench/results/mutations.json.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,6 +11,10 @@ import { CATALOG_INVENTORY_TOPIC, CATALOG_PRODUCTS_CDC_TOPIC, createEvent, debez
 import { IDENTITY_HEADER, signIdentity } from '../platform/identity';
 import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { createEventProducer } from '../subgraphs/runtime/producer';
+import { createNoticeHub } from '../subgraphs/runtime/noticeHub';
+import type { OrderState } from '../subgraphs/orders/projection';
+import { redisFromEnv } from '../platform/redisConfig';
+import { removeRunCatalogSources } from '../test/support/catalogDatabase';
 import { createNamespace } from '../test/support/namespace';
 import { machine, quantile, round } from './stats';
 
@@ -29,23 +36,42 @@ async function main() {
   // Orders are only placed at stores the catalog published.
   const stores = Array.from({ length: STORES }, (_, i) => createEvent(CATALOG_INVENTORY_TOPIC, 'StoreUpserted', { storeId: `store-${i}`, name: `Store ${i}` }));
   await producer.publishMany(`${namespace}catalog.inventory`, stores);
+  // Plenty of every product at every store: every order is CONFIRMED, the path measured is the decision's.
+  const levels = stores.flatMap((st) =>
+    Array.from({ length: PRODUCTS }, (_, i) => createEvent(CATALOG_INVENTORY_TOPIC, 'InventoryReported', { storeId: st.payload.storeId, productId: `p${i}`, quantity: 10_000_000 })),
+  );
+  await producer.publishMany(`${namespace}catalog.inventory`, levels);
   await producer.close();
 
-  // BENCH_PROFILE_DIR=<dir> writes a CPU profile of the subgraph process there.
+  // BENCH_PROFILE_DIR=<dir> writes a CPU profile of the subgraph processes there.
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(__dirname, '../subgraphs/orders/main.ts')], {
-    env: { ...process.env, STREAMGRAPH_NAMESPACE: namespace, ORDERS_PORT: '0', GATEWAY_IDENTITY_SECRET: SECRET, READY_MAX_LAG: '0', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      const m = /ready at (\S+)/.exec(d.toString());
-      if (m) resolve(m[1]);
+  const env = { ...process.env, STREAMGRAPH_NAMESPACE: namespace, ORDERS_PORT: '0', CATALOG_PORT: '0', GATEWAY_IDENTITY_SECRET: SECRET, READY_MAX_LAG: '0', LOG_LEVEL: 'warn' };
+  const startProcess = (name: string) => {
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(__dirname, `../subgraphs/${name}/main.ts`)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const url = new Promise<string>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        const m = /ready at (\S+)/.exec(d.toString());
+        if (m) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`${name} subgraph exited with ${code}`)));
     });
-    child.on('exit', (code) => reject(new Error(`orders subgraph exited with ${code}`)));
-  });
+    return { child, url };
+  };
+  const ordersProc = startProcess('orders');
+  const catalogProc = startProcess('catalog');
+  const child = ordersProc.child;
+  const [url] = await Promise.all([ordersProc.url, catalogProc.url]);
   const base = url.replace('/graphql', '');
   while ((await fetch(`${base}/ready`)).status !== 200) await new Promise((r) => setTimeout(r, 100));
+
+  // Confirmations, seen as the orders view's change notices (what orderUpdated follows).
+  const redis = redisFromEnv();
+  const hub = await createNoticeHub<OrderState>(redis, `${namespace}orders.orders`);
+  const confirmedAt = new Map<string, number>();
+  const confirmations = hub.listen((c) => c.state !== null && c.state.status !== 'PLACED', 100_000);
+  void (async () => {
+    for await (const c of confirmations) if (!confirmedAt.has(c.id)) confirmedAt.set(c.id, performance.now());
+  })();
 
   const place = async (i: number) => {
     const identity = signIdentity({ sub: `customer-${i % 1000}`, roles: ['customer'] }, SECRET);
@@ -56,15 +82,15 @@ async function main() {
       headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: identity },
       body: JSON.stringify({ query: 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status version totalCents } }', variables: { input: { storeId: `store-${i % STORES}`, items } } }),
     });
-    const body = (await res.json()) as { data?: { placeOrder?: { version: number } }; errors?: unknown[] };
-    const ms = performance.now() - started;
-    return { ms, ok: res.status === 200 && !body.errors && body.data?.placeOrder?.version === 1 };
+    const body = (await res.json()) as { data?: { placeOrder?: { id: string; version: number } }; errors?: unknown[] };
+    const answered = performance.now();
+    return { ms: answered - started, started, answered, id: body.data?.placeOrder?.id, ok: res.status === 200 && !body.errors && body.data?.placeOrder?.version === 1 };
   };
 
   // An open-loop steady rate: requests start on schedule whether or not earlier ones have
   // answered, so slow answers show up as latency.
   const steady = async (count: number, first: number) => {
-    const results: Array<Promise<{ ms: number; ok: boolean }>> = [];
+    const results: Array<ReturnType<typeof place>> = [];
     const start = performance.now();
     for (let i = 0; i < count; i++) {
       const wait = start + (i * 1000) / RATE - performance.now();
@@ -79,6 +105,14 @@ async function main() {
   const total = RATE * SECONDS;
   const { done, elapsed } = await steady(total, 1_000_000);
   const latencies = done.filter((d) => d.ok).map((d) => d.ms);
+  // Every placed order confirmed, or 30 s: what is still open then counts as unconfirmed.
+  const placed = done.filter((d) => d.ok && d.id);
+  const deadline = performance.now() + 30_000;
+  while (placed.some((d) => !confirmedAt.has(d.id!)) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const confirmedOnes = placed.filter((d) => confirmedAt.has(d.id!));
+  // From the placeOrder answer (the order is PLACED and readable) to the CONFIRMED state in the view.
+  const toConfirmed = confirmedOnes.map((d) => Math.max(0, confirmedAt.get(d.id!)! - d.answered));
+  const requestToConfirmed = confirmedOnes.map((d) => confirmedAt.get(d.id!)! - d.started);
   const result = {
     benchmark: 'mutations',
     measuredAt: new Date().toISOString(),
@@ -92,14 +126,27 @@ async function main() {
     placeOrderP50Ms: round(quantile(latencies, 0.5)),
     placeOrderP99Ms: round(quantile(latencies, 0.99)),
     placeOrderMaxMs: round(Math.max(...latencies)),
-    target: { placeOrderP99Ms: 100, at: '200 orders/s' },
+    confirmation: 'placed -> CONFIRMED: from the placeOrder answer to the orders view publishing the confirmed state (catalog router, inventory view, outcome relay, confirmation relay, orders view)',
+    confirmed: confirmedOnes.length,
+    unconfirmed: placed.length - confirmedOnes.length,
+    placedToConfirmedP50Ms: round(quantile(toConfirmed, 0.5)),
+    placedToConfirmedP99Ms: round(quantile(toConfirmed, 0.99)),
+    placedToConfirmedMaxMs: round(Math.max(...toConfirmed)),
+    requestToConfirmedP99Ms: round(quantile(requestToConfirmed, 0.99)),
+    target: { placeOrderP99Ms: 100, placedToConfirmedP99Ms: 150, at: '200 orders/s' },
   };
   console.log(JSON.stringify(result, null, 2));
   const out = path.join(__dirname, 'results', 'mutations.json');
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
   console.log(`written to ${path.relative(process.cwd(), out)}`);
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  confirmations.close();
+  await hub.close();
+  redis.disconnect();
+  for (const proc of [child, catalogProc.child]) {
+    proc.kill('SIGTERM');
+    await new Promise((r) => proc.once('exit', r));
+  }
+  await removeRunCatalogSources(namespace).catch((e: unknown) => console.error(`cleaning the catalog's CDC sources failed: ${(e as Error).message}`));
   const admin = createKafka(kafkaConfigFromEnv()).admin();
   await admin.connect();
   await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(namespace)) }).catch(() => undefined);
