@@ -35,16 +35,19 @@ const level = async () =>
 
 it('50 concurrent orders for 10 units with the inventory writer SIGKILLed mid-way: exactly 10 reserved', async () => {
   await waitFor(async () => (await level())?.quantity === 10, { what: 'the catalog to apply the report', timeoutMs: 60_000 });
-  const first = await placeConcurrently(orders.url, 's-crash', 'p-loaf', 25, 'crash-a');
-  const firstIds = first.filter((p) => !p.result.errors).map((p) => p.result.data!.placeOrder.id as string);
-  // Some decided, some not yet: the kill lands in the middle of the stream of decisions.
-  await waitFor(async () => (await level())?.reserved > 0, { what: 'the first reservations' });
-  const second = placeConcurrently(orders.url, 's-crash', 'p-loaf', 25, 'crash-b');
+  const placing = placeConcurrently(orders.url, 's-crash', 'p-loaf', 50, 'crash');
+  // Killed as soon as the store's writer has applied its first reservations: the outcome relay is
+  // then, most likely, between the view's write and its own (the window the design must survive),
+  // and the router has orders still to route.
+  await waitFor(async () => (await level())?.reserved > 0, { what: 'the first reservations', intervalMs: 5 });
   await catalog.kill();
-  const secondIds = (await second).filter((p) => !p.result.errors).map((p) => p.result.data!.placeOrder.id as string);
+  const ids = (await placing).filter((p) => !p.result.errors).map((p) => p.result.data!.placeOrder.id as string);
+  expect(ids).toHaveLength(50);
+  const beforeRestart = await decided(orders.url, ids, 1).catch(() => null);
+  expect(beforeRestart).toBeNull(); // some were still undecided when the writer died
   await catalog.restart();
 
-  const all = await decided(orders.url, [...firstIds, ...secondIds], 120_000);
+  const all = await decided(orders.url, ids, 120_000);
   expect(all.reduce((a, o) => a + (o.items[0].reserved ?? 0), 0)).toBe(10);
   expect(all.filter((o) => o.status === 'CONFIRMED')).toHaveLength(10);
   expect(all.filter((o) => o.status === 'PARTIALLY_CONFIRMED').every((o) => o.items[0].short === 1)).toBe(true);
