@@ -31,3 +31,15 @@ describe('createSupergraphPlanner', () => {
     expect(plan(q)).toBe(plan(q));
   });
 });
+
+describe('fragments the planner shares selections through', () => {
+  it('go upstream with the primary operation when the key fields are added', () => {
+    const q = 'subscription($id: ID!) { orderUpdated(id: $id) { items { product { id name } } shortItems { product { id name } } } }';
+    const p = plan(q);
+    const doc = parse(p.primary.operation);
+    const spreads = [...p.primary.operation.matchAll(/\.\.\.([_A-Za-z]\w*)/g)].map((m) => m[1]).filter((n) => n !== 'on');
+    const defined = doc.definitions.filter((d) => d.kind === 'FragmentDefinition').map((d) => (d as { name: { value: string } }).name.value);
+    for (const name of spreads) expect(defined).toContain(name);
+    expect(p.primary.operation).toContain('__sg_key_id: id');
+  });
+});

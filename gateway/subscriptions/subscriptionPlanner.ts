@@ -199,16 +199,21 @@ function splitSubscription(node: PlanNode | undefined): { primary: FetchNode; re
   throw new Error('not a subscription plan');
 }
 
+function operationOf(doc: DocumentNode): OperationDefinitionNode {
+  const op = doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  if (!op) throw new Error('subscription plan without an operation');
+  return op;
+}
+
 function rootField(doc: DocumentNode): FieldNode {
-  const op = doc.definitions[0] as OperationDefinitionNode;
-  const field = op.selectionSet.selections.find((s): s is FieldNode => s.kind === Kind.FIELD);
+  const field = operationOf(doc).selectionSet.selections.find((s): s is FieldNode => s.kind === Kind.FIELD);
   if (!field) throw new Error('subscription without a root field');
   return field;
 }
 
 /** The primary operation with the root object's key fields added under reserved aliases. */
 function withKeyFields(doc: DocumentNode, rootKey: string, keyFields: readonly string[]): string {
-  const op = doc.definitions[0] as OperationDefinitionNode;
+  const op = operationOf(doc);
   const extra: FieldNode[] = keyFields.map((f) => ({
     kind: Kind.FIELD,
     alias: { kind: Kind.NAME, value: KEY_ALIAS_PREFIX + f },
@@ -219,5 +224,6 @@ function withKeyFields(doc: DocumentNode, rootKey: string, keyFields: readonly s
       ? { ...s, selectionSet: { ...s.selectionSet, selections: [...s.selectionSet.selections, ...extra] } }
       : s,
   );
-  return print({ ...doc, definitions: [{ ...op, selectionSet: { ...op.selectionSet, selections } }] });
+  // The planner may share selections through fragments: they go along with the operation.
+  return print({ ...doc, definitions: doc.definitions.map((d) => (d === op ? { ...op, selectionSet: { ...op.selectionSet, selections } } : d)) });
 }
