@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { commandLineIncludes, isAlive } from './processes';
+import { commandLineIncludes, isAlive, logTail, onPath, portIsFree, runCommand } from './processes';
 
 const ROOT = path.resolve(__dirname, '..');
 const KAFKA_VERSION = '3.9.1';
@@ -67,7 +67,7 @@ export async function ensureConnectJars(): Promise<void> {
     if (fs.existsSync(path.join(dir, jar))) continue;
     if (!onPath('mvn'))
       throw new Error('Maven is needed once to download the Kafka Connect and Debezium jars: apt-get install maven, or set KAFKA_CONNECT_URL to use an existing Connect cluster');
-    const { code, output } = await run('mvn', ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${dir}`, '-DincludeScope=runtime']);
+    const { code, output } = await runCommand('mvn', ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${dir}`, '-DincludeScope=runtime'], ROOT);
     if (code !== 0 || !fs.existsSync(path.join(dir, jar)))
       throw new Error(`Could not download ${jar} from Maven Central (mvn exited ${code}):\n${tail(output, 5)}`);
   }
@@ -173,12 +173,12 @@ export async function startConnectWorker(opts: ConnectWorkerOptions): Promise<Co
   for (;;) {
     if (early !== undefined) {
       removePidFile(pid);
-      throw new Error(`Kafka Connect worker ${early} during start-up; ${logFile} says:\n${readSince(logFile, logOffset)}`);
+      throw new Error(`Kafka Connect worker ${early} during start-up; ${logFile} says:\n${logTail(logFile, logOffset)}`);
     }
     if (await isConnectReachable(url, 2_000)) return handle;
     if (Date.now() > deadline) {
       await handle.stop();
-      throw new Error(`Kafka Connect worker on ${url} was not ready within ${READY_DEADLINE_MS / 1000}s; ${logFile} says:\n${readSince(logFile, logOffset)}`);
+      throw new Error(`Kafka Connect worker on ${url} was not ready within ${READY_DEADLINE_MS / 1000}s; ${logFile} says:\n${logTail(logFile, logOffset)}`);
     }
     await sleep(250);
   }
@@ -285,44 +285,6 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-function run(cmd: string, args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.once('error', (err) => resolve({ code: -1, output: err.message }));
-    child.once('close', (code) => resolve({ code: code ?? -1, output }));
-  });
-}
-
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
-    try {
-      fs.accessSync(path.join(dir, cmd), fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-function readSince(file: string, offset: number): string {
-  try {
-    return tail(fs.readFileSync(file).subarray(offset).toString('utf8'), 15);
-  } catch {
-    return '(no log)';
-  }
 }
 
 function tail(text: string, lines: number): string {

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { isAlive } from './processes';
+import { isAlive, logTail, onPath, portIsFree, runCommand } from './processes';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -75,7 +75,7 @@ export async function ensureKafkaJars(): Promise<string> {
     );
   }
   const args = ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${LIBS_DIR}`, '-DincludeScope=runtime'];
-  const { code, output } = await run('mvn', args);
+  const { code, output } = await runCommand('mvn', args, ROOT);
   if (code !== 0 || !fs.existsSync(path.join(LIBS_DIR, BROKER_JAR))) {
     throw new Error(
       `Could not download the Kafka ${KAFKA_VERSION} jars: Maven Central could not be reached (mvn exited ${code}); last mvn output:\n${mavenErrors(output)}`,
@@ -172,13 +172,13 @@ export async function startKafkaBroker(opts: KafkaBrokerOptions = {}): Promise<K
   for (;;) {
     if (early !== undefined) {
       removePidFile(pid);
-      throw new Error(`Kafka broker on ${brokers[0]} ${early} during startup; ${logFile} says:\n${readLogSince(logFile, logOffset)}`);
+      throw new Error(`Kafka broker on ${brokers[0]} ${early} during startup; ${logFile} says:\n${logTail(logFile, logOffset)}`);
     }
     if (await isKafkaReachable(brokers, 2_000)) return handle;
     if (Date.now() > deadline) {
       await handle.stop();
       throw new Error(
-        `Kafka broker on ${brokers[0]} was not ready within ${READY_DEADLINE_MS / 1000}s; ${logFile} says:\n${readLogSince(logFile, logOffset)}`,
+        `Kafka broker on ${brokers[0]} was not ready within ${READY_DEADLINE_MS / 1000}s; ${logFile} says:\n${logTail(logFile, logOffset)}`,
       );
     }
     await sleep(200);
@@ -247,14 +247,6 @@ function listenEphemeral(): Promise<net.Server> {
   });
 }
 
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
 /** Undefined when both ports are free; the pid of our own broker when it already serves them; else throws. */
 async function checkPortsFree(port: number, controllerPort: number, brokers: string[], propsFile: string): Promise<number | undefined> {
   if (!(await portIsFree(port))) {
@@ -290,7 +282,7 @@ function renderProperties(port: number, controllerPort: number, logDir: string):
 export async function formatStorage(classpath: string, propsFile: string, logDir: string, dataDir: string): Promise<void> {
   if (fs.existsSync(path.join(logDir, 'meta.properties'))) return;
   const clusterId = clusterIdFor(dataDir);
-  const { code, output } = await run('java', [
+  const { code, output } = await runCommand('java', [
     '-Xmx256m',
     `-Dlog4j.configuration=file:${LOG4J}`,
     `-Dstreamgraph.kafka.log.file=${path.join(dataDir, 'format.log')}`,
@@ -303,7 +295,7 @@ export async function formatStorage(classpath: string, propsFile: string, logDir
     '-c',
     propsFile,
     '--ignore-formatted',
-  ]);
+  ], ROOT);
   if (code !== 0) throw new Error(`Formatting the Kafka data dir ${logDir} failed (exit ${code}):\n${tail(output, 8)}`);
 }
 
@@ -413,36 +405,6 @@ function readPidFile(file: string): number | undefined {
 
 function removePidFile(pid: number): void {
   if (readPidFile(KAFKA_PID_FILE) === pid) fs.rmSync(KAFKA_PID_FILE, { force: true });
-}
-
-function run(cmd: string, args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.once('error', (err) => resolve({ code: -1, output: err.message }));
-    child.once('close', (code) => resolve({ code: code ?? -1, output }));
-  });
-}
-
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
-    try {
-      fs.accessSync(path.join(dir, cmd), fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-function readLogSince(file: string, offset: number): string {
-  try {
-    return tail(fs.readFileSync(file).subarray(offset).toString('utf8'), 15);
-  } catch {
-    return '(no log)';
-  }
 }
 
 /** The informative end of mvn output: no colour codes, no "re-run with -X" boilerplate. */

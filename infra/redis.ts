@@ -2,7 +2,7 @@
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { commandLineIncludes, isAlive } from './processes';
+import { commandLineIncludes, isAlive, logTail } from './processes';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,7 +99,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
       resolve();
     });
     child.once('exit', (code, signal) => {
-      const log = readLogSince(logFile, logOffset);
+      const log = logTail(logFile, logOffset);
       ended = /Address already in use/i.test(log)
         ? `127.0.0.1:${port} is taken by something that is not an answering Redis; stop it or set REDIS_URL`
         : `redis-server on 127.0.0.1:${port} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}; ${logFile} says:\n${log}`;
@@ -259,14 +259,6 @@ function signal(pid: number, sig: NodeJS.Signals): void {
     process.kill(pid, sig);
   } catch {
     // Already gone.
-  }
-}
-
-function readLogSince(file: string, offset: number): string {
-  try {
-    return fs.readFileSync(file).subarray(offset).toString('utf8').trimEnd().split('\n').slice(-10).join('\n');
-  } catch {
-    return '(no log)';
   }
 }
 

@@ -3,8 +3,8 @@
 // as the process. No Docker, like the Kafka broker (infra/kafka.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { onPath, portIsFree, runCommand } from './processes';
 
 const ROOT = path.resolve(__dirname, '..');
 export const ZIPKIN_VERSION = '3.5.1';
@@ -34,7 +34,7 @@ export async function ensureZipkinJar(): Promise<string> {
   if (fs.existsSync(jar)) return jar;
   if (!onPath('java')) throw new Error('Java 17+ is needed to run the local Zipkin server: apt-get install openjdk-17-jre-headless');
   if (!onPath('mvn')) throw new Error('Maven is needed once to download the Zipkin server jar: apt-get install maven');
-  const { code, output } = await run('mvn', ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${JAR_DIR}`, '-DincludeScope=runtime']);
+  const { code, output } = await runCommand('mvn', ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${JAR_DIR}`, '-DincludeScope=runtime'], ROOT);
   if (code !== 0 || !fs.existsSync(jar))
     throw new Error(`Could not download the Zipkin ${ZIPKIN_VERSION} jar: Maven Central could not be reached (mvn exited ${code}); last mvn output:\n${output.trim().split('\n').slice(-5).join('\n')}`);
   return jar;
@@ -105,32 +105,3 @@ export async function startZipkin(opts: { port?: number; logFile?: string } = {}
   return { url, spansUrl: `${url}/api/v2/spans`, uiUrl: `${url}/zipkin/`, pid, logFile, stop };
 }
 
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-function run(cmd: string, args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.once('error', (err) => resolve({ code: -1, output: err.message }));
-    child.once('close', (code) => resolve({ code: code ?? -1, output }));
-  });
-}
-
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
-    try {
-      fs.accessSync(path.join(dir, cmd), fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
