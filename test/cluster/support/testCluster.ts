@@ -11,6 +11,9 @@ import { freePort } from '../../support/subgraphProcess';
 import { waitFor } from '../../support/waitFor';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
+/** Every process a test file started dies with it (one exit listener for all of them). */
+const killOnExit = new Set<() => void>();
+process.on('exit', () => killOnExit.forEach((kill) => kill()));
 const OUTPUT_KEPT = 256 * 1024;
 
 export const CLUSTER_TEST_PORTS = {
@@ -129,8 +132,8 @@ function simulator(seconds: number, flags: string[], env: Record<string, string>
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const done = new Promise<{ code: number | null; output: string }>((resolve) => child.once('exit', (code) => resolve({ code, output })));
   const onExit = () => void child.kill('SIGKILL');
-  process.on('exit', onExit);
-  void done.then(() => process.off('exit', onExit));
+  killOnExit.add(onExit);
+  void done.then(() => killOnExit.delete(onExit));
   const running = () => child.exitCode === null && child.signalCode === null;
   return {
     done,
@@ -165,8 +168,8 @@ function startNode(name: string, script: string, port: number, env: Record<strin
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // A test process that dies must not leave these behind.
   const onExit = () => void child.kill('SIGKILL');
-  process.on('exit', onExit);
-  void exited.then(() => process.off('exit', onExit));
+  killOnExit.add(onExit);
+  void exited.then(() => killOnExit.delete(onExit));
   const running = () => child.exitCode === null && child.signalCode === null;
   return {
     name,
