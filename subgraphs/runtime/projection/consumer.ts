@@ -17,6 +17,8 @@ import type { ViewHealth } from './viewHealth';
 
 const CONSUMER_STEP = 'consuming';
 const SEEK_STEP = 'seeking to the checkpoints';
+/** Past any offset a partition will reach (and within what parseCheckpoint accepts). */
+const FENCE_CHECKPOINT = '9999999999999999';
 
 export interface ViewConsumerOptions {
   readonly kafka: Kafka;
@@ -75,7 +77,14 @@ export function createViewConsumer(opts: ViewConsumerOptions): ViewConsumer {
       const logBounds = bounds.get(partition) ?? { start: 0, end: 0 };
       const at = resumePoint(view, partition, parseCheckpoint(view, partition, cps[i]), logBounds);
       if (at.kind === 'ahead') {
-        const dropped = await deleteMatching(redis, partitionPattern(view, gen, topic, partition));
+        // A batch fetched before this seek may be applying right now. While the partition is
+        // cleared, a checkpoint past every offset fences it off (its compare-and-set fails, or it
+        // finds nothing left to apply); the checkpoint goes last, so an apply after that starts
+        // from an empty partition and the log start, never onto half-deleted state.
+        const { checkpoint } = partitionKeys(view, gen, topic, partition);
+        await redis.set(checkpoint, FENCE_CHECKPOINT);
+        const dropped = await deleteMatching(redis, partitionPattern(view, gen, topic, partition), checkpoint);
+        await redis.del(checkpoint);
         rebuilt.push({ partition, checkpoint: at.checkpoint, logEnd: logBounds.end, dropped });
       }
       seek(partition, at.kind === 'at' ? at.offset : at.from);
