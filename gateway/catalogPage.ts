@@ -2,27 +2,14 @@
 // port like the demo page: same origin as /graphql, which it polls with the caller's token, and
 // a CSP that allows nothing else. The data comes from the mesh subgraph through the graph, so
 // the page sees exactly what the caller's role may see (admin and analyst; others FORBIDDEN).
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
-
-interface Asset {
-  readonly body: Buffer;
-  readonly contentType: string;
-  readonly etag: string;
-}
+import { assetOf, sendAsset, type Asset } from './staticAssets';
 
 const CATALOG_DIR = path.join(__dirname, 'catalog');
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-};
-
 function read(name: string): Asset {
-  const body = fs.readFileSync(path.join(CATALOG_DIR, name));
-  return { body, contentType: CONTENT_TYPES[path.extname(name)], etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+  return assetOf(name, fs.readFileSync(path.join(CATALOG_DIR, name)));
 }
 
 /** Every path the page answers with a file, read once when the gateway starts. */
@@ -67,21 +54,6 @@ export function serveCatalog(req: http.IncomingMessage, res: http.ServerResponse
     res.end(`no such file: ${pathname}; the catalog page is /catalog\n`);
     return true;
   }
-  const headers: http.OutgoingHttpHeaders = {
-    'content-type': found.contentType,
-    'cache-control': 'no-cache',
-    etag: found.etag,
-    'content-security-policy': CATALOG_CSP,
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'cross-origin-opener-policy': 'same-origin',
-  };
-  if (req.headers['if-none-match'] === found.etag) {
-    res.writeHead(304, headers);
-    res.end();
-    return true;
-  }
-  res.writeHead(200, { ...headers, 'content-length': found.body.length });
-  res.end(method === 'HEAD' ? undefined : found.body);
+  sendAsset(req, res, found, CATALOG_CSP);
   return true;
 }

@@ -1,31 +1,12 @@
 // The live demo page (gateway/demo/) and the graphql-ws browser client it runs, served by the
 // gateway on its own port: same origin as /graphql, so no CORS, and a CSP that allows nothing else.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
-
-interface Asset {
-  readonly body: Buffer;
-  readonly contentType: string;
-  readonly etag: string;
-}
+import { assetOf, sendAsset, type Asset } from './staticAssets';
 
 const DEMO_DIR = path.join(__dirname, 'demo');
 const VENDOR_PREFIX = '/demo/vendor/graphql-ws/';
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  // Browsers run a module script only when it is served with a JavaScript type.
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-};
-
-function asset(file: string, body: Buffer): Asset {
-  const contentType = CONTENT_TYPES[path.extname(file)];
-  if (!contentType) throw new Error(`demo page: no content type for ${file}`);
-  return { body, contentType, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
-}
-
 /**
  * The import specifiers of an ES module's static import and export-from statements. The
  * statement must start a line, so example code inside the module's strings (graphql-ws's error
@@ -53,7 +34,7 @@ function loadGraphqlWsClient(): Map<string, Asset> {
     const file = path.join(dir, name);
     if (!fs.existsSync(file)) throw new Error(`demo page: graphql-ws has no ${file}; its browser client moved (check node_modules/graphql-ws/package.json "exports")`);
     const body = fs.readFileSync(file);
-    files.set(name, asset(file, body));
+    files.set(name, assetOf(file, body));
     for (const spec of importSpecifiers(body.toString('utf8'))) {
       if (!/^\.\/[\w.-]+\.js$/.test(spec))
         throw new Error(`demo page: graphql-ws's browser client (${name}) imports ${JSON.stringify(spec)}, which a browser cannot load from ${VENDOR_PREFIX}; the page needs a bundled client`);
@@ -65,7 +46,7 @@ function loadGraphqlWsClient(): Map<string, Asset> {
 
 /** Every path the demo answers with a file, read once when the gateway starts. */
 function loadAssets(): Map<string, Asset> {
-  const read = (name: string) => asset(name, fs.readFileSync(path.join(DEMO_DIR, name)));
+  const read = (name: string) => assetOf(name, fs.readFileSync(path.join(DEMO_DIR, name)));
   const assets = new Map<string, Asset>([
     ['/demo', read('index.html')],
     ['/demo/app.js', read('app.js')],
@@ -128,21 +109,6 @@ export function serveDemo(req: http.IncomingMessage, res: http.ServerResponse, p
     res.end(`no such file: ${pathname}; the demo page is /demo\n`);
     return true;
   }
-  const headers: http.OutgoingHttpHeaders = {
-    'content-type': found.contentType,
-    'cache-control': 'no-cache',
-    etag: found.etag,
-    'content-security-policy': contentSecurityPolicy(req.headers.host),
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'cross-origin-opener-policy': 'same-origin',
-  };
-  if (req.headers['if-none-match'] === found.etag) {
-    res.writeHead(304, headers);
-    res.end();
-    return true;
-  }
-  res.writeHead(200, { ...headers, 'content-length': found.body.length });
-  res.end(method === 'HEAD' ? undefined : found.body);
+  sendAsset(req, res, found, contentSecurityPolicy(req.headers.host));
   return true;
 }

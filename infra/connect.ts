@@ -4,10 +4,9 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { commandLineIncludes, isAlive, logTail, onPath, portIsFree, runCommand } from './processes';
+import { commandLineIncludes, freePort, isAlive, logTail, onPath, portIsFree, runCommand } from './processes';
 
 const ROOT = path.resolve(__dirname, '..');
 const KAFKA_VERSION = '3.9.1';
@@ -274,17 +273,6 @@ function readPidFile(): number | undefined {
 
 function removePidFile(pid: number): void {
   if (readPidFile() === pid) fs.rmSync(CONNECT_PID_FILE, { force: true });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function tail(text: string, lines: number): string {

@@ -9,11 +9,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { isAlive } from './processes';
+import { freePort, isAlive, logTail } from './processes';
 
 const ROOT = path.resolve(__dirname, '..');
 const DEFAULT_BIN_DIR = '/usr/lib/postgresql/15/bin';
@@ -195,7 +194,7 @@ async function pgCtlStart(dataDir: string, runDir: string, logFile: string, port
     `-p ${port} -k ${runDir}`,
   ]);
   if (code !== 0) {
-    const log = readSince(logFile, offset);
+    const log = logTail(logFile, offset, 12);
     const taken = /could not bind|Address already in use/i.test(log);
     throw new Error(
       taken
@@ -282,25 +281,6 @@ export async function dropReplicationSlots(serverUrl: string, prefix: string): P
     return dropped;
   } finally {
     await client.end();
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function readSince(file: string, offset: number): string {
-  try {
-    return tail(fs.readFileSync(file).subarray(offset).toString('utf8'), 12);
-  } catch {
-    return '(no log)';
   }
 }
 

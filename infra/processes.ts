@@ -70,3 +70,15 @@ export function logTail(file: string, offset: number, lines = 15): string {
     return '(no log)';
   }
 }
+
+/** A port nothing listens on now (the kernel's choice), for a process started on a free port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
+      const { port } = (server.address() as net.AddressInfo);
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -2,8 +2,7 @@
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { commandLineIncludes, isAlive, logTail } from './processes';
-import net from 'node:net';
+import { commandLineIncludes, freePort, isAlive, logTail } from './processes';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
@@ -228,17 +227,6 @@ export function redactUrl(url: string): string {
   } catch {
     return url;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1' }, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Guards against signalling an unrelated process that reused a stale pid (and ignores zombies). */
