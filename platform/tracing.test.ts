@@ -15,6 +15,7 @@ import {
   traceparentOf,
   tracingEnabled,
   tracingSettingsFromEnv,
+  withRecordTraces,
   withSpan,
   type TracingHandle,
 } from './tracing';
@@ -146,5 +147,22 @@ describe('on', () => {
     expect(result).toEqual({ data: { ok: true }, extensions: { other: 1, traceparent: traceparentOf(event) } });
     // Without a sampled context: as it was.
     expect(await traceEvent(undefined, 'e', () => ({ data: 2 }))).toEqual({ data: 2 });
+  });
+
+  it('runs a relay batch in the traces of its records: the last is the parent, the others links; none traced starts no trace', () => {
+    const OTHER = 'aaaabbbbccccdddd';
+    const traced = [{ traceparent: Buffer.from(`00-${'1'.repeat(32)}-${OTHER}-01`) }, undefined, { traceparent: Buffer.from(`00-${TRACE}-${PARENT}-01`) }];
+    const written = withRecordTraces('relay r', { n: 3 }, traced, () => withSpan('send', {}, () => recordTraceHeaders()));
+    const [send, relay] = exporter.getFinishedSpans();
+    expect(relay.name).toBe('relay r');
+    expect({ trace: relay.spanContext().traceId, parent: relay.parentSpanId }).toEqual({ trace: TRACE, parent: PARENT });
+    expect(relay.links.map((l) => l.context.spanId)).toEqual([OTHER]);
+    expect(send.parentSpanId).toBe(relay.spanContext().spanId);
+    expect(written?.traceparent).toBe(traceparentOf(send));
+    exporter.reset();
+    // Unsampled or absent: the batch writes untraced records, and no span at all is recorded.
+    const untraced = withRecordTraces('relay r', {}, [undefined, { traceparent: `00-${TRACE}-${PARENT}-00` }], () => withSpan('send', {}, () => recordTraceHeaders()));
+    expect(untraced).toBeUndefined();
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
   });
 });

@@ -183,6 +183,24 @@ export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Spa
   return context.with(trace.setSpan(options.parent ?? context.active(), span), () => settle(span, fn));
 }
 
+/**
+ * Runs `fn`, the handling of records read from Kafka (a relay's batch), in the traces those
+ * records carry: a span named `name` whose parent is the last traced record and which links the
+ * others. Records that carry no sampled trace start none: a relay continues traces, it is not
+ * an entry point, so with none to continue whatever `fn` writes is left untraced (a new root
+ * per batch would be noise, and would steal the change notices of the events it follows).
+ */
+export function withRecordTraces<T>(name: string, attributes: Attributes, headers: ReadonlyArray<Record<string, unknown> | undefined>, fn: () => T): T {
+  if (!enabled) return fn();
+  const parents = headers.flatMap((h) => sampledContextOfRecord(h) ?? []);
+  if (parents.length === 0) {
+    const { suppressTracing } = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
+    return context.with(suppressTracing(context.active()), fn);
+  }
+  const links = parents.slice(0, -1).map((c) => ({ context: trace.getSpanContext(c)! }));
+  return withSpan(name, attributes, () => fn(), { parent: parents[parents.length - 1], links, kind: SpanKind.CONSUMER });
+}
+
 /** Starts a span that the caller ends (undefined with tracing off). */
 export function startSpan(name: string, attributes: Attributes, options: SpanOptions = {}): Span | undefined {
   if (!enabled) return undefined;

@@ -71,7 +71,7 @@ export async function createNoticeHub<S>(redis: Redis | Cluster, view: string): 
     for (const c of notice.changes) {
       const change: Change<S> = { id: c.id, partition: notice.partition, offset: c.offset, state: c.state };
       // A traced change (tracing on): a span for its fan-out, whose context its state carries to the subscriptions it reaches.
-      const span = notice.trace && typeof c.state === 'object' && c.state !== null ? noticeSpan(view, notice.trace[c.offset], c.state) : undefined;
+      const span = notice.trace && typeof c.state === 'object' && c.state !== null ? noticeSpan(view, notice.trace[c.id], c.state) : undefined;
       let reached = 0;
       for (const l of listeners)
         if (l.filter(change)) {

@@ -5,6 +5,7 @@
 // folds change nothing the second time; docs/reservations.md).
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { DEFAULT_FETCH } from '../../platform/kafkaConfig';
+import { withRecordTraces } from '../../platform/tracing';
 import { parseRecord, type EventOf, type EventTypeOf, type TopicContract } from '../../schema/events';
 import { EVENT_TYPE_HEADER } from './producer';
 import type { SubgraphRuntime } from './subgraphRuntime';
@@ -65,19 +66,27 @@ export async function startRelay<C extends TopicContract>(opts: RelayOptions<C>)
     eachBatch: async ({ batch, heartbeat }) => {
       if (batch.messages.length === 0) return;
       const events: RelayedEvent<C>[] = [];
+      const headers: Array<KafkaMessage['headers']> = [];
       for (const m of batch.messages) {
         const type = headerText(m, EVENT_TYPE_HEADER);
         if (type !== undefined && !types.has(type)) continue;
         try {
           const event = parseRecord(opts.from, m.key, m.value);
-          if (event && types.has(event.type)) events.push({ event, partition: batch.partition, offset: Number(m.offset) });
+          if (event && types.has(event.type)) {
+            events.push({ event, partition: batch.partition, offset: Number(m.offset) });
+            headers.push(m.headers);
+          }
         } catch (e) {
           // The views dead-letter a record that breaks the contract; a relay only passes it over.
           log.warn({ partition: batch.partition, offset: m.offset, err: (e as Error).message }, 'relay passes over a record it cannot read');
         }
       }
       const lastOffset = Number(batch.lastOffset());
-      if (events.length > 0) await opts.handle(events, { partition: batch.partition, lastOffset });
+      // What it writes continues the traces of the records it relays (tracing on; none: untraced).
+      if (events.length > 0)
+        await withRecordTraces(`relay ${opts.name}`, { 'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.destination.name': topic, 'messaging.destination.partition.id': String(batch.partition), 'messaging.batch.message_count': events.length }, headers, () =>
+          opts.handle(events, { partition: batch.partition, lastOffset }),
+        );
       // Committed after the effects: a crash before this line repeats them, never skips them.
       await consumer.commitOffsets([{ topic, partition: batch.partition, offset: String(lastOffset + 1) }]);
       await heartbeat();

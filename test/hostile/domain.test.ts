@@ -30,6 +30,10 @@ beforeAll(async () => {
   expect(store.json.errors).toBeUndefined();
   const product = await call(UPSERT_PRODUCT, { input: { id: PRODUCT, name: 'Oat milk', category: 'dairy', priceCents: 250 } }, admin());
   expect(product.json.errors).toBeUndefined();
+  // Stock to reserve from: without a report the store holds none, its reservations come back
+  // short, and the orders subgraph then refuses the product as out of stock.
+  const stock = await call(REPORT, { storeId: STORE, productId: PRODUCT, quantity: 100_000 }, admin());
+  expect(stock.json.errors).toBeUndefined();
   // The orders subgraph learns prices from the catalog's events: wait until it knows this one,
   // so that refusals below are about the input under test, not an unknown product.
   await waitFor(

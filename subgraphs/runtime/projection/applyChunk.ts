@@ -94,7 +94,7 @@ export function chunkApplier<C extends TopicContract, S>(opts: ChunkApplierOptio
       const pending = read.records.filter((r) => r.offset >= next);
       if (pending.length === 0) return { kind: 'applied', last };
 
-      const folded = foldChunk(ctx, read, parseSnapshot<S>(view, read.ids, values), pending);
+      const folded = foldChunk(ctx, read, parseSnapshot<S>(view, read.ids, values), pending, spans && new Set(spans.keys()));
       await opts.deadLetter(partition, folded.poison);
       const { ops, notices } = chunkOperations(projection, keys, folded);
       const result = await applyBatch(redis, {
@@ -104,7 +104,7 @@ export function chunkApplier<C extends TopicContract, S>(opts: ChunkApplierOptio
         meta: { lastEventAt: folded.lastEventAt, appliedAt: Date.now() },
         ops,
         noticeChannel: channels.notices,
-        notices: noticeMessages(view, gen, partition, notices, spans && noticeTraces(spans)),
+        notices: noticeMessages(view, gen, partition, notices, spans && noticeTraces(spans, folded.tracedBy)),
         appliedChannel: channels.applied,
         appliedMessage: appliedMessage(gen, topic, partition, last),
       });
@@ -121,9 +121,8 @@ export function chunkApplier<C extends TopicContract, S>(opts: ChunkApplierOptio
   }
 }
 
-/** The trace context of each traced record's apply, by offset, for the change notices. */
-function noticeTraces(spans: ReadonlyMap<number, Span>): Record<number, string> {
-  const out: Record<number, string> = {};
-  for (const [offset, span] of spans) out[offset] = traceparentOf(span)!;
-  return out;
+/** For each entity a traced record changed, the trace context of the last such record's apply. */
+function noticeTraces(spans: ReadonlyMap<number, Span>, tracedBy: ReadonlyMap<string, number>): Record<string, string> {
+  // fromEntries defines own properties: an entity id such as "__proto__" stays a plain key.
+  return Object.fromEntries([...tracedBy].map(([id, offset]) => [id, traceparentOf(spans.get(offset))!]));
 }

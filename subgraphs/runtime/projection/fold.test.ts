@@ -33,6 +33,15 @@ it('folds events over the states read, dead-letters the events the fold refuses,
   expect(folded.lastEventAt).toBe(last.occurredAt);
 });
 
+it('names, for each entity a traced event changed, the last traced event that did, also when an untraced one changed it after', () => {
+  const c = ctx(projection);
+  const read = entitiesRead(c, [eventRecord(10, placed('o-1')), eventRecord(11, placed('o-2')), eventRecord(12, statusChanged('o-1'))].map(createDecoder(projection)));
+  const folded = foldChunk(c, read, new Map(), read.records, new Set([10]));
+  expect([...folded.changedBy]).toEqual([['o-1', 12], ['o-2', 11]]);
+  expect([...folded.tracedBy]).toEqual([['o-1', 10]]);
+  expect([...foldChunk(c, read, new Map(), read.records).tracedBy]).toEqual([]);
+});
+
 it('stops on a fold that is broken instead of dead-lettering: a TypeError, or a change reads() did not name', () => {
   const typeError: P = { ...projection, apply: () => (undefined as unknown as { x: { y: number } }).x.y as never };
   expect(() => fold(typeError, [eventRecord(10, placed('o-1'))])).toThrow(ProjectionBugError);

@@ -80,6 +80,12 @@ export interface FoldResult<C extends TopicContract, S> {
   readonly after: ReadonlyMap<string, S | undefined>;
   /** Each changed entity with the offset of the last event that changed it. */
   readonly changedBy: ReadonlyMap<string, number>;
+  /**
+   * Each entity a traced event changed, with the offset of the last traced event that did (only
+   * when `traced` was given): its change notice continues that trace, also when an untraced event
+   * changed it later in the chunk.
+   */
+  readonly tracedBy: ReadonlyMap<string, number>;
   readonly poison: readonly Poison<C>[];
   /** occurredAt of the last event folded; null when none was. */
   readonly lastEventAt: string | null;
@@ -89,15 +95,17 @@ export interface FoldResult<C extends TopicContract, S> {
   readonly resent: number;
 }
 
-/** Folds `records` (those after the checkpoint) over `before`. */
+/** Folds `records` (those after the checkpoint) over `before`; `traced`: the offsets of traced records. */
 export function foldChunk<C extends TopicContract, S>(
   ctx: FoldContext<C, S>,
   read: EntitiesRead<C>,
   before: ReadonlyMap<string, S | undefined>,
   records: readonly Decoded<C>[],
+  traced?: ReadonlySet<number>,
 ): FoldResult<C, S> {
   const after = new Map(before);
   const changedBy = new Map<string, number>();
+  const tracedBy = new Map<string, number>();
   const poison: Poison<C>[] = [];
   let lastEventAt: string | null = null;
   let applied = 0;
@@ -124,12 +132,14 @@ export function foldChunk<C extends TopicContract, S>(
     const allowed = new Set(read.readsOf.get(r.offset) ?? []);
     for (const id of changes.keys())
       if (!allowed.has(id)) throw broken(ctx, r.offset, `apply() changed entity ${id}, which reads() did not name`);
+    const isTraced = traced?.has(r.offset) === true;
     for (const [id, s] of changes) {
       after.set(id, s);
       changedBy.set(id, r.offset);
+      if (isTraced) tracedBy.set(id, r.offset);
     }
     lastEventAt = r.event.occurredAt;
     applied++;
   }
-  return { before, after, changedBy, poison, lastEventAt, applied, resent };
+  return { before, after, changedBy, tracedBy, poison, lastEventAt, applied, resent };
 }

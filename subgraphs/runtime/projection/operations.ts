@@ -52,9 +52,10 @@ export function chunkOperations<C extends TopicContract, S>(
 /**
  * The notice messages of one chunk: one message with every change, so Redis and each subscriber
  * handle one publish instead of hundreds; none when nothing changed. `traces` (tracing on): the
- * W3C context of traced records' applies by offset, so a change's subscribers continue its trace.
+ * W3C context of the apply of the last traced record that changed each entity, by entity id, so
+ * a change's subscribers continue its trace.
  */
-export function noticeMessages(view: string, gen: string, partition: number, notices: readonly string[], traces?: Record<number, string>): string[] {
+export function noticeMessages(view: string, gen: string, partition: number, notices: readonly string[], traces?: Record<string, string>): string[] {
   if (notices.length === 0) return [];
   const trace = traces ? `,"trace":${JSON.stringify(traces)}` : '';
   return [`{"view":${JSON.stringify(view)},"gen":${JSON.stringify(gen)},"partition":${partition}${trace},"changes":[${notices.join(',')}]}`];
