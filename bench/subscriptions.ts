@@ -216,6 +216,9 @@ function printTable(runs: readonly RunResult[], comparisons: readonly Comparison
   console.log(`\n${options.seconds} s window after a ${options.warmupSeconds} s warm-up; CPU in cores (1 = one core; machine = all processes, of ${os.cpus().length})`);
   console.log(line(header));
   for (const r of rows) console.log(line(r));
+  // Where the machine's CPU went, process by process (the budget of docs/performance.md).
+  for (const r of runs)
+    console.log(`${r.gateway} ${r.identity} ${r.clients}/${r.eventsPerSecond} events/s, cores: ${Object.entries(r.cpuCoreShare).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   for (const c of comparisons)
     console.log(
       `Hive vs streamgraph at ${c.clients} clients / ${c.orders} orders / ${c.eventsPerSecond} events/s: ` +

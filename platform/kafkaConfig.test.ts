@@ -119,12 +119,13 @@ describe('kafkaConfigFromEnv', () => {
 describe('fetchSettingsFromEnv', () => {
   it('waits for a batch by default, and reads both settings', () => {
     expect(fetchSettingsFromEnv({})).toEqual(DEFAULT_FETCH);
-    expect(DEFAULT_FETCH).toEqual({ minBytes: 65_536, maxWaitMs: 20 });
-    expect(fetchSettingsFromEnv({ KAFKA_FETCH_MIN_BYTES: '1', KAFKA_FETCH_MAX_WAIT_MS: '100' })).toEqual({ minBytes: 1, maxWaitMs: 100 });
+    expect(DEFAULT_FETCH).toEqual({ minBytes: 65_536, maxWaitMs: 20, idleWaitMs: 500 });
+    expect(fetchSettingsFromEnv({ KAFKA_FETCH_MIN_BYTES: '1', KAFKA_FETCH_MAX_WAIT_MS: '100', KAFKA_FETCH_IDLE_WAIT_MS: '2000' })).toEqual({ minBytes: 1, maxWaitMs: 100, idleWaitMs: 2000 });
   });
 
   it('refuses what is not a whole number of at least 1, naming the setting', () => {
     expect(() => fetchSettingsFromEnv({ KAFKA_FETCH_MAX_WAIT_MS: '0' })).toThrow(ConfigError);
+    expect(() => fetchSettingsFromEnv({ KAFKA_FETCH_IDLE_WAIT_MS: '0' })).toThrow(ConfigError);
     expect(() => fetchSettingsFromEnv({ KAFKA_FETCH_MIN_BYTES: '64k' })).toThrow('KAFKA_FETCH_MIN_BYTES="64k" is not a whole number of at least 1');
   });
 });

@@ -47,34 +47,38 @@ export function replicationFactorFromEnv(env: NodeJS.ProcessEnv = process.env): 
 }
 
 /**
- * A kafkajs client that logs warnings and errors as one JSON line each on stderr; the errors a
- * broker answers while it is still starting up (see RETRIED_BROKER_ANSWERS) go out at debug.
- */
-/**
- * How a view's consumer fetches: the broker answers a fetch once it holds `minBytes` for it or
- * `maxWaitMs` has passed. With 1 byte every record that arrives alone costs a fetch, a Redis
- * checkpoint read and a guarded write in each view that reads its topic; waiting a few
- * milliseconds for more turns those into one per batch (docs/performance.md: the whole stack
- * used 20% less CPU at 200 events/s), at the price of up to `maxWaitMs` before a view sees a
- * record, which read-your-writes waits include.
+ * How a view's consumer fetches (subgraphs/runtime/fetchPacing.ts). A fetch asks the broker for
+ * one byte and waits up to `idleWaitMs`: a quiet view costs one fetch per `idleWaitMs`, and the
+ * first record after a quiet spell reaches it at once. After a batch smaller than `minBytes`, the
+ * partition's next fetch waits until `maxWaitMs` have passed since that batch came, so records
+ * that arrive meanwhile are fetched, folded and written as one batch (a fetch, a Redis checkpoint
+ * read and a guarded write each, instead of one per record). Read-your-writes waits include up
+ * to `maxWaitMs` when records come closer together than that, none for a record that comes alone.
  */
 export interface FetchSettings {
   /** @default 65536 */
   readonly minBytes: number;
   /** @default 20 */
   readonly maxWaitMs: number;
+  /** @default 500 */
+  readonly idleWaitMs: number;
 }
 
-export const DEFAULT_FETCH: FetchSettings = Object.freeze({ minBytes: 65_536, maxWaitMs: 20 });
+export const DEFAULT_FETCH: FetchSettings = Object.freeze({ minBytes: 65_536, maxWaitMs: 20, idleWaitMs: 500 });
 
-/** KAFKA_FETCH_MIN_BYTES and KAFKA_FETCH_MAX_WAIT_MS. */
+/** KAFKA_FETCH_MIN_BYTES, KAFKA_FETCH_MAX_WAIT_MS and KAFKA_FETCH_IDLE_WAIT_MS. */
 export function fetchSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): FetchSettings {
   return {
     minBytes: envWholeNumber(env, 'KAFKA_FETCH_MIN_BYTES', DEFAULT_FETCH.minBytes, 1),
     maxWaitMs: envWholeNumber(env, 'KAFKA_FETCH_MAX_WAIT_MS', DEFAULT_FETCH.maxWaitMs, 1),
+    idleWaitMs: envWholeNumber(env, 'KAFKA_FETCH_IDLE_WAIT_MS', DEFAULT_FETCH.idleWaitMs, 1),
   };
 }
 
+/**
+ * A kafkajs client that logs warnings and errors as one JSON line each on stderr; the errors a
+ * broker answers while it is still starting up (see RETRIED_BROKER_ANSWERS) go out at debug.
+ */
 export function createKafka(config: KafkaConfig, level: logLevel.WARN | logLevel.ERROR = logLevel.WARN): Kafka {
   return new Kafka({ ...config, logLevel: level, logCreator: jsonLogCreator });
 }

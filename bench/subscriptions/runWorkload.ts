@@ -13,7 +13,9 @@ import { startFleet, type Fleet } from './fleet';
 import type { FleetClientSpec, FleetStatus } from './fleetProtocol';
 import { startGatewayUnderTest } from './gatewayUnderTest';
 import { createLatencyHistogram } from './latencyHistogram';
-import { busyCores, sampleMachineCpu } from './machineCpu';
+import { busyCores, infraPids, sampleMachineCpu } from './machineCpu';
+import { DEFAULT_CONNECT_PORT } from '../../infra/connect';
+import { DEFAULTS as POSTGRES_DEFAULTS } from '../../infra/postgres';
 import { readOrders, type OrderFacts } from './ordersView';
 import { histogramQuantileBetween, readMetrics, type MetricsReading } from './promMetrics';
 
@@ -165,9 +167,15 @@ export async function runWorkload(spec: RunSpec, orders: readonly OrderFacts[], 
       customers: stack.subgraphs.customers.pid,
       catalog: stack.subgraphs.catalog.pid,
     };
+    const infra = infraPids(servicePorts());
+    // With their children: PostgreSQL's backends and background workers (those living at each sample).
+    const cpuOfAll = (ps: readonly number[]) => ps.reduce((sum, p) => sum + treeCpuMs(p), 0);
     const cpuOf = () => {
       const own = process.cpuUsage();
       return {
+        kafka: cpuOfAll(infra.kafka),
+        redis: cpuOfAll(infra.redis),
+        connectAndPostgres: cpuOfAll(infra.connectAndPostgres),
         // With GATEWAY_WORKERS the gateway is a primary and its workers: all of them count.
         gateway: treeCpuMs(pids.gateway),
         orders: cpuMs(pids.orders),
@@ -267,6 +275,9 @@ export async function runWorkload(spec: RunSpec, orders: readonly OrderFacts[], 
         catalogSubgraph: share('catalog'),
         clients: share('clients'),
         benchAndProducer: share('producer'),
+        kafka: share('kafka'),
+        redis: share('redis'),
+        connectAndPostgres: share('connectAndPostgres'),
         wholeMachine: round(busyCores(machineStart, machineEnd, os.cpus().length), 3),
       },
       subscribeSeconds: round(subscribeSeconds, 1),
@@ -348,3 +359,14 @@ function entitySubgraphSummary(before: MetricsReading, after: MetricsReading, wi
     serverMsP99: histogramQuantileBetween(before, after, duration, 0.99, 1000),
   };
 }
+
+/** The ports of the services this run's processes use (the same settings they read). */
+function servicePorts() {
+  const portsOf = (list: string) => list.split(',').flatMap((hostPort) => Number(hostPort.trim().split(':').pop()) || []);
+  return {
+    kafka: portsOf(process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'),
+    redis: [Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379)],
+    connectAndPostgres: [DEFAULT_CONNECT_PORT, POSTGRES_DEFAULTS.port],
+  };
+}
+

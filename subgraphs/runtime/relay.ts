@@ -6,6 +6,7 @@
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { DEFAULT_FETCH } from '../../platform/kafkaConfig';
 import { withRecordTraces } from '../../platform/tracing';
+import { pacedEachBatch } from './fetchPacing';
 import { parseRecord, type EventOf, type EventTypeOf, type TopicContract } from '../../schema/events';
 import { EVENT_TYPE_HEADER } from './producer';
 import type { SubgraphRuntime } from './subgraphRuntime';
@@ -37,6 +38,9 @@ export interface RelayHandle {
   stop(): Promise<void>;
 }
 
+/** How long a relay gathers records after a small batch (see pacedEachBatch). */
+const RELAY_GATHER_MS = 5;
+
 const headerText = (m: KafkaMessage, name: string): string | undefined => {
   const h = m.headers?.[name];
   return h === undefined ? undefined : Buffer.isBuffer(h) ? h.toString('utf8') : Array.isArray(h) ? String(h[0]) : String(h);
@@ -53,8 +57,9 @@ export async function startRelay<C extends TopicContract>(opts: RelayOptions<C>)
     groupId: `${runtime.namespace}${runtime.name}.${opts.name}`,
     sessionTimeout,
     heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 5)),
-    // A relay is on the path of a decision someone waits for: fetch as soon as anything is there.
-    maxWaitTimeInMs: DEFAULT_FETCH.maxWaitMs,
+    // One byte and a long wait, paced below: a quiet relay asks once per idle wait, and a record
+    // that comes alone is relayed at once.
+    maxWaitTimeInMs: DEFAULT_FETCH.idleWaitMs,
     minBytes: 1,
     allowAutoTopicCreation: false,
   });
@@ -63,7 +68,11 @@ export async function startRelay<C extends TopicContract>(opts: RelayOptions<C>)
   await consumer.run({
     autoCommit: false,
     partitionsConsumedConcurrently: await runtime.producer.partitionsOf(topic),
-    eachBatch: async ({ batch, heartbeat }) => {
+    // A relay is on the path of a decision someone waits for (a placed order's confirmation), so
+    // it gathers for a few milliseconds only; on a busy source topic (the reservations' router
+    // reads every orders record, most of them delivery estimates it passes over) that still turns
+    // a fetch per record into one per RELAY_GATHER_MS.
+    eachBatch: pacedEachBatch(async ({ batch, heartbeat }) => {
       if (batch.messages.length === 0) return;
       const events: RelayedEvent<C>[] = [];
       const headers: Array<KafkaMessage['headers']> = [];
@@ -90,7 +99,7 @@ export async function startRelay<C extends TopicContract>(opts: RelayOptions<C>)
       // Committed after the effects: a crash before this line repeats them, never skips them.
       await consumer.commitOffsets([{ topic, partition: batch.partition, offset: String(lastOffset + 1) }]);
       await heartbeat();
-    },
+    }, { minBytes: DEFAULT_FETCH.minBytes, gatherMs: RELAY_GATHER_MS }),
   });
   return {
     stop: async () => {

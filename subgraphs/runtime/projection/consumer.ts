@@ -7,6 +7,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Consumer, EachBatchHandler, Kafka } from 'kafkajs';
 import type { Logger } from '../../../platform/logger';
 import { deleteMatching } from '../deleteMatching';
+import { pacedEachBatch } from '../fetchPacing';
 import type { GenerationWatch } from '../generation';
 import { partitionKeys, partitionPattern } from '../keys';
 import { stillOurs } from './batchLoop';
@@ -51,8 +52,9 @@ export function createViewConsumer(opts: ViewConsumerOptions): ViewConsumer {
     groupId: opts.groupId,
     sessionTimeout: opts.sessionTimeoutMs,
     heartbeatInterval: Math.min(3_000, Math.floor(opts.sessionTimeoutMs / 5)),
-    maxWaitTimeInMs: opts.fetch.maxWaitMs,
-    minBytes: opts.fetch.minBytes,
+    // One byte and a long wait: the gathering is pacedEachBatch's (fetchPacing.ts).
+    maxWaitTimeInMs: opts.fetch.idleWaitMs,
+    minBytes: 1,
     allowAutoTopicCreation: false,
     // kafkajs restarts itself after retriable errors; the view's bound decides for how long.
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async (e) => health.failure(CONSUMER_STEP, e).retry },
@@ -102,7 +104,13 @@ export function createViewConsumer(opts: ViewConsumerOptions): ViewConsumer {
 
   let eachBatch: EachBatchHandler | undefined;
   const run = () =>
-    consumer.run({ autoCommit: true, autoCommitInterval: 1000, eachBatchAutoResolve: false, partitionsConsumedConcurrently: opts.partitions, eachBatch });
+    consumer.run({
+      autoCommit: true,
+      autoCommitInterval: 1000,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: opts.partitions,
+      eachBatch: eachBatch && pacedEachBatch(eachBatch, { minBytes: opts.fetch.minBytes, gatherMs: opts.fetch.maxWaitMs }),
+    });
   // kafkajs gives up on errors it deems fatal; the view's bound, not the library, decides to go on.
   const restart = async (): Promise<void> => {
     if (health.isOver()) return;
