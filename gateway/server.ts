@@ -192,6 +192,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
     subscriptionLimits: config.subscriptionLimits,
     retryUnavailableMs: config.subscriptionRetryMs,
     routeWs: supergraph.router ? (name) => supergraph.router!.pick(name)?.wsUrl ?? null : undefined,
+    markWsDown: supergraph.router ? (wsUrl) => supergraph.router!.markDown(wsUrl) : undefined,
     onServed,
     dataSource,
     caches: { documents: caches.subscriptionDocuments, plans: caches.subscriptionPlans },

@@ -40,6 +40,8 @@ export interface SubscriptionsOptions {
   readonly retryUnavailableMs?: number;
   /** Registry mode: the graphql-ws URL of a live instance of a subgraph. */
   readonly routeWs?: (serviceName: string) => string | null;
+  /** Registry mode: a connection to this graphql-ws URL dropped; route around it for a while. */
+  readonly markWsDown?: (wsUrl: string) => void;
   /** Told of every operation that passed the checks (the registry's schema checks read them). */
   readonly onServed?: (queryHash: string, operationName: string | null, text: string) => void;
   /** How each subgraph is called for rest fetches. */
@@ -93,7 +95,7 @@ export function startSubscriptions(opts: SubscriptionsOptions): Subscriptions {
     }
     return map;
   };
-  const pool = createUpstreamPool({ identitySecret, logger, onReconnect: (url) => metrics.upstreamReconnects.inc({ url }) });
+  const pool = createUpstreamPool({ identitySecret, logger, onReconnect: (url) => metrics.upstreamReconnects.inc({ url }), onUnreachable: opts.markWsDown });
   const hub = createSubscriptionHub({
     pool,
     identitySecret,

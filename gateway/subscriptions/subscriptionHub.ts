@@ -103,7 +103,8 @@ export function createSubscriptionHub(opts: SubscriptionHubOptions): Subscriptio
       for (const name of plan.primary.variableUsages) if (name in variables) upstreamVariables[name] = variables[name];
       opts.metrics.upstream.inc();
       this.stopUpstream = opts.pool.subscribe(
-        opts.routeWs?.(plan.primary.serviceName) ?? plan.supergraph.wsUrlOf(plan.primary.serviceName),
+        // Asked again at every resubscribe, so a subscription follows the subgraph's live instances.
+        () => opts.routeWs?.(plan.primary.serviceName) ?? plan.supergraph.wsUrlOf(plan.primary.serviceName),
         { query: plan.primary.operation, operationName: plan.primary.operationName, variables: upstreamVariables, identity: request.identity },
         {
           next: (result) => this.onEvent(result),

@@ -1,7 +1,8 @@
-// One multiplexed graphql-transport-ws connection from the gateway to one subgraph, carrying
-// many subscriptions. When it drops (a subgraph restarts, a network blip) it reconnects with
-// backoff and subscribes everything again, each with a freshly signed identity, without telling
-// the subscribers: a subscription starts with the current state, so they converge.
+// One multiplexed graphql-transport-ws connection from the gateway to one subgraph instance,
+// carrying many subscriptions. It never reconnects by itself: when it drops (the instance died or
+// restarted, a network blip) it hands its subscriptions back to the pool (upstreamPool.ts), which
+// routes each to a live instance again; a subscription starts with the current state, so the
+// subscribers converge without being told.
 import type { GraphQLFormattedError } from 'graphql';
 import WebSocket from 'ws';
 import { IDENTITY_HEADER, signIdentity, type Identity } from '../../platform/identity';
@@ -36,56 +37,79 @@ export interface UpstreamConnectionOptions {
   readonly logger: Logger;
   /** Ping interval; a connection that does not answer within it is dropped and reopened. @default 10000 */
   readonly keepAliveMs?: number;
-  /** Reconnect backoff: starts here, doubles up to maxBackoffMs, with jitter. @default 100 */
-  readonly minBackoffMs?: number;
-  /** @default 2000 */
-  readonly maxBackoffMs?: number;
-  /** Called on every reconnect (metrics). */
-  readonly onReconnect?: (url: string) => void;
 }
 
 /** Who the gateway is when it opens a connection: subgraphs accept only gateway-signed identities. */
 const GATEWAY_IDENTITY: Identity = { sub: null, roles: [] };
 
-interface Registration {
-  readonly id: string;
+/** What a connection carries for one subscription; the pool moves it between connections. */
+export interface UpstreamRegistration {
   readonly request: UpstreamRequest;
   readonly sink: UpstreamSink;
 }
 
-/** One multiplexed connection to one subgraph; reopens itself while it has subscriptions. */
-export class UpstreamConnection {
+export interface UpstreamConnectionHooks<R extends UpstreamRegistration> {
+  /** Its last subscription ended: the connection closed itself. */
+  onIdle(): void;
+  /** The subgraph acknowledged the connection. */
+  onAcked(): void;
+  /**
+   * The connection dropped, or never opened, while it carried these subscriptions: they are
+   * no longer subscribed anywhere. `acked` says whether it had been acknowledged.
+   */
+  onLost(registrations: R[], acked: boolean): void;
+}
+
+/** One multiplexed connection to one subgraph instance. */
+export class UpstreamConnection<R extends UpstreamRegistration = UpstreamRegistration> {
   private socket: WebSocket | null = null;
   private acked = false;
-  private readonly registrations = new Map<string, Registration>();
+  private everAcked = false;
+  private readonly registrations = new Map<string, R>();
   private nextId = 1;
-  private attempt = 0;
-  private retryTimer: NodeJS.Timeout | null = null;
+  private openTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   private awaitingPong = false;
   private disposed = false;
 
+  /** `delayMs`: how long to wait before opening (the pool's backoff for an address that failed). */
   constructor(
-    private readonly url: string,
+    readonly url: string,
     private readonly opts: UpstreamConnectionOptions,
-    private readonly onIdle: () => void,
-  ) {}
+    private readonly hooks: UpstreamConnectionHooks<R>,
+    delayMs = 0,
+  ) {
+    if (delayMs > 0) {
+      this.openTimer = setTimeout(() => {
+        this.openTimer = null;
+        if (!this.disposed) this.open();
+      }, delayMs);
+    } else {
+      this.open();
+    }
+  }
 
   size(): number {
     return this.registrations.size;
   }
 
-  add(request: UpstreamRequest, sink: UpstreamSink): () => void {
+  /** Whether it can still take subscriptions (not closed, not lost). */
+  usable(): boolean {
+    return !this.disposed;
+  }
+
+  /** Subscribes now if acknowledged, else once it is; returns the id `remove` takes. */
+  add(reg: R): string {
     const id = String(this.nextId++);
-    const reg: Registration = { id, request, sink };
     this.registrations.set(id, reg);
-    if (this.acked) this.sendSubscribe(reg);
-    else if (!this.socket && !this.retryTimer) this.open();
-    return () => {
-      if (!this.registrations.delete(id)) return;
-      if (this.acked) this.send(stringifyMessage({ type: MessageType.Complete, id }));
-      if (this.registrations.size === 0) this.idle();
-    };
+    if (this.acked) this.sendSubscribe(id, reg);
+    return id;
+  }
+
+  remove(id: string): void {
+    if (!this.registrations.delete(id)) return;
+    if (this.acked) this.send(stringifyMessage({ type: MessageType.Complete, id }));
+    if (this.registrations.size === 0) this.idle();
   }
 
   async dispose(): Promise<void> {
@@ -112,7 +136,7 @@ export class UpstreamConnection {
     this.stopTimers();
     this.socket?.close(1000, 'no subscriptions');
     this.socket = null;
-    this.onIdle();
+    this.hooks.onIdle();
   }
 
   private open(): void {
@@ -135,26 +159,16 @@ export class UpstreamConnection {
       this.socket = null;
       this.acked = false;
       this.stopTimers();
-      if (this.disposed || this.registrations.size === 0) return;
-      // One warning per outage, not one per failed attempt while the subgraph is down.
-      const log = this.attempt === 0 ? this.opts.logger.warn.bind(this.opts.logger) : this.opts.logger.debug.bind(this.opts.logger);
-      log({ url: this.url, code, reason: String(reason), subscriptions: this.registrations.size, attempt: this.attempt }, 'upstream connection lost; reconnecting');
-      this.scheduleReconnect();
+      if (this.disposed) return;
+      // A connection is never reopened in place: the instance behind this address may be gone
+      // for good, so the pool routes each subscription again (to this address only if it is
+      // still the one to use).
+      this.disposed = true;
+      const lost = [...this.registrations.values()];
+      this.registrations.clear();
+      if (this.everAcked) this.opts.logger.warn({ url: this.url, code, reason: String(reason), subscriptions: lost.length }, 'upstream connection lost; subscribing again');
+      this.hooks.onLost(lost, this.everAcked);
     });
-  }
-
-  private scheduleReconnect(): void {
-    const min = this.opts.minBackoffMs ?? 100;
-    const max = this.opts.maxBackoffMs ?? 2000;
-    const base = Math.min(max, min * 2 ** this.attempt++);
-    // Jitter spreads the reconnects of many gateways after one subgraph restart.
-    const delay = base / 2 + Math.random() * (base / 2);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      if (this.disposed || this.registrations.size === 0) return;
-      this.opts.onReconnect?.(this.url);
-      this.open();
-    }, delay);
   }
 
   private onMessage(text: string): void {
@@ -169,9 +183,10 @@ export class UpstreamConnection {
     switch (message.type) {
       case MessageType.ConnectionAck:
         this.acked = true;
-        this.attempt = 0;
+        this.everAcked = true;
         this.startKeepAlive();
-        for (const reg of this.registrations.values()) this.sendSubscribe(reg);
+        this.hooks.onAcked();
+        for (const [id, reg] of this.registrations) this.sendSubscribe(id, reg);
         return;
       case MessageType.Ping:
         this.send(stringifyMessage({ type: MessageType.Pong }));
@@ -189,7 +204,7 @@ export class UpstreamConnection {
         if (!reg) return;
         this.registrations.delete(message.id);
         reg.sink.error(message.payload);
-        if (this.registrations.size === 0) this.idle();
+        if (this.registrations.size === 0 && !this.disposed) this.idle();
         return;
       }
       case MessageType.Complete: {
@@ -197,7 +212,7 @@ export class UpstreamConnection {
         if (!reg) return;
         this.registrations.delete(message.id);
         reg.sink.complete();
-        if (this.registrations.size === 0) this.idle();
+        if (this.registrations.size === 0 && !this.disposed) this.idle();
         return;
       }
       default:
@@ -205,12 +220,12 @@ export class UpstreamConnection {
     }
   }
 
-  private sendSubscribe(reg: Registration): void {
+  private sendSubscribe(id: string, reg: R): void {
     const { query, operationName, variables, identity } = reg.request;
     this.send(
       stringifyMessage({
         type: MessageType.Subscribe,
-        id: reg.id,
+        id,
         payload: {
           query,
           ...(operationName ? { operationName } : {}),
@@ -237,9 +252,9 @@ export class UpstreamConnection {
 
   private stopTimers(): void {
     if (this.pingTimer) clearInterval(this.pingTimer);
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.openTimer) clearTimeout(this.openTimer);
     this.pingTimer = null;
-    this.retryTimer = null;
+    this.openTimer = null;
     this.awaitingPong = false;
   }
 

@@ -33,6 +33,14 @@ describe('instance router', () => {
     expect(r.pick('ratings', 3100)?.instanceId).toBe('a');
   });
 
+  it('skips an instance whose graphql-ws address dropped a subscription connection', () => {
+    const r = createInstanceRouter({ absenceWindowMs: 15_000, downForMs: 2000 });
+    r.update([entry('orders', 'a', 1000), entry('orders', 'b', 1000)], 1000);
+    r.markDown('ws://a/graphql', 1000);
+    expect([r.pick('orders', 1500)?.wsUrl, r.pick('orders', 1500)?.wsUrl]).toEqual(['ws://b/graphql', 'ws://b/graphql']);
+    expect(r.pick('orders', 3100)?.instanceId).toBeDefined();
+  });
+
   it('forgets a refusal when a new instance registers on that address (a restart)', () => {
     const r = createInstanceRouter({ absenceWindowMs: 15_000 });
     r.update([entry('ratings', 'a', 1000, 'http://127.0.0.1:4010/graphql')], 1000);

@@ -15,7 +15,7 @@ export interface InstanceRouter {
   update(instances: readonly InstanceEntry[], now?: number): { joined: InstanceChange[]; left: InstanceChange[] };
   /** An instance to call, or null when the subgraph has none running. */
   pick(name: string, now?: number): InstanceEntry | null;
-  /** A connection to `url` was refused: skip it for a while. */
+  /** A connection to `url` (an instance's HTTP or graphql-ws address) was refused: skip it for a while. */
   markDown(url: string, now?: number): void;
   /** The live instances of every subgraph (for /ready and logs). */
   live(now?: number): ReadonlyMap<string, readonly InstanceEntry[]>;
@@ -56,7 +56,10 @@ export function createInstanceRouter(opts: InstanceRouterOptions): InstanceRoute
       for (const id of liveIds)
         if (!nextIds.has(id)) left.push({ entry: previous.get(id)!, why: registered.has(id) ? 'heartbeats stopped' : 'deregistered' });
       // A new process on a refused address is a fresh start: let it be tried at once.
-      for (const { entry } of joined) downUntil.delete(entry.url);
+      for (const { entry } of joined) {
+        downUntil.delete(entry.url);
+        downUntil.delete(entry.wsUrl);
+      }
       byName = next;
       liveIds = nextIds;
       return { joined, left };
@@ -64,7 +67,7 @@ export function createInstanceRouter(opts: InstanceRouterOptions): InstanceRoute
     pick(name, now = Date.now()) {
       const list = byName.get(name);
       if (!list?.length) return null;
-      const up = list.filter((e) => isLive(e, now) && (downUntil.get(e.url) ?? 0) <= now);
+      const up = list.filter((e) => isLive(e, now) && (downUntil.get(e.url) ?? 0) <= now && (downUntil.get(e.wsUrl) ?? 0) <= now);
       if (up.length === 0) return null;
       const n = (turn.get(name) ?? 0) % up.length;
       turn.set(name, n + 1);
