@@ -13,6 +13,9 @@ process.on('exit', () => killOnExit.forEach((kill) => kill()));
 const READY_DEADLINE_MS = 60_000;
 const STOP_DEADLINE_MS = 10_000;
 
+/** A node's cluster bus port: below its client port, clear of the ephemeral range. */
+export const clusterBusPort = (port: number): number => port - 1000;
+
 /** Clear of 6379; the first three become masters, the others their replicas. */
 export const DEFAULT_REDIS_CLUSTER_PORTS = [17001, 17002, 17003, 17004, 17005, 17006] as const;
 
@@ -110,7 +113,10 @@ function nodeFor(port: number, dir: string, nodeTimeoutMs: number): InternalNode
     try {
       // Views are rebuilt from Kafka, so no persistence; nodes.conf (cluster membership) is kept in dir.
       const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no', '--save', '', '--appendonly', 'no',
-        '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs)];
+        '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs),
+        // Redis's default bus port (port + 10000) lands in Linux's ephemeral range (32768-60999) for
+        // these ports, where any outgoing connection may hold it when a node starts.
+        '--cluster-port', String(clusterBusPort(port))];
       child = spawn('redis-server', args, { cwd: dir, stdio: ['ignore', out, out] });
     } finally {
       fs.closeSync(out);
