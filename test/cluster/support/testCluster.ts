@@ -2,6 +2,7 @@
 // apart from `npm start` and `npm run start:cluster`, and the project's processes on it, each
 // with its output kept so a test can look for errors such as CROSSSLOT.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { declarationOf } from '../../../scripts/declarations';
 import { startClusterInfra, type ClusterInfra } from '../../../scripts/startCluster';
@@ -14,6 +15,9 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 /** Every process a test file started dies with it (one exit listener for all of them). */
 const killOnExit = new Set<() => void>();
 process.on('exit', () => killOnExit.forEach((kill) => kill()));
+// CI's `timeout` ends a stuck run with SIGTERM, whose default skips 'exit' listeners: the
+// engines and processes would outlive the run (and hold its ports).
+process.once('SIGTERM', () => process.exit(143));
 const OUTPUT_KEPT = 256 * 1024;
 
 export const CLUSTER_TEST_PORTS = {
@@ -157,8 +161,12 @@ function startNode(name: string, script: string, port: number, env: Record<strin
   });
   let output = '';
   const crossSlot: string[] = [];
+  // The in-memory tail is cut at 256 KB; a failure found after a long run needs the whole log.
+  const logDir = process.env.CLUSTER_TEST_LOG_DIR;
+  if (logDir) mkdirSync(logDir, { recursive: true });
   const keep = (chunk: Buffer) => {
     const text = chunk.toString('utf8');
+    if (logDir) appendFileSync(path.join(logDir, `${name}.log`), text);
     for (const line of text.split('\n')) if (/CROSSSLOT/i.test(line)) crossSlot.push(line);
     output += text;
     if (output.length > OUTPUT_KEPT) output = output.slice(-OUTPUT_KEPT);
