@@ -24,8 +24,13 @@ export class WaitTimeoutError extends Error {
 }
 
 export interface AppliedWatch {
-  /** Resolves once the live generation has applied `offset` of `partition`; rejects with WaitTimeoutError. */
-  waitFor(partition: number, offset: number, timeoutMs: number): Promise<void>;
+  /**
+   * Resolves once the live generation has applied `offset` of `partition`; rejects with
+   * WaitTimeoutError. `seen`: a checkpoint below `offset` that a read just found although the
+   * watch knew the offset applied. Redis lost applied writes (a failover to a replica that had
+   * not received them), so what the watch knew is forgotten and the re-fold from Kafka awaited.
+   */
+  waitFor(partition: number, offset: number, timeoutMs: number, seen?: number | null): Promise<void>;
   /** Lets the local runner report its own writes without a round trip through Redis. */
   noteApplied(gen: string, partition: number, checkpoint: number): void;
   close(): Promise<void>;
@@ -83,7 +88,8 @@ export async function watchApplied(opts: {
 
   return {
     noteApplied,
-    waitFor(partition, offset, timeoutMs) {
+    waitFor(partition, offset, timeoutMs, seen) {
+      if (seen !== undefined && (seen ?? -1) < offset) known.delete(`${generation.current()}:${partition}`);
       if ((appliedNow(partition) ?? -1) >= offset) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const waiter: Waiter = {

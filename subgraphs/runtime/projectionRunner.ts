@@ -70,8 +70,11 @@ export interface ProjectionHandle {
   readonly groupId: string;
   /** The generation written now. */
   generation(): string;
-  /** Resolves once `offset` of `partition` is applied to the live generation (by any instance). */
-  waitFor(partition: number, offset: number, timeoutMs: number): Promise<void>;
+  /**
+   * Resolves once `offset` of `partition` is applied to the live generation (by any instance).
+   * `seen`: the lower checkpoint a read found after the offset was known applied (AppliedWatch).
+   */
+  waitFor(partition: number, offset: number, timeoutMs: number, seen?: number | null): Promise<void>;
   /** Per-partition lag, freshness, rates and dead letters, for every partition of the topic. */
   stats(): PartitionStats[];
   /** Measures lag now instead of waiting for the next refresh. */
@@ -127,7 +130,7 @@ export async function startProjection<C extends TopicContract, S>(opts: Projecti
     topic,
     groupId,
     generation: () => generation.current(),
-    waitFor: (partition, offset, timeoutMs) => applied.waitFor(partition, offset, timeoutMs),
+    waitFor: (partition, offset, timeoutMs, seen) => applied.waitFor(partition, offset, timeoutMs, seen),
     stats: () => lag.stats.map((s) => s.snapshot()),
     refreshLag: lag.refresh,
     status: () => health.status(),

@@ -14,7 +14,7 @@ import { createNoticeHub, type NoticeHub } from './noticeHub';
 import { createEventProducer, type EventProducer, type WrittenAt } from './producer';
 import type { Projection } from './projection';
 import { registerProjectionMetrics } from './projectionMetrics';
-import { noteWritten } from './requestScope';
+import { noteAppliedInRequest, noteWritten } from './requestScope';
 import { startProjection, type ProjectionHandle, type RetryPolicy } from './projectionRunner';
 import { failedViews } from './projection/viewHealth';
 import { redisFromEnv } from '../../platform/redisConfig';
@@ -124,7 +124,22 @@ export async function createSubgraphRuntime(config: SubgraphRuntimeConfig): Prom
         logger: logger.child({ view: projection.name }),
       });
       const partitions = await producer.partitionsOf(topicName);
-      const reader = await createViewReader({ redis, projection, topic: topicName, partitions });
+      const reader = await createViewReader({
+        redis,
+        projection,
+        topic: topicName,
+        partitions,
+        awaitApplied: async (partition, offset, seen) => {
+          // Only a view that went back makes this: Redis lost writes it had acknowledged.
+          logger.warn({ view: projection.name, partition, offset, checkpoint: seen }, 'the view is behind a write it had applied for this request (Redis lost applied writes); waiting for the re-fold');
+          try {
+            await handle.waitFor(partition, offset, writeTimeout, seen);
+          } catch (e) {
+            if (e instanceof WaitTimeoutError) throw acceptedNotApplied({ topic: topicName, partition, offset }, writeTimeout);
+            throw e;
+          }
+        },
+      });
       const notices = await createNoticeHub<S>(redis, projection.name);
       const view: View<S> = {
         name: projection.name,
@@ -146,6 +161,9 @@ export async function createSubgraphRuntime(config: SubgraphRuntimeConfig): Prom
         if (e instanceof WaitTimeoutError) throw acceptedNotApplied(at, writeTimeout);
         throw e;
       }
+      // The answer is read after this: it must come from a state that holds the write, even if
+      // the Redis node that applied it failed over to a replica that never received it.
+      noteAppliedInRequest(view.name, at.partition, at.offset);
       return at;
     },
     views: () => views,

@@ -6,6 +6,7 @@ import { watchGeneration, type GenerationWatch } from './generation';
 import { partitionKeys } from './keys';
 import { createSubscriber } from '../../platform/subscriber';
 import type { Projection } from './projection';
+import { appliedFloor } from './requestScope';
 
 export interface IndexPage {
   readonly ids: string[];
@@ -39,7 +40,16 @@ export interface ViewReaderOptions<C extends TopicContract, S> {
   readonly partitions: number;
   /** Follow generation switches; false reads a fixed generation. */
   readonly generation?: string;
+  /**
+   * Read-your-writes: a read inside a request that saw this view apply its write found the
+   * partition's checkpoint (read atomically with the entities) below that write. Waits until
+   * the view has applied it again; the read is then repeated.
+   */
+  readonly awaitApplied?: (partition: number, offset: number, seen: number | null) => Promise<void>;
 }
+
+/** How often a read-your-writes read waits for a view that went back before it gives up. */
+const BEHIND_ATTEMPTS = 3;
 
 /** A page cursor that did not come from this index (or was tampered with). Not retriable. */
 export class InvalidCursorError extends Error {
@@ -94,49 +104,69 @@ export async function createViewReader<C extends TopicContract, S>(opts: ViewRea
   let trips = 0;
   const allPartitions = Array.from({ length: partitions }, (_, p) => p);
 
+  type Behind = { partition: number; offset: number; seen: number | null };
+  async function readMany(ids: readonly string[]): Promise<{ states: (S | undefined)[]; behind: Behind[] }> {
+    if (ids.length === 0) return { states: [], behind: [] };
+    const gen = generation.current();
+    // Group ids by the partition(s) that hold them: one MGET per partition slot, all pipelined.
+    const byPartition = new Map<number, string[]>();
+    for (const id of new Set(ids)) {
+      const key = projection.recordKeyOf(id);
+      for (const p of key === null ? allPartitions : [partitionForKey(key, partitions)]) {
+        const list = byPartition.get(p) ?? [];
+        list.push(id);
+        byPartition.set(p, list);
+      }
+    }
+    const order = [...byPartition.entries()];
+    // The checkpoint shares the entities' slot, so one MGET says which write the states hold.
+    const floor = opts.awaitApplied ? appliedFloor(view) : null;
+    trips++;
+    const results = await runAll(
+      redis,
+      order.map(([p, list]) => {
+        const keys = partitionKeys(view, gen, topic, p);
+        const entities = list.map((id) => keys.entity(id));
+        return floor?.has(p) ? (['mget', keys.checkpoint, ...entities] as const) : (['mget', ...entities] as const);
+      }),
+    );
+    const parts = new Map<string, S[]>();
+    const behind: Behind[] = [];
+    order.forEach(([p, list], i) => {
+      let values = results[i] as (string | null)[];
+      const must = floor?.get(p);
+      if (must !== undefined) {
+        const seen = values[0] === null ? null : Number(values[0]);
+        if (seen === null || seen < must) behind.push({ partition: p, offset: must, seen });
+        values = values.slice(1);
+      }
+      list.forEach((id, j) => {
+        const v = values[j];
+        if (v === null) return;
+        const arr = parts.get(id) ?? [];
+        arr.push(JSON.parse(v) as S);
+        parts.set(id, arr);
+      });
+    });
+    const states = ids.map((id) => {
+      const found = parts.get(id);
+      if (!found) return undefined;
+      if (projection.recordKeyOf(id) !== null) return found[0];
+      if (!projection.combine) throw new Error(`view ${view} spreads ${id} over partitions but has no combine()`);
+      return projection.combine(found);
+    });
+    return { states, behind };
+  }
+
   return {
     roundTrips: () => trips,
     generation: () => generation.current(),
     async getMany(ids) {
-      if (ids.length === 0) return [];
-      const gen = generation.current();
-      // Group ids by the partition(s) that hold them: one MGET per partition slot, all pipelined.
-      const byPartition = new Map<number, string[]>();
-      for (const id of new Set(ids)) {
-        const key = projection.recordKeyOf(id);
-        for (const p of key === null ? allPartitions : [partitionForKey(key, partitions)]) {
-          const list = byPartition.get(p) ?? [];
-          list.push(id);
-          byPartition.set(p, list);
-        }
+      for (let attempt = 1; ; attempt++) {
+        const read = await readMany(ids);
+        if (read.behind.length === 0 || !opts.awaitApplied || attempt >= BEHIND_ATTEMPTS) return read.states;
+        await Promise.all(read.behind.map((b) => opts.awaitApplied!(b.partition, b.offset, b.seen)));
       }
-      const order = [...byPartition.entries()];
-      trips++;
-      const results = await runAll(
-        redis,
-        order.map(([p, list]) => {
-          const keys = partitionKeys(view, gen, topic, p);
-          return ['mget', ...list.map((id) => keys.entity(id))] as const;
-        }),
-      );
-      const parts = new Map<string, S[]>();
-      order.forEach(([, list], i) => {
-        const values = results[i] as (string | null)[];
-        list.forEach((id, j) => {
-          const v = values[j];
-          if (v === null) return;
-          const arr = parts.get(id) ?? [];
-          arr.push(JSON.parse(v) as S);
-          parts.set(id, arr);
-        });
-      });
-      return ids.map((id) => {
-        const found = parts.get(id);
-        if (!found) return undefined;
-        if (projection.recordKeyOf(id) !== null) return found[0];
-        if (!projection.combine) throw new Error(`view ${view} spreads ${id} over partitions but has no combine()`);
-        return projection.combine(found);
-      });
     },
     async indexPage(index, { first, after, recordKey }) {
       const gen = generation.current();
