@@ -5,18 +5,19 @@
 // subgraph, and of one gateway. After each the test waits for recovery (conditions with
 // deadlines), then checks the orders view against an independent fold of its topic, every
 // client's last state against the view, and every mutation's outcome against the topic.
-import { ORDERS_TOPIC, type OrdersEvent } from '../../schema/events';
+import { ORDERS_TOPIC } from '../../schema/events';
 import { Cluster } from 'ioredis';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { signDevToken } from '../../gateway/token';
 import { declarationOf, productSubgraphs } from '../../scripts/declarations';
 import { createKafka } from '../../platform/kafkaConfig';
-import type { EventPosition, Projection } from '../../subgraphs/runtime/projection';
+import type { Projection } from '../../subgraphs/runtime/projection';
 import { GATEWAY_TEST_JWT_SECRET } from '../support/gatewayProcess';
 import { readView, truthOf } from '../support/views';
 import { waitFor } from '../support/waitFor';
 import { startTestCluster, type NodeProcess, type Simulator, type TestCluster } from './support/testCluster';
+import { readTopic } from './support/topicLog';
 
 const CLIENTS = Number(process.env.CHAOS_CLIENTS ?? 1000);
 const ORDERS = 20;
@@ -146,36 +147,6 @@ function subscribe(i: number): void {
   clients.push(entry);
 }
 
-async function readTopic(topic: string): Promise<Array<{ event: OrdersEvent; at: EventPosition }>> {
-  const kafka = createKafka({ brokers: cluster.env.KAFKA_BROKERS!.split(','), clientId: 'chaos-truth' });
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const want = new Map(ends.map((e) => [e.partition, Number(e.high)]));
-  const log: Array<{ event: OrdersEvent; at: EventPosition }> = [];
-  if ([...want.values()].every((h) => h === 0)) return log;
-  const consumer = kafka.consumer({ groupId: `chaos-truth-${Date.now()}-${Math.random()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const seen = new Map<number, number>();
-  const done = new Promise<void>((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        const event = JSON.parse(message.value!.toString()) as OrdersEvent;
-        log.push({ event, at: { partition, offset: Number(message.offset), occurredAt: event.occurredAt } });
-        seen.set(partition, Number(message.offset) + 1);
-        if ([...want].every(([p, h]) => (seen.get(p) ?? 0) >= h)) resolve();
-      },
-    });
-  });
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([done, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`could not read the whole ${topic} within 60 s`)), 60_000)))]);
-  clearTimeout(timer);
-  await consumer.disconnect();
-  return log;
-}
-
 /** Quiesces the writer, waits for recovery, then holds the view, the clients and the mutations to the topic. */
 async function checkAfter(label: string): Promise<void> {
   writing = false;
@@ -201,7 +172,7 @@ async function compare(label: string): Promise<void> {
     // The view equals an independent fold of the topic, for every order in it.
     const { view, truth } = await waitFor(
       async () => {
-        const log = await readTopic(topic);
+        const log = await readTopic(cluster.env.KAFKA_BROKERS!.split(','), topic);
         const truth = truthOf(projection, log);
         const ids = [...truth.keys()];
         const view = await readView(redis as never, projection as never, topic, ORDERS_TOPIC.partitions, ids);

@@ -64,15 +64,23 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-export async function startTestCluster(label: string): Promise<TestCluster> {
+export interface TestClusterOptions {
+  /** Other engines' ports (bench:soak runs beside the cluster tests). @default CLUSTER_TEST_PORTS */
+  readonly ports?: { readonly kafka: readonly number[]; readonly redis: readonly number[]; readonly connect: number };
+  /** @default .run/cluster-test */
+  readonly baseDir?: string;
+}
+
+export async function startTestCluster(label: string, opts: TestClusterOptions = {}): Promise<TestCluster> {
   const run = process.env.STREAMGRAPH_TEST_RUN ?? Date.now().toString(36);
   const namespace = `t-${run}-${label}.`;
+  const ports = opts.ports ?? CLUSTER_TEST_PORTS;
   const infra = await startClusterInfra({
-    baseDir: path.join(ROOT, '.run', 'cluster-test'),
+    baseDir: opts.baseDir ?? path.join(ROOT, '.run', 'cluster-test'),
     namespace,
-    kafkaPorts: CLUSTER_TEST_PORTS.kafka,
-    redisPorts: CLUSTER_TEST_PORTS.redis,
-    connectPort: CLUSTER_TEST_PORTS.connect,
+    kafkaPorts: ports.kafka,
+    redisPorts: ports.redis,
+    connectPort: ports.connect,
     catalog: true,
   });
   const env: Record<string, string> = {
