@@ -1,12 +1,14 @@
 // A relay: reads a topic in its own consumer group and turns each partition's records, in log
-// order, into effects elsewhere (events written to another topic), then commits. Delivery is at
-// least once: a crash after the effect and before the commit repeats the batch, so a relay's
+// order, into effects elsewhere (events written to another topic), then commits (once a second,
+// offsetCommitter.ts). Delivery is at least once: a crash after the effect and before the commit
+// repeats what came after the last commit, so a relay's
 // effects must be idempotent where they land (the reservations' relays write events whose
 // folds change nothing the second time; docs/reservations.md).
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { DEFAULT_FETCH } from '../../platform/kafkaConfig';
 import { withRecordTraces } from '../../platform/tracing';
 import { pacedEachBatch } from './fetchPacing';
+import { startOffsetCommitter } from './offsetCommitter';
 import { parseRecord, type EventOf, type EventTypeOf, type TopicContract } from '../../schema/events';
 import { EVENT_TYPE_HEADER } from './producer';
 import type { SubgraphRuntime } from './subgraphRuntime';
@@ -40,6 +42,11 @@ export interface RelayHandle {
 
 /** How long a relay gathers records after a small batch (see pacedEachBatch). */
 const RELAY_GATHER_MS = 5;
+/**
+ * How often a relay commits its position: what a crash makes it relay again (its effects are
+ * idempotent where they land), against a broker write per batch.
+ */
+const RELAY_COMMIT_INTERVAL_MS = 1000;
 
 const headerText = (m: KafkaMessage, name: string): string | undefined => {
   const h = m.headers?.[name];
@@ -65,6 +72,8 @@ export async function startRelay<C extends TopicContract>(opts: RelayOptions<C>)
   });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
+  const committer = startOffsetCommitter({ consumer, topic, intervalMs: RELAY_COMMIT_INTERVAL_MS, log });
+  consumer.on(consumer.events.GROUP_JOIN, (e) => committer.retain(e.payload.memberAssignment[topic] ?? []));
   await consumer.run({
     autoCommit: false,
     partitionsConsumedConcurrently: await runtime.producer.partitionsOf(topic),
@@ -96,13 +105,15 @@ export async function startRelay<C extends TopicContract>(opts: RelayOptions<C>)
         await withRecordTraces(`relay ${opts.name}`, { 'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.destination.name': topic, 'messaging.destination.partition.id': String(batch.partition), 'messaging.batch.message_count': events.length }, headers, () =>
           opts.handle(events, { partition: batch.partition, lastOffset }),
         );
-      // Committed after the effects: a crash before this line repeats them, never skips them.
-      await consumer.commitOffsets([{ topic, partition: batch.partition, offset: String(lastOffset + 1) }]);
+      // Committed after the effects (on the committer's next round): a crash before that repeats
+      // them, never skips them.
+      committer.note(batch.partition, lastOffset + 1);
       await heartbeat();
     }, { minBytes: DEFAULT_FETCH.minBytes, gatherMs: RELAY_GATHER_MS }),
   });
   return {
     stop: async () => {
+      await committer.stop().catch(() => undefined);
       await consumer.disconnect().catch(() => undefined);
     },
   };

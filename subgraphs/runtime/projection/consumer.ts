@@ -8,6 +8,7 @@ import type { Consumer, EachBatchHandler, Kafka } from 'kafkajs';
 import type { Logger } from '../../../platform/logger';
 import { deleteMatching } from '../deleteMatching';
 import { pacedEachBatch } from '../fetchPacing';
+import { startOffsetCommitter } from '../offsetCommitter';
 import type { GenerationWatch } from '../generation';
 import { partitionKeys, partitionPattern } from '../keys';
 import { stillOurs } from './batchLoop';
@@ -59,6 +60,8 @@ export function createViewConsumer(opts: ViewConsumerOptions): ViewConsumer {
     // kafkajs restarts itself after retriable errors; the view's bound decides for how long.
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async (e) => health.failure(CONSUMER_STEP, e).retry },
   });
+  // Kafka's offsets are for monitoring only (a view resumes from its Redis checkpoint): once a second.
+  const committer = startOffsetCommitter({ consumer, topic, intervalMs: 1000, log });
   const seek = (partition: number, offset: number) => consumer.seek({ topic, partition, offset: String(offset) });
 
   /**
@@ -103,13 +106,22 @@ export function createViewConsumer(opts: ViewConsumerOptions): ViewConsumer {
   generation.onChange(() => void seekAssigned());
 
   let eachBatch: EachBatchHandler | undefined;
+  /** `eachBatch`, noting each position it resolves for the committer. */
+  const noting = (handler: EachBatchHandler): EachBatchHandler => (payload) =>
+    handler({
+      ...payload,
+      resolveOffset: (offset) => {
+        payload.resolveOffset(offset);
+        committer.note(payload.batch.partition, Number(offset) + 1);
+      },
+    });
   const run = () =>
     consumer.run({
-      autoCommit: true,
-      autoCommitInterval: 1000,
+      // kafkajs would commit after every batch (offsetCommitter.ts).
+      autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: opts.partitions,
-      eachBatch: eachBatch && pacedEachBatch(eachBatch, { minBytes: opts.fetch.minBytes, gatherMs: opts.fetch.maxWaitMs }),
+      eachBatch: eachBatch && pacedEachBatch(noting(eachBatch), { minBytes: opts.fetch.minBytes, gatherMs: opts.fetch.maxWaitMs }),
     });
   // kafkajs gives up on errors it deems fatal; the view's bound, not the library, decides to go on.
   const restart = async (): Promise<void> => {
@@ -142,6 +154,7 @@ export function createViewConsumer(opts: ViewConsumerOptions): ViewConsumer {
         health.onFailed(() => resolve());
         consumer.on(consumer.events.GROUP_JOIN, (e) => {
           assigned = e.payload.memberAssignment[topic] ?? [];
+          committer.retain(assigned);
           health.succeeded(CONSUMER_STEP);
           health.forget((step) => stillOurs(step, assigned));
           void seekAssigned().then(() => {
@@ -153,6 +166,9 @@ export function createViewConsumer(opts: ViewConsumerOptions): ViewConsumer {
       await run();
       await joined;
     },
-    stop: () => consumer.disconnect(),
+    async stop() {
+      await committer.stop().catch(() => undefined);
+      await consumer.disconnect();
+    },
   };
 }
