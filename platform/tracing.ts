@@ -183,6 +183,14 @@ export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Spa
   return context.with(trace.setSpan(options.parent ?? context.active(), span), () => settle(span, fn));
 }
 
+/** Span links to the spans that `contexts` name (those that name none are left out). */
+export function linksTo(contexts: readonly Context[]): Link[] {
+  return contexts.flatMap((c) => {
+    const context = trace.getSpanContext(c);
+    return context ? [{ context }] : [];
+  });
+}
+
 /**
  * Runs `fn`, the handling of records read from Kafka (a relay's batch), in the traces those
  * records carry: a span named `name` whose parent is the last traced record and which links the
@@ -197,7 +205,7 @@ export function withRecordTraces<T>(name: string, attributes: Attributes, header
     const { suppressTracing } = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
     return context.with(suppressTracing(context.active()), fn);
   }
-  const links = parents.slice(0, -1).map((c) => ({ context: trace.getSpanContext(c)! }));
+  const links = linksTo(parents.slice(0, -1));
   return withSpan(name, attributes, () => fn(), { parent: parents[parents.length - 1], links, kind: SpanKind.CONSUMER });
 }
 

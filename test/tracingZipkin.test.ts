@@ -69,9 +69,11 @@ async function traceOf(traceId: string, what: string, done: (spans: ZipkinSpan[]
   return waitFor(
     async () => {
       const res = await fetch(`${zipkin.url}/api/v2/trace/${traceId}`);
-      if (res.status !== 200) return null;
+      if (res.status !== 200) throw new Error(`Zipkin answered ${res.status} for the trace: ${(await res.text()).slice(0, 200)}`);
       const spans = (await res.json()) as ZipkinSpan[];
-      return done(spans) ? spans : null;
+      // Not there yet: what is, for the timeout's message.
+      if (!done(spans)) throw new Error(`${spans.length} spans so far:\n${describe_(spans)}`);
+      return spans;
     },
     { what, timeoutMs: 60_000, intervalMs: 200 },
   );

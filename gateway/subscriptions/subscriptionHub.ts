@@ -8,11 +8,12 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { signIdentity, type Identity } from '../../platform/identity';
 import type { Logger } from '../../platform/logger';
-import { endSpan, inSpan, sampledContextOf, startSpan, TRACEPARENT, type Span } from '../../platform/tracing';
+import { endSpan, inSpan, linksTo, sampledContextOf, startSpan, TRACEPARENT, type Span } from '../../platform/tracing';
 import { createGatewayContext, type GatewayContext } from '../execution/context';
 import type { ServiceMap, SubscriptionPlan } from './subscriptionPlanner';
 import type { UpstreamResult } from './upstreamConnection';
 import type { UpstreamPool } from './upstreamPool';
+import { tracesOf, type PendingEvent } from './supersededTraces';
 
 /** What a client subscription receives from the hub. */
 export interface SubscriberSink {
@@ -85,7 +86,7 @@ export function createSubscriptionHub(opts: SubscriptionHubOptions): Subscriptio
     readonly sinks = new Set<SubscriberSink>();
     /** Newest payload per object key: brings joiners up to date and drops unchanged repeats. */
     readonly latest = new Map<string, string>();
-    readonly pending = new Map<string, { result: UpstreamResult; at: bigint }>();
+    readonly pending = new Map<string, PendingEvent>();
     running = false;
     ended = false;
     ending: { errors: readonly GraphQLFormattedError[] | null } | null = null;
@@ -135,8 +136,9 @@ export function createSubscriptionHub(opts: SubscriptionHubOptions): Subscriptio
     private onEvent(result: UpstreamResult): void {
       if (this.ended) return;
       const key = this.request.plan.keyOf(result.data) ?? `#${this.seq++}`;
-      if (this.pending.has(key)) opts.metrics.events.inc({ outcome: 'superseded' });
-      this.pending.set(key, { result, at: process.hrtime.bigint() });
+      const replaced = this.pending.get(key);
+      if (replaced) opts.metrics.events.inc({ outcome: 'superseded' });
+      this.pending.set(key, { result, at: process.hrtime.bigint(), carried: replaced && tracesOf(replaced) });
       if (!this.running) void this.run();
     }
 
@@ -153,10 +155,13 @@ export function createSubscriptionHub(opts: SubscriptionHubOptions): Subscriptio
           const batch = [...this.pending];
           this.pending.clear();
           // An event the subgraph sent with its trace context is one span for all its clients.
-          const spans = batch.map(([, e]) => this.eventSpan(e.result));
+          const spans = batch.map(([, e]) => this.eventSpan(e));
           const shaped = await Promise.all(batch.map(([key, e], i) => inSpan(spans[i], () => this.resolve(key, e.result))));
           batch.forEach(([key, e], i) => {
             const payload = shaped[i];
+            // Superseded while it resolved: the newer state that goes out instead carries its trace.
+            const newer = payload === null ? this.pending.get(key) : undefined;
+            if (newer) newer.carried = tracesOf(e, newer.carried);
             const clients = payload !== null && payload !== undefined ? this.publish(key, payload, e.at) : 0;
             spans[i]?.setAttributes({ 'streamgraph.subscription.clients': clients, 'streamgraph.subscription.superseded': payload === null });
             endSpan(spans[i]);
@@ -197,12 +202,18 @@ export function createSubscriptionHub(opts: SubscriptionHubOptions): Subscriptio
       return this.sinks.size;
     }
 
-    /** The span of one upstream event, continuing the trace the subgraph sent in `extensions` (none: no span). */
-    private eventSpan(result: UpstreamResult): Span | undefined {
-      const parent = sampledContextOf(result.extensions?.[TRACEPARENT]);
-      if (!parent) return undefined;
+    /**
+     * The span of one upstream event, continuing the trace the subgraph sent in `extensions`, or
+     * else the trace of an event it superseded (that change reaches the clients in this delivery);
+     * the other superseded events' traces are links. None traced: no span.
+     */
+    private eventSpan(e: PendingEvent): Span | undefined {
+      const contexts = [e.result.extensions?.[TRACEPARENT], ...(e.carried ?? []).slice().reverse()].flatMap((t) => sampledContextOf(t) ?? []);
+      if (contexts.length === 0) return undefined;
+      const [parent, ...others] = contexts;
+      const links = linksTo(others);
       const { plan, operationName } = this.request;
-      return startSpan(`subscription event ${plan.primary.serviceName}`, { 'graphql.operation.type': 'subscription', ...(operationName ? { 'graphql.operation.name': operationName.slice(0, 100) } : {}), 'streamgraph.subscription.group': this.requestId }, { parent });
+      return startSpan(`subscription event ${plan.primary.serviceName}`, { 'graphql.operation.type': 'subscription', ...(operationName ? { 'graphql.operation.name': operationName.slice(0, 100) } : {}), 'streamgraph.subscription.group': this.requestId }, { parent, links });
     }
 
     /** The event with every subgraph's fields, as JSON; null when a newer state superseded it. */
