@@ -29,6 +29,7 @@ import { readView, truthOf } from '../test/support/views';
 import { waitFor } from '../test/support/waitFor';
 import { runBenchmark } from './runBenchmark';
 import { machine, quantile, round } from './stats';
+import { gatewayCall as call } from '../test/cluster/support/gatewayCall';
 
 const { values: args } = parseArgs({
   options: {
@@ -64,16 +65,6 @@ const customer = signDevToken({ sub: 'customer-3', roles: ['customer'], secret: 
 
 let cluster: TestCluster | undefined;
 const clients: Client[] = [];
-
-async function call(gw: NodeProcess, token: string, query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(gw.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(15_000),
-  });
-  return (await res.json()) as { data?: any; errors?: Array<{ message: string; extensions?: { code?: string } }> };
-}
 
 interface Window {
   query: number[];

@@ -18,6 +18,7 @@ import { readView, truthOf } from '../support/views';
 import { waitFor } from '../support/waitFor';
 import { startTestCluster, type NodeProcess, type Simulator, type TestCluster } from './support/testCluster';
 import { readTopic } from './support/topicLog';
+import { gatewayCall as call } from './support/gatewayCall';
 
 const CLIENTS = Number(process.env.CHAOS_CLIENTS ?? 1000);
 const ORDERS = 20;
@@ -50,16 +51,6 @@ let polling = true;
 const shopper = signDevToken({ sub: 'shopper-chaos', roles: ['shopper'], secret: GATEWAY_TEST_JWT_SECRET, expiresInSec: 3600 });
 const admin = signDevToken({ sub: 'admin-chaos', roles: ['admin'], secret: GATEWAY_TEST_JWT_SECRET, expiresInSec: 3600 });
 const customer = signDevToken({ sub: 'customer-3', roles: ['customer'], secret: GATEWAY_TEST_JWT_SECRET, expiresInSec: 3600 });
-
-async function call(gw: NodeProcess, token: string, query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(gw.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(15_000),
-  });
-  return (await res.json()) as { data?: any; errors?: Array<{ message: string; extensions?: { code?: string } }> };
-}
 
 const liveGateways = () => gateways.filter((g) => g.running());
 
