@@ -148,7 +148,7 @@ describe('through the gateway', () => {
     return (await res.json()) as { data?: any; errors?: Array<{ message: string; extensions?: Record<string, any> }> };
   };
 
-  it('the order’s subscription shows PLACED, then PARTIALLY_CONFIRMED with the short items', async () => {
+  it('the order’s subscription shows PARTIALLY_CONFIRMED with the short items, after PLACED when that state reached it', async () => {
     await stock('s-sub', { 'p-loaf': 1, 'p-eggs': 12 });
     const bearer = token('sub-customer');
     const c = createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, lazy: true, retryAttempts: 0, connectionParams: { authorization: `Bearer ${bearer}` } });
@@ -169,8 +169,11 @@ describe('through the gateway', () => {
       console.log(JSON.stringify(received), JSON.stringify(await decided(orders.url, [id], 5000).catch((x) => String(x))));
       throw e;
     });
-    expect(mine().map((o) => o.status)).toEqual(['PLACED', 'PARTIALLY_CONFIRMED']);
-    expect(mine()[1]).toMatchObject({
+    // States, in order, but not every one: a confirmation that the orders view applies in the
+    // same batch as the placement (the relays answer a lone record at once) goes out as the
+    // newest state only (docs/subscriptions.md).
+    expect([['PLACED', 'PARTIALLY_CONFIRMED'], ['PARTIALLY_CONFIRMED']]).toContainEqual(mine().map((o) => o.status));
+    expect(mine().at(-1)).toMatchObject({
       items: [
         { product: { id: 'p-loaf' }, quantity: 2, reserved: 1, short: 1, notFound: false },
         { product: { id: 'p-eggs' }, quantity: 6, reserved: 6, short: 0, notFound: false },
