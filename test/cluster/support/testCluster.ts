@@ -15,6 +15,12 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 /** Every process a test file started dies with it (one exit listener for all of them). */
 const killOnExit = new Set<() => void>();
 process.on('exit', () => killOnExit.forEach((kill) => kill()));
+/** SIGKILLs `child` if this process exits first: a test process that dies must not leave it behind. */
+function killWithUs(child: ChildProcess, ended: Promise<unknown>): void {
+  const kill = () => void child.kill('SIGKILL');
+  killOnExit.add(kill);
+  void ended.then(() => killOnExit.delete(kill));
+}
 // CI's `timeout` ends a stuck run with SIGTERM, whose default skips 'exit' listeners: the
 // engines and processes would outlive the run (and hold its ports).
 process.once('SIGTERM', () => process.exit(143));
@@ -143,9 +149,7 @@ function simulator(seconds: number, flags: string[], env: Record<string, string>
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const done = new Promise<{ code: number | null; output: string }>((resolve) => child.once('exit', (code) => resolve({ code, output })));
-  const onExit = () => void child.kill('SIGKILL');
-  killOnExit.add(onExit);
-  void done.then(() => killOnExit.delete(onExit));
+  killWithUs(child, done);
   const running = () => child.exitCode === null && child.signalCode === null;
   return {
     done,
@@ -182,10 +186,7 @@ function startNode(name: string, script: string, port: number, env: Record<strin
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // A test process that dies must not leave these behind.
-  const onExit = () => void child.kill('SIGKILL');
-  killOnExit.add(onExit);
-  void exited.then(() => killOnExit.delete(onExit));
+  killWithUs(child, exited);
   const running = () => child.exitCode === null && child.signalCode === null;
   return {
     name,
