@@ -48,6 +48,12 @@ export interface SubgraphResponse {
 export interface SubgraphCall {
   readonly request: { readonly query?: string; readonly variables?: Record<string, unknown>; readonly operationName?: string | null };
   readonly context?: GatewayContext;
+  /**
+   * The fetch asks only for fields the subgraph marks `@callerIndependent`: its answer is the
+   * same for every caller, so a batching wrapper may serve several callers with one call made
+   * on the first one's identity.
+   */
+  readonly sharedAcrossCallers?: boolean;
 }
 
 /** How the executors call a subgraph (SubgraphDataSource, and wrappers such as the subscription entity batcher). */

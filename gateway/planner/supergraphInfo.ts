@@ -10,6 +10,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { schemaFromConsumerSdl } from '../../platform/schemaChecks';
+import { isCallerIndependentFetch, markedFields } from './callerIndependence';
 
 export interface SupergraphSubgraph {
   readonly name: string;
@@ -29,6 +30,8 @@ export interface SupergraphInfo {
   matches(typeCondition: string, typename: string): boolean;
   /** The key field sets `subgraph` declares for `type`, as written (resolvable or not: a key is an identity either way). */
   keysOf(type: string, subgraph: string): string[];
+  /** Whether a subgraph operation is an entity fetch of `@callerIndependent` fields only (callerIndependence.ts). */
+  isCallerIndependentFetch(operation: string): boolean;
 }
 
 const stringArg = (d: ConstDirectiveNode, name: string): string | undefined => {
@@ -68,6 +71,7 @@ export function readSupergraph(sdl: string, apiSchemaSdl: string): SupergraphInf
   // definitions are in the SDL; nothing here is executed).
   const full = buildASTSchema(doc, { assumeValidSDL: true });
   const memberCache = new Map<string, boolean>();
+  const marked = markedFields(doc);
   return {
     sdl,
     subgraphs,
@@ -86,6 +90,7 @@ export function readSupergraph(sdl: string, apiSchemaSdl: string): SupergraphInf
       return hit;
     },
     keysOf: (type, subgraph) => keys.get(`${type}\n${subgraph}`) ?? [],
+    isCallerIndependentFetch: (operation) => isCallerIndependentFetch(operation, full, marked),
   };
 }
 

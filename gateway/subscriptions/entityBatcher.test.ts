@@ -49,6 +49,21 @@ describe('createBatchingDataSource', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('shares a call across callers only when every fetch in it asks for caller-independent fields', async () => {
+    const { source, calls } = recordingSource((reps) => ({ data: { _entities: reps.map((r) => ({ name: r.id })) } }));
+    const ds = createBatchingDataSource(source, (ctx) => (ctx as { scope: string }).scope);
+    const shared = (ids: string[], scope: string) =>
+      ds.process({
+        request: { query: ENTITIES, variables: { representations: ids.map((id) => ({ __typename: 'Product', id })), store: 's1' } },
+        context: { scope },
+        sharedAcrossCallers: true,
+      } as never);
+    const [a, b] = await Promise.all([shared(['1'], 'alice'), shared(['2'], 'bob'), call(ds, ['3'], 'carol')]);
+    expect(calls.map((c) => c.reps.map((r) => r.id))).toEqual([['1', '2'], ['3']]);
+    expect(a.data).toEqual({ _entities: [{ name: '1' }] });
+    expect(b.data).toEqual({ _entities: [{ name: '2' }] });
+  });
+
   it('routes an error about one entity to the event that asked for it, re-indexed, and whole-call errors to all', async () => {
     const { source } = recordingSource((reps) => ({
       data: { _entities: reps.map((r) => (r.id === '3' ? null : { name: r.id })) },

@@ -2,7 +2,8 @@
 // its own plan, so ten events that reach the gateway in one read would make ten `_entities`
 // calls to each subgraph; this wrapper holds the calls made in the same turn of the event
 // loop and sends one call per (subgraph, operation, other variables, caller) instead, then
-// hands each event its own slice of the answer.
+// hands each event its own slice of the answer. A fetch of `@callerIndependent` fields only
+// (SubgraphCall.sharedAcrossCallers) is batched across callers too.
 import type { GraphQLFormattedError } from 'graphql';
 import type { SubgraphCall, SubgraphResponse as Response, SubgraphSource } from '../execution/subgraphDataSource';
 
@@ -83,7 +84,9 @@ export function createBatchingDataSource(
       const representations = variables?.representations;
       if (!Array.isArray(representations)) return inner.process(options);
       const { representations: _r, ...rest } = variables!;
-      const key = `${scopeOf(options.context)}\n${options.request.query}\n${JSON.stringify(rest)}`;
+      // A scope no caller has (scopeOf always holds a '|'), for fetches every caller may share.
+      const scope = options.sharedAcrossCallers ? '*' : scopeOf(options.context);
+      const key = `${scope}\n${options.request.query}\n${JSON.stringify(rest)}`;
       return new Promise<Response>((resolve, reject) => {
         const list = pending.get(key);
         const waiting: Waiting = { options: options as SubgraphCall, representations, resolve, reject };

@@ -43,3 +43,23 @@ describe('fragments the planner shares selections through', () => {
     expect(p.primary.operation).toContain('__sg_key_id: id');
   });
 });
+
+describe('entity fetches shared across callers', () => {
+  it("marks the catalog's product fetch of an order's event shareable, and the customer's not", async () => {
+    const q = 'subscription($id: ID!) { orderUpdated(id: $id) { customer { name } items { product { name availability(storeId: "s") { quantity } } } } }';
+    const calls: Array<{ service: string; shared: boolean | undefined }> = [];
+    const source = (service: string) => ({
+      process: async (options: { request: { variables?: Record<string, unknown> }; sharedAcrossCallers?: boolean }) => {
+        calls.push({ service, shared: options.sharedAcrossCallers });
+        const reps = (options.request.variables?.representations ?? []) as unknown[];
+        return { data: { _entities: reps.map(() => ({ name: 'x', availability: null })) } } as never;
+      },
+    });
+    const event = { data: { orderUpdated: { __sg_key_id: 'o', customer: { __typename: 'Customer', id: 'c' }, items: [{ product: { __typename: 'Product', id: 'p' } }] } } };
+    await plan(q).executeEvent({ customers: source('customers'), catalog: source('catalog') } as never, event, { variables: { id: 'o' } }, {});
+    expect(calls.sort((a, b) => a.service.localeCompare(b.service))).toEqual([
+      { service: 'catalog', shared: true },
+      { service: 'customers', shared: false },
+    ]);
+  });
+});

@@ -119,6 +119,14 @@ export function createSupergraphPlanner(coreSupergraphSdl: string, planCache: Bo
       const rootKey = root.alias?.value ?? root.name.value;
       // Shaped on the client's own document, validated before planning.
       const clientDocument: DocumentNode = { kind: Kind.DOCUMENT, definitions: document.definitions };
+      // Per plan, so bounded by its fetches: whether each fetch may be shared across callers.
+      const independent = new Map<string, boolean>();
+      const sharedAcrossCallers = (operation: string | undefined): boolean => {
+        if (operation === undefined) return false;
+        let hit = independent.get(operation);
+        if (hit === undefined) independent.set(operation, (hit = info.isCallerIndependentFetch(operation)));
+        return hit;
+      };
       const plan: SubscriptionPlan = {
         supergraph: self,
         primary: {
@@ -149,7 +157,7 @@ export function createSupergraphPlanner(coreSupergraphSdl: string, planCache: Bo
             const service = services[serviceName];
             if (!service) throw new Error(`no subgraph named ${serviceName} in this supergraph`);
             void path;
-            return service.process({ request: req, context: context as GatewayContext });
+            return service.process({ request: req, context: context as GatewayContext, sharedAcrossCallers: sharedAcrossCallers(req.query) });
           };
           const executed = await executePlan(eventNode, { variables: request.variables, send, matches: info.matches });
           const shaped = shapeResponse({
