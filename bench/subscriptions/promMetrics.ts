@@ -5,8 +5,8 @@
 export interface MetricsReading {
   /** The sum of the samples named `name` whose labels pass `labels`. */
   sum(name: string, labels?: (labelText: string) => boolean): number;
-  /** Cumulative bucket counts of histogram `name`, by upper bound (`le`), ascending. */
-  buckets(name: string): ReadonlyArray<readonly [number, number]>;
+  /** Cumulative bucket counts of histogram `name` (of the label sets `labels` passes), by upper bound (`le`), ascending. */
+  buckets(name: string, labels?: (labelText: string) => boolean): ReadonlyArray<readonly [number, number]>;
 }
 
 export async function readMetrics(metricsUrl: string): Promise<MetricsReading> {
@@ -18,10 +18,10 @@ export async function readMetrics(metricsUrl: string): Promise<MetricsReading> {
   }
   return {
     sum: (name, labels = () => true) => samples.reduce((n, s) => (s.name === name && labels(s.labels) ? n + s.value : n), 0),
-    buckets(name) {
+    buckets(name, labels = () => true) {
       const byBound = new Map<number, number>();
       for (const s of samples) {
-        if (s.name !== `${name}_bucket`) continue;
+        if (s.name !== `${name}_bucket` || !labels(s.labels)) continue;
         const le = /le="([^"]+)"/.exec(s.labels)?.[1];
         if (le === undefined) continue;
         const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
@@ -37,9 +37,9 @@ export async function readMetrics(metricsUrl: string): Promise<MetricsReading> {
  * in (Prometheus buckets are coarse): "<=0.25" (at most its upper bound), ">2.5" (past the last
  * finite bound), or null when nothing was observed. Bounds are scaled by `scale` (1000: s to ms).
  */
-export function histogramQuantileBetween(before: MetricsReading, after: MetricsReading, name: string, q: number, scale = 1): string | null {
-  const start = new Map(before.buckets(name));
-  const diff = after.buckets(name).map(([bound, n]) => [bound, n - (start.get(bound) ?? 0)] as const);
+export function histogramQuantileBetween(before: MetricsReading, after: MetricsReading, name: string, q: number, scale = 1, labels?: (labelText: string) => boolean): string | null {
+  const start = new Map(before.buckets(name, labels));
+  const diff = after.buckets(name, labels).map(([bound, n]) => [bound, n - (start.get(bound) ?? 0)] as const);
   const total = diff.at(-1)?.[1] ?? 0;
   if (total <= 0) return null;
   const rank = Math.max(1, Math.ceil(q * total));

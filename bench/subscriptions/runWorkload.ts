@@ -347,6 +347,11 @@ function gatewayWindowMetrics(before: MetricsReading, after: MetricsReading, win
     // A subgraph call as the gateway times it: waiting for a pooled connection included.
     subgraphFetchMsP50: histogramQuantileBetween(before, after, fetch, 0.5, 1000),
     subgraphFetchMsP99: histogramQuantileBetween(before, after, fetch, 0.99, 1000),
+    // Per subgraph: the gap between this and the subgraph's own time is queueing on either side.
+    customersFetchMsP99: histogramQuantileBetween(before, after, fetch, 0.99, 1000, (l) => l.includes('subgraph="customers"')),
+    catalogFetchMsP99: histogramQuantileBetween(before, after, fetch, 0.99, 1000, (l) => l.includes('subgraph="catalog"')),
+    // Events held back because an entity fetch found a subgraph unavailable.
+    retriesPerSecond: round(delta('streamgraph_gateway_subscription_retries_total') / windowSec, 1),
   };
 }
 
