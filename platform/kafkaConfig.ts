@@ -5,6 +5,7 @@ import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } fr
 import type { ConnectionOptions } from 'node:tls';
 import { ConfigError } from './configError';
 import { envBool, envValue, envWholeNumber } from './envValues';
+import { fixRequestQueueTimer } from './kafkaRequestQueue';
 
 /** A setting is missing or malformed; the message says which and how to fix it, in one line. */
 // Re-exported: config modules and callers have always imported it from here.
@@ -80,6 +81,8 @@ export function fetchSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Fetc
  * broker answers while it is still starting up (see RETRIED_BROKER_ANSWERS) go out at debug.
  */
 export function createKafka(config: KafkaConfig, level: logLevel.WARN | logLevel.ERROR = logLevel.WARN): Kafka {
+  // Every client of ours comes through here: none keeps its connections on a 1 ms timer.
+  fixRequestQueueTimer();
   return new Kafka({ ...config, logLevel: level, logCreator: jsonLogCreator });
 }
 

@@ -6,6 +6,8 @@ import fs from 'node:fs';
 export interface CpuSample {
   readonly busy: number;
   readonly total: number;
+  /** Ticks the hypervisor gave another guest while this one wanted to run (part of busy). */
+  readonly steal: number;
 }
 
 /** The aggregate `cpu` line of /proc/stat, in clock ticks. */
@@ -14,13 +16,22 @@ export function sampleMachineCpu(): CpuSample {
   // cpu user nice system idle iowait irq softirq steal ...
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number) as number[];
   const busy = user! + nice! + system! + irq! + softirq! + steal!;
-  return { busy, total: busy + idle! + iowait! };
+  return { busy, total: busy + idle! + iowait!, steal: steal! };
 }
 
 /** Cores busy on average between two samples (0 .. number of cores). */
 export function busyCores(from: CpuSample, to: CpuSample, cores: number): number {
   const total = to.total - from.total;
   return total > 0 ? ((to.busy - from.busy) / total) * cores : 0;
+}
+
+/**
+ * Cores' worth of time the hypervisor took between two samples: runs on virtual machines are
+ * comparable only when this is small (a host busy with other guests slows every process alike).
+ */
+export function stolenCores(from: CpuSample, to: CpuSample, cores: number): number {
+  const total = to.total - from.total;
+  return total > 0 ? ((to.steal - from.steal) / total) * cores : 0;
 }
 
 /** The machine's shared services, which the benchmark's CPU budget names apart. */

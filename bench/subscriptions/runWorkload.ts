@@ -13,7 +13,7 @@ import { startFleet, type Fleet } from './fleet';
 import type { FleetClientSpec, FleetStatus } from './fleetProtocol';
 import { startGatewayUnderTest } from './gatewayUnderTest';
 import { createLatencyHistogram } from './latencyHistogram';
-import { busyCores, infraPids, sampleMachineCpu } from './machineCpu';
+import { busyCores, infraPids, sampleMachineCpu, stolenCores } from './machineCpu';
 import { DEFAULT_CONNECT_PORT } from '../../infra/connect';
 import { DEFAULTS as POSTGRES_DEFAULTS } from '../../infra/postgres';
 import { readOrders, type OrderFacts } from './ordersView';
@@ -279,6 +279,7 @@ export async function runWorkload(spec: RunSpec, orders: readonly OrderFacts[], 
         redis: share('redis'),
         connectAndPostgres: share('connectAndPostgres'),
         wholeMachine: round(busyCores(machineStart, machineEnd, os.cpus().length), 3),
+        stolenByHypervisor: round(stolenCores(machineStart, machineEnd, os.cpus().length), 3),
       },
       subscribeSeconds: round(subscribeSeconds, 1),
       clientCloses: statuses.reduce((n, s) => n + s.closed, 0),
