@@ -14,6 +14,7 @@ import type { FleetClientSpec, FleetStatus } from './fleetProtocol';
 import { startGatewayUnderTest } from './gatewayUnderTest';
 import { createLatencyHistogram } from './latencyHistogram';
 import { busyCores, infraPids, sampleMachineCpu, stolenCores } from './machineCpu';
+import { retransmittedSegments } from './tcpRetransmits';
 import { DEFAULT_CONNECT_PORT } from '../../infra/connect';
 import { DEFAULTS as POSTGRES_DEFAULTS } from '../../infra/postgres';
 import { readOrders, type OrderFacts } from './ordersView';
@@ -193,10 +194,12 @@ export async function runWorkload(spec: RunSpec, orders: readonly OrderFacts[], 
     const windowStart = now();
     const cpuStart = cpuOf();
     const machineStart = sampleMachineCpu();
+    const retransStart = retransmittedSegments();
     await sleep(options.seconds * 1000);
     const windowEnd = now();
     const cpuEnd = cpuOf();
     const machineEnd = sampleMachineCpu();
+    const retransEnd = retransmittedSegments();
     const metricsEnd = gatewayMetricsUrl ? await readMetrics(gatewayMetricsUrl) : null;
     const entityEnd = await Promise.all(entityMetricsUrls.map(readMetrics));
     const windowSec = (windowEnd - windowStart) / 1000;
@@ -281,6 +284,8 @@ export async function runWorkload(spec: RunSpec, orders: readonly OrderFacts[], 
         wholeMachine: round(busyCores(machineStart, machineEnd, os.cpus().length), 3),
         stolenByHypervisor: round(stolenCores(machineStart, machineEnd, os.cpus().length), 3),
       },
+      // Spurious on loopback: each held a connection for 200 ms or more (tcpRetransmits.ts).
+      tcpRetransmitsInWindow: retransStart === null || retransEnd === null ? null : retransEnd - retransStart,
       subscribeSeconds: round(subscribeSeconds, 1),
       clientCloses: statuses.reduce((n, s) => n + s.closed, 0),
       subscriptionErrors: statuses.reduce((n, s) => n + s.subscriptionErrors, 0),
