@@ -19,6 +19,7 @@ import { announceSubgraph, type Announcement } from '../platform/announceSubgrap
 import type { SubgraphHandle } from '../subgraphs/runtime/startSubgraph';
 import { startSubgraphServer, type SubgraphServerHandle } from '../subgraphs/runtime/subgraphServer';
 import { Registry } from 'prom-client';
+import { createEvent, ORDERS_TOPIC, partitionForKey } from '../schema/events';
 import { TEST_IDENTITY_SECRET } from './support/graphqlClient';
 import { createNamespace } from './support/namespace';
 import { startSubgraphProcess, type SubgraphProcess } from './support/subgraphProcess';
@@ -296,6 +297,50 @@ describe('sharing', () => {
     const upstreamBefore = gateway.subscriptionStats().upstream;
     subs.forEach((s) => s.dispose());
     await waitFor(() => gateway.subscriptionStats().upstream === upstreamBefore - 1, { what: 'the shared upstream subscription to end' });
+  }, 120_000);
+
+  it("two customers' events resolved together share one catalog call (its fields are @callerIndependent), never a customers call", async () => {
+    // Two orders of different customers in one partition: one record batch carries both
+    // estimates, so the orders view applies them in one chunk and the gateway resolves the two
+    // events within its batching window. That window is a matter of timing, so a round where the
+    // events came apart is tried again; a customers call shared across callers fails every round.
+    const topic = `${namespace}${ORDERS_TOPIC.name}`;
+    const producer = inProcess[0]!.runtime.producer;
+    const partitions = await producer.partitionsOf(topic);
+    const a = await placeOrder(customerId);
+    let b = await placeOrder(otherCustomerId);
+    while (partitionForKey(b, partitions) !== partitionForKey(a, partitions)) b = await placeOrder(otherCustomerId);
+    const subA = follow(client(token(customerId, 'customer')), TRACK, { id: a, store: STORE });
+    const subB = follow(client(token(otherCustomerId, 'customer')), TRACK, { id: b, store: STORE });
+    const version = (sub: typeof subA) => (sub.received.at(-1)?.data?.orderUpdated?.version ?? 0) as number;
+    await waitFor(() => version(subA) > 0 && version(subB) > 0, { what: 'both customers to get their current state' });
+
+    const [customers, catalog] = inProcess;
+    const eta = Date.now() + 3_600_000;
+    let shared = 0;
+    for (let round = 0; round < 10 && shared === 0; round++) {
+      const before = [await subgraphRequests(customers!, 'Track__customers__'), await subgraphRequests(catalog!, 'Track__catalog__')];
+      const [va, vb] = [version(subA), version(subB)];
+      await producer.publishMany(topic, [
+        createEvent(ORDERS_TOPIC, 'OrderEtaUpdated', { orderId: a, customerId, storeId: STORE, estimatedDeliveryAt: new Date(eta + 2 * round).toISOString(), by: 'test-courier' }),
+        createEvent(ORDERS_TOPIC, 'OrderEtaUpdated', { orderId: b, customerId: otherCustomerId, storeId: STORE, estimatedDeliveryAt: new Date(eta + 2 * round + 1).toISOString(), by: 'test-courier' }),
+      ]);
+      await waitFor(() => version(subA) > va && version(subB) > vb, { what: `round ${round}: both estimates delivered` });
+      const after = [await subgraphRequests(customers!, 'Track__customers__'), await subgraphRequests(catalog!, 'Track__catalog__')];
+      expect(after[0]! - before[0]!).toBe(2);
+      const catalogCalls = after[1]! - before[1]!;
+      expect([1, 2]).toContain(catalogCalls);
+      if (catalogCalls === 1) shared++;
+    }
+    expect(shared).toBe(1);
+    for (const [sub, name] of [[subA, 'Ada'], [subB, 'Bo']] as const) {
+      const last = sub.received.at(-1)!.data.orderUpdated;
+      expect(last.customer.name).toBe(name);
+      expect(last.items[0].product.name).toBe('Oat milk');
+      expect(last.items[0].product.availability.quantity).toEqual(expect.any(Number));
+    }
+    subA.dispose();
+    subB.dispose();
   }, 120_000);
 
   it('a second gateway instance serves its own clients with nothing shared but Redis and Kafka', async () => {

@@ -77,6 +77,8 @@ export interface RunResult {
   readonly gatewayPeakRssMb: number;
   readonly gatewayCpuCoreShare: number;
   readonly cpuCoreShare: Record<string, number>;
+  /** TCP segments the machine retransmitted in the window (null: /proc/net/snmp unreadable). */
+  readonly tcpRetransmitsInWindow: number | null;
   readonly subscribeSeconds: number;
   readonly clientCloses: number;
   readonly subscriptionErrors: number;
