@@ -286,7 +286,7 @@ export async function runWorkload(spec: RunSpec, orders: readonly OrderFacts[], 
         wholeMachine: round(busyCores(machineStart, machineEnd, os.cpus().length), 3),
         stolenByHypervisor: round(stolenCores(machineStart, machineEnd, os.cpus().length), 3),
       },
-      // Spurious on loopback: each held a connection for 200 ms or more (tcpRetransmits.ts).
+      // Spurious on loopback: an acknowledgement 200 ms late each (tcpRetransmits.ts).
       tcpRetransmitsInWindow: retransStart === null || retransEnd === null ? null : retransEnd - retransStart,
       subscribeSeconds: round(subscribeSeconds, 1),
       clientCloses: statuses.reduce((n, s) => n + s.closed, 0),

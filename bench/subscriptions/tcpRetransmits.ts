@@ -1,8 +1,8 @@
 // TCP segments the machine retransmitted, from /proc/net/snmp. On loopback nothing is lost, so a
 // retransmission means a sender's timer (200 ms at least) fired before the acknowledgement came:
-// the kernel's receive work was deferred on busy cores. Each one holds a connection's traffic for
-// that long, and a run's p99 follows them (docs/performance.md, "Where the customers run's tail
-// comes from"), so the benchmark reports how many its window saw.
+// some process or the kernel's receive work waited that long for a core. The worse customers runs
+// had ten times as many as a staff run (docs/performance.md, "Where the customers run's tail comes
+// from"), so the benchmark reports how many its window saw.
 import fs from 'node:fs';
 
 /** RetransSegs of the `Tcp:` line; null where /proc/net/snmp cannot be read. */
