@@ -121,6 +121,12 @@ afterAll(async () => {
   await zipkin?.stop();
 });
 
+/** Subscriptions the orders subgraph has started over graphql-ws, from its /metrics. */
+async function ordersSubscriptionsStarted(): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${processes[0]!.port}/metrics`)).text();
+  return Number(/^streamgraph_subgraph_subscriptions_started_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
 const PLACE = `mutation Place($store: ID!, $product: ID!, $quantity: Int!) { placeOrder(input: { storeId: $store, items: [{ productId: $product, quantity: $quantity }] }) { id status } }`;
 
 it('follows a placeOrder from the client through Kafka and both projections to a subscribed client, in one trace', async () => {
@@ -128,8 +134,13 @@ it('follows a placeOrder from the client through Kafka and both projections to a
     const r = await gw(`mutation { registerCustomer(input: { name: "Tracy", email: "tracy@example.com" }) { id } }`, {});
     return r.data?.registerCustomer ? token(r.data.registerCustomer.id, 'customer') : null;
   }, { what: 'the gateway to serve the customers subgraph' });
-  // Subscribed before the order exists: its first change is the order being placed.
+  // Subscribed before the order exists: its first change is the order being placed. A new
+  // customer's myOrders sends nothing until then, so the test waits for the orders subgraph to
+  // have started the subscription (its listener is registered in the same turn); placed before
+  // that, the order would arrive as the subscription's current state, outside the trace.
+  const startedBefore = await ordersSubscriptionsStarted();
   const mine = follow(customerToken, `subscription { myOrders { id status } }`, {});
+  await waitFor(async () => (await ordersSubscriptionsStarted()) > startedBefore, { what: 'the orders subgraph to start the myOrders subscription' });
 
   // The client's own trace context is honoured: the trace id it sent comes back.
   const traceId = newTraceId();
