@@ -19,8 +19,8 @@ import {
 } from 'graphql';
 
 /** The spec the directive is linked from; its name segment gives the default `caller__` prefix. */
-export const CALLER_SPEC_URL_PATTERN = /\/caller\/v1\.\d+$/;
-export const CALLER_INDEPENDENT = 'callerIndependent';
+const CALLER_SPEC_URL_PATTERN = /\/caller\/v1\.\d+$/;
+const CALLER_INDEPENDENT = 'callerIndependent';
 
 /** The names the supergraph gives the directive (`@callerIndependent`, a rename, or `@caller__callerIndependent`). */
 export function callerIndependentNames(doc: DocumentNode): Set<string> {

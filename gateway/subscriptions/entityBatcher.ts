@@ -84,8 +84,8 @@ export function createBatchingDataSource(
       const representations = variables?.representations;
       if (!Array.isArray(representations)) return inner.process(options);
       const { representations: _r, ...rest } = variables!;
-      // A scope no caller has (scopeOf always holds a '|'), for fetches every caller may share.
-      const scope = options.sharedAcrossCallers ? '*' : scopeOf(options.context);
+      // Tagged so that no caller's scope, whatever scopeOf returns, can equal the shared one.
+      const scope = options.sharedAcrossCallers ? 'shared' : `caller ${scopeOf(options.context)}`;
       const key = `${scope}\n${options.request.query}\n${JSON.stringify(rest)}`;
       return new Promise<Response>((resolve, reject) => {
         const list = pending.get(key);

@@ -12,6 +12,12 @@
 import type { Consumer } from 'kafkajs';
 import type { Logger } from '../../platform/logger';
 
+/**
+ * How often views and relays commit: what a crash makes a relay repeat (its effects are
+ * idempotent where they land) and how stale the group's lag may look, against a broker write per batch.
+ */
+export const OFFSET_COMMIT_INTERVAL_MS = 1000;
+
 export interface OffsetCommitter {
   /** `next` is the offset to resume `partition` from (the last handled record's + 1). */
   note(partition: number, next: number): void;

@@ -8,7 +8,7 @@ import type { Consumer, KafkaMessage } from 'kafkajs';
 import { DEFAULT_FETCH } from '../../platform/kafkaConfig';
 import { withRecordTraces } from '../../platform/tracing';
 import { pacedEachBatch } from './fetchPacing';
-import { startOffsetCommitter } from './offsetCommitter';
+import { OFFSET_COMMIT_INTERVAL_MS, startOffsetCommitter } from './offsetCommitter';
 import { parseRecord, type EventOf, type EventTypeOf, type TopicContract } from '../../schema/events';
 import { EVENT_TYPE_HEADER } from './producer';
 import type { SubgraphRuntime } from './subgraphRuntime';
@@ -42,11 +42,6 @@ export interface RelayHandle {
 
 /** How long a relay gathers records after a small batch (see pacedEachBatch). */
 const RELAY_GATHER_MS = 5;
-/**
- * How often a relay commits its position: what a crash makes it relay again (its effects are
- * idempotent where they land), against a broker write per batch.
- */
-const RELAY_COMMIT_INTERVAL_MS = 1000;
 
 const headerText = (m: KafkaMessage, name: string): string | undefined => {
   const h = m.headers?.[name];
@@ -72,7 +67,7 @@ export async function startRelay<C extends TopicContract>(opts: RelayOptions<C>)
   });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  const committer = startOffsetCommitter({ consumer, topic, intervalMs: RELAY_COMMIT_INTERVAL_MS, log });
+  const committer = startOffsetCommitter({ consumer, topic, intervalMs: OFFSET_COMMIT_INTERVAL_MS, log });
   consumer.on(consumer.events.GROUP_JOIN, (e) => committer.retain(e.payload.memberAssignment[topic] ?? []));
   await consumer.run({
     autoCommit: false,

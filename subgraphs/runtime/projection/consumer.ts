@@ -8,7 +8,7 @@ import type { Consumer, EachBatchHandler, Kafka } from 'kafkajs';
 import type { Logger } from '../../../platform/logger';
 import { deleteMatching } from '../deleteMatching';
 import { pacedEachBatch } from '../fetchPacing';
-import { startOffsetCommitter } from '../offsetCommitter';
+import { OFFSET_COMMIT_INTERVAL_MS, startOffsetCommitter } from '../offsetCommitter';
 import type { GenerationWatch } from '../generation';
 import { partitionKeys, partitionPattern } from '../keys';
 import { stillOurs } from './batchLoop';
@@ -60,8 +60,8 @@ export function createViewConsumer(opts: ViewConsumerOptions): ViewConsumer {
     // kafkajs restarts itself after retriable errors; the view's bound decides for how long.
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async (e) => health.failure(CONSUMER_STEP, e).retry },
   });
-  // Kafka's offsets are for monitoring only (a view resumes from its Redis checkpoint): once a second.
-  const committer = startOffsetCommitter({ consumer, topic, intervalMs: 1000, log });
+  // Kafka's offsets are for monitoring only (a view resumes from its Redis checkpoint).
+  const committer = startOffsetCommitter({ consumer, topic, intervalMs: OFFSET_COMMIT_INTERVAL_MS, log });
   const seek = (partition: number, offset: number) => consumer.seek({ topic, partition, offset: String(offset) });
 
   /**
