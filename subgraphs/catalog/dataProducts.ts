@@ -11,7 +11,7 @@ export const dataProducts = defineDataProducts([
     description: 'Products (from the catalog database through change data capture), stores and their stock levels per product.',
     views: {
       products: ['Product.name', 'Product.brand', 'Product.category', 'Product.priceCents', 'Query.product', 'Query.products'],
-      inventory: ['Store.name', 'Store.inventory', 'Product.availability', 'InventoryLevel.quantity', 'InventoryLevel.status', 'InventoryLevel.updatedAt', 'InventoryLevel.version', 'Query.store'],
+      inventory: ['Store.name', 'Store.inventory', 'Product.availability', 'InventoryLevel.product', 'InventoryLevel.quantity', 'InventoryLevel.reserved', 'InventoryLevel.available', 'InventoryLevel.status', 'InventoryLevel.likelihoodInStock', 'InventoryLevel.updatedAt', 'InventoryLevel.version', 'Query.store', 'Subscription.inventoryChanged'],
     },
     serviceLevels: { maxLag: { records: 1000, seconds: 60 }, maxEventAgeSeconds: 3600, minValidShare: 0.99 },
   },

@@ -11,7 +11,7 @@ export const dataProducts = defineDataProducts([
     views: {
       profiles: ['Customer.name', 'Customer.email', 'Customer.tier', 'Customer.createdAt', 'Query.customer', 'Query.me', 'Query.customers'],
       orders360: ['Customer.orderCount', 'Customer.lifetimeSpendCents', 'Customer.lastOrderAt'],
-      activity: ['Customer.lastSeenAt', 'Customer.sessionsLast7Days', 'Customer.recentlyViewed', 'Customer.recentSearches', 'Customer.cartItems'],
+      activity: ['Customer.lastSeenAt', 'Customer.sessionsLast7Days', 'Customer.recentlyViewed', 'Customer.recentSearches', 'Customer.cartItems', 'CartItem.product', 'CartItem.quantity'],
     },
     serviceLevels: { maxLag: { records: 1000, seconds: 60 }, maxEventAgeSeconds: null, minValidShare: 0.99 },
   },

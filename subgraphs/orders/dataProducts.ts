@@ -9,7 +9,11 @@ export const dataProducts = defineDataProducts([
     contact: '#team-orders',
     description: 'Orders through their lifecycle (placed, picked, delivered or canceled) with delivery estimates; the prices and stores an order is checked against.',
     views: {
-      orders: ['Order.status', 'Order.statusHistory', 'Order.items', 'Order.totalCents', 'Order.placedAt', 'Order.updatedAt', 'Order.version', 'Order.estimatedDeliveryAt', 'Customer.orders', 'Query.order'],
+      orders: [
+        'Order.customer', 'Order.store', 'Order.status', 'Order.statusHistory', 'Order.items', 'Order.shortItems', 'Order.totalCents', 'Order.placedAt', 'Order.updatedAt', 'Order.version', 'Order.estimatedDeliveryAt',
+        'OrderItem.product', 'OrderItem.quantity', 'OrderItem.unitPriceCents', 'OrderItem.reserved', 'OrderItem.short', 'OrderItem.notFound', 'StatusChange.status', 'StatusChange.at',
+        'Customer.orders', 'Query.order', 'Subscription.orderUpdated', 'Subscription.myOrders',
+      ],
       prices: ['Mutation.placeOrder'],
       stores: ['Mutation.placeOrder'],
       availability: ['Mutation.placeOrder'],

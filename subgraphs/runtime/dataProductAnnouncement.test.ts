@@ -1,6 +1,7 @@
 // Data product declarations as subgraphs announce them: topics and views from the declaration
 // (the first product takes what none lists), contracts with their versions, a wrong view named,
-// and the built-in products: every topic and view in one, every backed field in the schema.
+// and the built-in products: every topic and view in one, every backed field in the schema, and
+// every field a subgraph serves declared under the view it comes from (so fieldLineage answers).
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, Kind } from 'graphql';
@@ -61,5 +62,37 @@ describe('the built-in data products', () => {
     expect(products.flatMap((p) => p.views.map((v) => v.name)).sort()).toEqual(Object.values(d.views).map((v) => v.name).sort());
     for (const field of products.flatMap((p) => p.views.flatMap((v) => v.fields))) expect([field, schemaFields.has(field)]).toEqual([field, true]);
     for (const p of products) for (const t of p.topics) expect([t.name, t.contract.status]).not.toEqual([t.name, 'INCOMPATIBLE']);
+  });
+
+  /**
+   * What a subgraph serves that no view backs, by rule rather than by list, so that a new field
+   * fails this test until its team declares where it comes from: key fields (the entity's
+   * identity, which every subgraph that knows the entity repeats), the pagination wrappers
+   * (PageInfo, connections and their edges carry no data of their own) and mutations (commands:
+   * they write events; the views a command reads are declared where the team wants them shown).
+   */
+  const servedWithoutView = (type: string, field: string, keyFields: ReadonlySet<string>): boolean =>
+    keyFields.has(field) || type === 'PageInfo' || type === 'Mutation' || /(Connection|Edge)$/.test(type);
+
+  it.each(declarations.map((d) => [d.name, d] as const))('%s: every field it serves is declared under a view, so fieldLineage answers for it', (name, d) => {
+    const sdl = parse(fs.readFileSync(path.join(__dirname, '../../schema', `${name}.graphql`), 'utf8'));
+    const declared = new Set(dataProductAnnouncement(d).flatMap((p) => p.views.flatMap((v) => v.fields)));
+    const undeclared: string[] = [];
+    for (const def of sdl.definitions) {
+      if (def.kind !== Kind.OBJECT_TYPE_DEFINITION && def.kind !== Kind.OBJECT_TYPE_EXTENSION) continue;
+      const keyFields = new Set(
+        (def.directives ?? [])
+          .filter((dir) => dir.name.value === 'key')
+          .flatMap((dir) => dir.arguments?.filter((a) => a.name.value === 'fields' && a.value.kind === Kind.STRING).flatMap((a) => (a.value as { value: string }).value.split(/[\s{}]+/).filter(Boolean)) ?? []),
+      );
+      for (const f of def.fields ?? []) if (!servedWithoutView(def.name.value, f.name.value, keyFields) && !declared.has(`${def.name.value}.${f.name.value}`)) undeclared.push(`${def.name.value}.${f.name.value}`);
+    }
+    expect(undeclared).toEqual([]);
+  });
+
+  it('counts a field no view declares as undeclared (the rule above is not vacuous)', () => {
+    expect(servedWithoutView('Order', 'status', new Set(['id']))).toBe(false);
+    expect(servedWithoutView('Order', 'id', new Set(['id']))).toBe(true);
+    expect(servedWithoutView('InventoryLevel', 'likelihoodInStock', new Set(['storeId', 'productId']))).toBe(false);
   });
 });
