@@ -1,5 +1,5 @@
 // The gateway: the only public door. One HTTP port serves GraphQL queries and mutations
-// (Apollo Server running @apollo/gateway's planner and executor) plus /health, /ready and
+// (Apollo Server with the gateway's own planner and executor, gateway/planner/) plus /health, /ready and
 // /metrics, and graphql-ws subscriptions on the same path. It authenticates callers, forwards
 // their signed identity, enforces operation limits, and reports freshness and consistency
 // tokens. Its parts: gatewayHttpServer.ts (routes), gatewayPlugin.ts (what each operation goes
