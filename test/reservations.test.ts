@@ -1,7 +1,8 @@
 // Reservations against the real broker and Redis (docs/reservations.md): the store's inventory
 // writer decides each order once, orders move to CONFIRMED or PARTIALLY_CONFIRMED, cancel
-// releases, delivery consumes, reports reset, items not found, and early OUT_OF_STOCK refusals
-// through the gateway.
+// releases, delivery consumes, reports reset, items not found, early OUT_OF_STOCK refusals
+// through the gateway, inventoryChanged on reservations, releases and consumptions through the
+// gateway, and NOT_FOUND refusals of unknown stores and products through the gateway.
 import { createClient, type Client } from 'graphql-ws';
 import Redis from 'ioredis';
 import WebSocket from 'ws';
@@ -207,6 +208,76 @@ describe('through the gateway', () => {
       expect(r.errors).toHaveLength(1);
       expect(r.errors![0].extensions).toMatchObject({ code: 'OUT_OF_STOCK', items: ['p-loaf', 'p-milk'] });
       expect(r.errors![0].message).toMatch(/Sourdough loaf.*Oat milk/);
+      expect(await ends()).toBe(before);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('inventoryChanged fires on a reservation, a release (cancel) and a consumption (delivery), each with the new levels', async () => {
+    await stock('s-watch', { 'p-milk': 6 });
+    const c = createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, lazy: true, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token('watch-viewer')}` } });
+    clients.push(c);
+    const received: any[] = [];
+    c.subscribe(
+      { query: `subscription { inventoryChanged(storeId: "s-watch", productIds: ["p-milk"]) { storeId productId quantity reserved available status version } }` },
+      { next: (v) => void received.push(v), error: (e) => void received.push({ errors: [e] }), complete: () => undefined },
+    );
+    const levels = () => received.map((r) => r.data?.inventoryChanged ?? r);
+    /** Waits for the n-th delivery (1-based) and checks it is the level `want`, one version on from the last. */
+    const nth = async (n: number, want: { quantity: number; reserved: number; available: number; status: string }, what: string) => {
+      await waitFor(() => received.length >= n, { what, timeoutMs: 30_000 }).catch((e) => {
+        console.log(JSON.stringify(received));
+        throw e;
+      });
+      expect(levels()).toHaveLength(n);
+      const l = levels()[n - 1];
+      expect(l).toEqual({ storeId: 's-watch', productId: 'p-milk', ...want, version: expect.any(Number) });
+      if (n > 1) expect(l.version).toBeGreaterThan(levels()[n - 2].version);
+    };
+    await nth(1, { quantity: 6, reserved: 0, available: 6, status: 'IN_STOCK' }, 'the current level');
+
+    const [a] = ordersOf(await placeConcurrently(orders.url, 's-watch', 'p-milk', 1, 'watch-a', 2));
+    await nth(2, { quantity: 6, reserved: 2, available: 4, status: 'LOW_STOCK' }, 'the reservation');
+    await decided(orders.url, [a]);
+    const canceled = await gql(orders.url, `mutation($id: ID!) { cancelOrder(id: $id) { status } }`, { id: a }, as('watch-a-0', 'customer'));
+    expect(canceled.data?.cancelOrder.status).toBe('CANCELED');
+    await nth(3, { quantity: 6, reserved: 0, available: 6, status: 'IN_STOCK' }, 'the release');
+
+    const [b] = ordersOf(await placeConcurrently(orders.url, 's-watch', 'p-milk', 1, 'watch-b', 2));
+    await nth(4, { quantity: 6, reserved: 2, available: 4, status: 'LOW_STOCK' }, 'the second reservation');
+    expect((await decided(orders.url, [b]))[0].status).toBe('CONFIRMED');
+    for (const status of ['SHOPPER_ASSIGNED', 'PICKING', 'OUT_FOR_DELIVERY', 'DELIVERED']) {
+      const r = await gql(orders.url, `mutation($id: ID!, $s: OrderStatus!) { advanceOrder(id: $id, status: $s) { status } }`, { id: b, s: status }, shopper);
+      expect(r.errors).toBeUndefined();
+    }
+    await nth(5, { quantity: 4, reserved: 0, available: 4, status: 'LOW_STOCK' }, 'the consumption');
+    // The query agrees with the last delivery.
+    expect((await catalogLevel('s-watch', 'p-milk')).data!.product.availability).toMatchObject({ quantity: 4, reserved: 0, available: 4, version: levels()[4].version });
+  });
+
+  it('refuses an unknown store or an unknown product with NOT_FOUND naming it; nothing is written', async () => {
+    await stock('s-known', { 'p-eggs': 5 });
+    const admin: Admin = orders.runtime.kafka.admin();
+    await admin.connect();
+    try {
+      const ends = async () => (await admin.fetchTopicOffsets(orders.runtime.topic(ORDERS_TOPIC))).map((o) => `${o.partition}:${o.high}`).join(',');
+      const before = await ends();
+      const place = (storeId: string, items: Array<{ productId: string; quantity: number }>) =>
+        gw(`mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }`, { input: { storeId, items } }, token('unknown-customer'));
+
+      const noStore = await place('s-nowhere', [{ productId: 'p-eggs', quantity: 1 }]);
+      expect(noStore.data ?? null).toBeNull();
+      expect(noStore.errors).toHaveLength(1);
+      expect(noStore.errors![0].extensions).toMatchObject({ code: 'NOT_FOUND', id: 's-nowhere' });
+      expect(noStore.errors![0].message).toMatch(/store s-nowhere/);
+
+      const noProduct = await place('s-known', [{ productId: 'p-eggs', quantity: 1 }, { productId: 'p-nowhere', quantity: 1 }]);
+      expect(noProduct.data ?? null).toBeNull();
+      expect(noProduct.errors).toHaveLength(1);
+      expect(noProduct.errors![0].extensions).toMatchObject({ code: 'NOT_FOUND', id: 'p-nowhere' });
+      expect(noProduct.errors![0].message).toMatch(/product p-nowhere/);
+
       expect(await ends()).toBe(before);
     } finally {
       await admin.disconnect();
