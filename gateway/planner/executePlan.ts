@@ -43,6 +43,15 @@ export interface ExecutedPlan {
 }
 
 type Obj = Record<string, unknown>;
+
+/**
+ * Set (to true) on an entity a subgraph answered `null` for in `_entities`, without an error:
+ * the subgraph knows no such entity, so the fields it was asked for are absent from the data
+ * as its own answer, not as fields no fetch provided (shapeResponse.ts reports those). A
+ * symbol: no key of the data, invisible to JSON and to Object.keys.
+ */
+export const ANSWERED_NULL: unique symbol = Symbol('answeredNull');
+
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export async function executePlan(node: PlanNode | undefined, exec: PlanExecution): Promise<ExecutedPlan> {
@@ -180,10 +189,16 @@ async function entityFetch(node: FetchNode, entities: readonly Located[], state:
   }
   if (!Array.isArray(received)) return;
   received.forEach((value, i) => {
-    if (!isObj(value) || !owners[i]) return;
+    if (!owners[i]) return;
+    if (value === null) return markAnsweredNull(entities, owners[i]);
+    if (!isObj(value)) return;
     applyRewrites(value, node.outputRewrites, exec);
     for (const n of owners[i]) deepMerge(entities[n].value, value);
   });
+}
+
+function markAnsweredNull(entities: readonly Located[], owners: readonly number[]): void {
+  for (const n of owners) (entities[n].value as Record<PropertyKey, unknown>)[ANSWERED_NULL] = true;
 }
 
 async function batchFetch(node: BatchFetchNode, state: ExecutedPlan, exec: PlanExecution): Promise<void> {
@@ -207,7 +222,9 @@ async function batchFetch(node: BatchFetchNode, state: ExecutedPlan, exec: PlanE
     const received = answer.data?.[part.alias.alias];
     if (!Array.isArray(received)) continue;
     received.forEach((value, i) => {
-      if (!isObj(value) || !part.owners[i]) return;
+      if (!part.owners[i]) return;
+      if (value === null) return markAnsweredNull(part.entities, part.owners[i]);
+      if (!isObj(value)) return;
       applyRewrites(value, part.alias.outputRewrites, exec);
       for (const n of part.owners[i]) deepMerge(part.entities[n].value, value);
     });
