@@ -1,8 +1,14 @@
 // Federation cases that @apollo/query-planner 2.14 plans wrongly (and @apollo/gateway with it),
-// answered right by the gateway's planner and executor: @requires whose selection has arguments
-// other than the client's, two @requires of one field with different arguments, and entities
-// reached through a chain of keys (composite, non-resolvable, @interfaceObject). Each test says
-// what the wrong plan did, and checks both the answer and what the subgraphs were sent.
+// answered right by the gateway's planner and executor, from The Guild's federation gateway audit
+// (graphql-hive/federation-gateway-audit), in fixtures of our own: @requires whose selection has
+// arguments other than the client's and two @requires of one field with different arguments
+// (requires-with-argument), an entity whose only key the next subgraph resolves is composite
+// while it declares other keys resolvable: false (keys-mashup), and a field reachable only
+// through a non-resolvable @interfaceObject (non-resolvable-interface-object). Each of these
+// fails with GATEWAY_QUERY_PLANNER=apollo; each test says what Apollo answered, and checks both
+// the answer and what the subgraphs were sent. Two neighbouring cases (a chain of keys, an
+// @interfaceObject entered from a non-resolvable key) pass on both planners and guard the same
+// ground.
 import { closeAll, federation, startFederation, startFixtureSubgraph, type Federation, type FixtureSubgraph } from './fixtures';
 
 type Ref = Record<string, any>;
@@ -117,6 +123,8 @@ describe('two @requires of one field with different arguments', () => {
   });
 });
 
+// A neighbouring case (passes on both planners): the next subgraph's composite key is not
+// resolvable, but an intermediate subgraph turns it into one that is.
 describe('an entity reached through a chain of keys', () => {
   const USERS = [
     { id: 'u1', org: 'acme', login: 'ada', name: 'Ada Lovelace' },
@@ -167,6 +175,8 @@ describe('an entity reached through a chain of keys', () => {
   });
 });
 
+// A neighbouring case (passes on both planners): the @interfaceObject is entered by a key that is
+// resolvable in the subgraph that has the field.
 describe('an @interfaceObject reached from a subgraph whose key is not resolvable', () => {
   let accounts: FixtureSubgraph;
   let ranking: FixtureSubgraph;
@@ -213,5 +223,157 @@ describe('an @interfaceObject reached from a subgraph whose key is not resolvabl
     const res = await fed.query(`{ topAccount { __typename id score ... on User { handle } } }`);
     expect(res.errors).toBeUndefined();
     expect(res.data).toEqual({ topAccount: { __typename: 'User', id: 'a1', score: 42, handle: 'ada' } });
+  });
+});
+
+// Audit suite keys-mashup. The shelves subgraph knows a book by four keys and resolves only the
+// composite one with the id, `id edition { volume printing }`; it declares `edition { series volume }`
+// resolvable: false. The catalog resolves books only by id. @apollo/query-planner entered shelves
+// with the non-resolvable key: the representation had `edition { series volume }` and no id, the
+// shelves subgraph found no such book (`_entities: [null]`), and `label: String!` took the shelf
+// down to `{ shelf: null }`, the reason only in extensions.valueCompletion (which this gateway's
+// plugin moves into errors); a nullable requiring field was a silent null.
+describe('an entity whose only key the next subgraph resolves is composite, beside keys it does not resolve', () => {
+  type Book = { id: string; isbn: string; edition: { series: string; volume: string; printing: string }; title: string };
+  const BOOKS: Book[] = [
+    { id: 'b1', isbn: '978-0-441-17271-9', edition: { series: 'dune', volume: '1', printing: '3' }, title: 'Dune' },
+    { id: 'b2', isbn: '978-0-441-10402-4', edition: { series: 'dune', volume: '2', printing: '1' }, title: 'Dune Messiah' },
+  ];
+  const withoutTitle = ({ title: _title, ...book }: Book) => book;
+  let catalog: FixtureSubgraph;
+  let shelves: FixtureSubgraph;
+  let fed: Federation;
+
+  beforeAll(async () => {
+    catalog = await startFixtureSubgraph(
+      'catalog',
+      /* GraphQL */ `
+        ${federation('@key')}
+        type Book
+          @key(fields: "id")
+          @key(fields: "isbn", resolvable: false)
+          @key(fields: "edition { series volume }", resolvable: false)
+          @key(fields: "id edition { volume printing }", resolvable: false) {
+          id: ID!
+          isbn: ID!
+          edition: Edition!
+          title: String!
+        }
+        type Edition { series: ID! volume: ID! printing: ID! }
+      `,
+      { Book: { __resolveReference: (r: Ref) => BOOKS.find((b) => b.id === r.id) ?? null } },
+    );
+    shelves = await startFixtureSubgraph(
+      'shelves',
+      /* GraphQL */ `
+        ${federation('@key', '@external', '@requires')}
+        type Query { shelf: Shelf }
+        type Shelf @key(fields: "id") { id: ID! books: [Book!]! }
+        type Book
+          @key(fields: "edition { series volume }", resolvable: false)
+          @key(fields: "id edition { volume printing }")
+          @key(fields: "isbn", resolvable: false)
+          @key(fields: "id", resolvable: false) {
+          id: ID!
+          isbn: ID!
+          edition: Edition!
+          title: String! @external
+          label: String! @requires(fields: "title")
+          note: String @requires(fields: "title")
+        }
+        type Edition { series: ID! volume: ID! printing: ID! }
+      `,
+      {
+        Query: { shelf: () => ({ id: 'fiction' }) },
+        Shelf: { books: () => BOOKS.map(withoutTitle) },
+        Book: {
+          // Found by its resolvable key only: the id and the edition's volume and printing.
+          __resolveReference: (r: Ref) => {
+            const book = BOOKS.find((b) => b.id === r.id && b.edition.volume === r.edition?.volume && b.edition.printing === r.edition?.printing);
+            return book ? { ...withoutTitle(book), title: r.title } : null;
+          },
+          label: (b: Ref) => `${b.title}, vol. ${b.edition.volume}`,
+          note: (b: Ref) => `on the shelf: ${b.title}`,
+        },
+      },
+    );
+    fed = await startFederation([catalog, shelves]);
+  });
+  afterAll(() => closeAll(fed, catalog, shelves));
+
+  it('enters the next subgraph by the composite key it resolves, with what it requires', async () => {
+    // @apollo/gateway: { shelf: null } and Book.label's non-null violation at [shelf, books, 0, label]; shelves
+    // was sent { __typename, title, edition { series volume } }, without the id.
+    shelves.resetCalls();
+    const res = await fed.query(`{ shelf { id books { id title label } } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({
+      shelf: {
+        id: 'fiction',
+        books: [
+          { id: 'b1', title: 'Dune', label: 'Dune, vol. 1' },
+          { id: 'b2', title: 'Dune Messiah', label: 'Dune Messiah, vol. 2' },
+        ],
+      },
+    });
+    expect(shelves.entityCalls()).toEqual([
+      [
+        { __typename: 'Book', id: 'b1', edition: { volume: '1', printing: '3' }, title: 'Dune' },
+        { __typename: 'Book', id: 'b2', edition: { volume: '2', printing: '1' }, title: 'Dune Messiah' },
+      ],
+    ]);
+  });
+
+  it('answers a nullable requiring field with its value, where the wrong key nulled it without an error', async () => {
+    // @apollo/gateway: { shelf: { books: [{ id: 'b1', note: null }, { id: 'b2', note: null }] } } and no error at all.
+    const res = await fed.query(`{ shelf { books { id note } } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({ shelf: { books: [{ id: 'b1', note: 'on the shelf: Dune' }, { id: 'b2', note: 'on the shelf: Dune Messiah' }] } });
+  });
+});
+
+// Audit suite non-resolvable-interface-object, its second case. Asset is an entity interface of the
+// library subgraph that no object type implements; the tagging subgraph adds `tag` to it as an
+// @interfaceObject whose key is resolvable: false, so nothing can enter tagging from the library's
+// `featured` asset. @apollo/query-planner made an empty plan and @apollo/gateway answered
+// { featured: null } without any error, having asked no subgraph; the gateway refuses the
+// operation and says which field it cannot reach.
+describe('a field reachable only through a non-resolvable @interfaceObject', () => {
+  let library: FixtureSubgraph;
+  let tagging: FixtureSubgraph;
+  let fed: Federation;
+
+  beforeAll(async () => {
+    library = await startFixtureSubgraph(
+      'library',
+      /* GraphQL */ `
+        ${federation('@key')}
+        type Query { featured: Asset }
+        interface Asset @key(fields: "id") { id: ID! }
+      `,
+      { Query: { featured: () => ({ id: 'a1' }) }, Asset: { __resolveType: () => null } },
+    );
+    tagging = await startFixtureSubgraph(
+      'tagging',
+      /* GraphQL */ `
+        ${federation('@key', '@interfaceObject')}
+        type Query { tagged: Asset }
+        type Asset @key(fields: "id", resolvable: false) @interfaceObject { id: ID! tag: String! }
+      `,
+      { Query: { tagged: () => ({ id: 'a1', tag: 'classic' }) } },
+    );
+    fed = await startFederation([library, tagging]);
+  });
+  afterAll(() => closeAll(fed, library, tagging));
+
+  it('answers an error naming the field it cannot reach, never a silent null', async () => {
+    // @apollo/gateway: HTTP 200, { data: { featured: null } }, no errors, no subgraph called.
+    library.resetCalls();
+    tagging.resetCalls();
+    const res = await fed.query(`{ featured { tag } }`);
+    expect(res.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/\btag\b/), extensions: expect.objectContaining({ code: 'QUERY_PLANNING_FAILED' }) })]);
+    expect(res.data ?? null).toBeNull();
+    expect(library.calls).toEqual([]);
+    expect(tagging.calls).toEqual([]);
   });
 });
