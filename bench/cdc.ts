@@ -52,9 +52,13 @@ async function openLoop<T>(rate: number, count: number, first: number, task: (i:
 
 const ms = (values: number[]) => ({ p50: round(quantile(values, 0.5)), p99: round(quantile(values, 0.99)), max: round(Math.max(...values)) });
 
+/** Set once created, so a failed run still removes its connector and replication slot. */
+let benchNamespace: string | undefined;
+
 async function main() {
   const loadAtStart = os.loadavg()[0];
   const namespace = await createNamespace('bench-cdc');
+  benchNamespace = namespace;
   const settings = catalogSourceFromEnv();
   const { schema } = catalogSourceNames(settings, namespace);
   const table = `${ident(schema)}.products`;
@@ -197,7 +201,9 @@ async function main() {
   await kafkaAdmin.disconnect();
 }
 
-main().catch((e) => {
+main().catch(async (e) => {
   console.error(`cdc benchmark failed: ${(e as Error).message}`);
+  // A slot left behind holds WAL until someone drops it.
+  if (benchNamespace) await removeRunCatalogSources(benchNamespace).catch((err: Error) => console.error(`could not remove its catalog sources: ${err.message}`));
   process.exit(1);
 });

@@ -9,6 +9,7 @@ import { DEFAULTS as POSTGRES, ensureDatabase, isPostgresReachable, localPostgre
 import { ensureRedis } from '../infra/redis';
 import { ensureTopics } from '../infra/topics';
 import { declaredTopicSpecs } from '../scripts/declarations';
+import { removeAbandonedRunSources } from './support/catalogDatabase';
 import { createKafka, kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { checkRedis, parseRedisEnv, redisFromEnv } from '../platform/redisConfig';
 
@@ -59,6 +60,13 @@ export default async function globalSetup(): Promise<void> {
     await admin.disconnect();
   }
   await Promise.all([catalogDatabase(), connectWorker()]);
+  // An interrupted earlier run left its connectors and replication slots behind (its teardown
+  // never ran); a slot holds WAL until dropped, so the next run drops those of runs long over.
+  const swept = await removeAbandonedRunSources().catch((e: Error) => {
+    console.warn(`could not remove the catalog sources of interrupted test runs: ${e.message}`);
+    return [];
+  });
+  if (swept.length) console.warn(`removed the catalog connectors and replication slots of interrupted test runs ${swept.join(', ')}`);
 }
 
 /** The catalog's system of record: CATALOG_DATABASE_URL, else the project's own cluster (started detached, like the broker). */

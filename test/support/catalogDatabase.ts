@@ -43,6 +43,53 @@ export async function removeRunCatalogSources(prefix: string, opts: { connectUrl
   }
 }
 
+/** Runs older than this cannot still be going (jest's and CI's timeouts end any run long before). */
+export const ABANDONED_RUN_AGE_MS = 3 * 60 * 60 * 1000;
+const EARLIEST_RUN = Date.UTC(2025, 0, 1);
+
+/**
+ * The test runs whose sources are named in `names` (connectors `t-<run>-...`, slots,
+ * publications and schemas `t_<run>_...`) and that started more than `maxAgeMs` before `now`:
+ * a run id is its start time in base 36 (global setup). Younger runs may be going on beside
+ * this one, so they are left alone.
+ */
+export function abandonedRunIds(names: readonly string[], now: number, maxAgeMs = ABANDONED_RUN_AGE_MS): string[] {
+  const runs = new Set<string>();
+  for (const name of names) {
+    const run = /^t[-_]([0-9a-z]+)[-_]/.exec(name)?.[1];
+    if (!run) continue;
+    const startedAt = parseInt(run, 36);
+    // A run id that is not a time (`local`: a benchmark or a test file run without global setup) is never swept.
+    if (Number.isFinite(startedAt) && startedAt > EARLIEST_RUN && now - startedAt > maxAgeMs) runs.add(run);
+  }
+  return [...runs].sort();
+}
+
+/**
+ * Removes the catalog sources (connectors, replication slots, publications, schemas) of test
+ * runs that were interrupted before their teardown (Ctrl-C, a CI timeout): their slots would
+ * otherwise hold WAL until someone drops them by hand. Returns the runs removed.
+ */
+export async function removeAbandonedRunSources(now = Date.now()): Promise<string[]> {
+  const { connectUrl, databaseUrl } = catalogSourceFromEnv();
+  const names = [...(await listConnectors(connectUrl))];
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const rows = await client.query<{ name: string }>(
+      `SELECT slot_name AS name FROM pg_replication_slots WHERE starts_with(slot_name, 't_')
+       UNION SELECT pubname FROM pg_publication WHERE starts_with(pubname, 't_')
+       UNION SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 't_')`,
+    );
+    names.push(...rows.rows.map((r) => r.name));
+  } finally {
+    await client.end();
+  }
+  const runs = abandonedRunIds(names, now);
+  for (const run of runs) await removeRunCatalogSources(`t-${run}-`);
+  return runs;
+}
+
 let lastLsn = Date.now() * 1000;
 
 /**
