@@ -1,5 +1,6 @@
+import { checkedInSubgraphs, checkedInWarnings } from '../scripts/compose';
 import { composeSupergraph } from './composeSupergraph';
-import { apiSchemaOf, breakingOperations, nonNullExtensionWarnings } from './schemaChecks';
+import { apiSchemaOf, breakingOperations, graphExtensionWarnings, nonNullExtensionWarnings } from './schemaChecks';
 
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])';
 const catalog = { name: 'catalog', url: 'http://c/graphql', sdl: `${LINK}\ntype Query { product(id: ID!): Product }\ntype Product @key(fields: "id") { id: ID! name: String! priceCents: Int! brand: String }` };
@@ -38,10 +39,31 @@ describe('breakingOperations', () => {
 });
 
 describe('nonNullExtensionWarnings', () => {
+  const sg = (name: string, sdl: string) => ({ name, url: `http://${name}/graphql`, sdl: `${LINK}\n${sdl}` });
+  // The catalog's Store as in schema/catalog.graphql: two fields besides its key, and a lookup.
+  const catalogStores = sg('catalog', 'type Query { store(id: ID!): Store }\ntype Store @key(fields: "id") { id: ID! name: String! inventory(first: Int): [String!]! }');
+  const tastingNotes = (count: string) =>
+    sg(
+      'tasting-notes',
+      `type Query { tastingNote(id: ID!): TastingNote }\ntype Subscription { tastingNotesChanged(storeId: ID!): Store! }\n` +
+        `type TastingNote @key(fields: "id") { id: ID! store: Store score: Int! }\n` +
+        `type Store @key(fields: "id") { id: ID! averageTastingNote: Float tastingNoteCount: ${count} tastingNotes: [TastingNote!] }`,
+    );
+
   it('warns about non-null fields added to an entity another subgraph owns', () => {
     const warnings = nonNullExtensionWarnings([catalog, ratings('averageRating: Float ratingCount: Int!')], 'ratings');
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/Product\.ratingCount as non-null to an entity catalog owns/);
+    expect(warnings).toEqual([
+      "ratings adds Product.ratingCount as non-null to an entity catalog owns: when ratings is down, every Product it appears in turns null, catalog's fields with it; make the field nullable",
+    ]);
+  });
+
+  it('warns about an extension that serves more fields than the owner (a three-field extension of the two-field Store)', () => {
+    const graph = [catalogStores, tastingNotes('Int!')];
+    expect(composeSupergraph(graph).ok).toBe(true);
+    expect(nonNullExtensionWarnings(graph, 'tasting-notes')).toEqual([expect.stringMatching(/^tasting-notes adds Store\.tastingNoteCount as non-null to an entity catalog owns/)]);
+    // The owner's own non-null fields (Store.name) and the extension's own entity (TastingNote.score) are not extensions.
+    expect(nonNullExtensionWarnings(graph, 'catalog')).toEqual([]);
+    expect(nonNullExtensionWarnings([catalogStores, tastingNotes('Int')], 'tasting-notes')).toEqual([]);
   });
 
   it('says nothing about nullable extension fields, the owner’s own fields or key-only references', () => {
@@ -49,5 +71,40 @@ describe('nonNullExtensionWarnings', () => {
     expect(nonNullExtensionWarnings([catalog, ratings('averageRating: Float'), reference], 'ratings')).toEqual([]);
     expect(nonNullExtensionWarnings([catalog, ratings('averageRating: Float'), reference], 'catalog')).toEqual([]);
     expect(nonNullExtensionWarnings([catalog, reference], 'orders')).toEqual([]);
+    // The owner is not warned about its own non-null fields when an extension serves non-null ones.
+    expect(nonNullExtensionWarnings([catalog, ratings('ratingCount: Int!')], 'catalog')).toEqual([]);
+  });
+
+  it('does not count key fields (compound or nested) or @external fields as served', () => {
+    const link = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@external", "@requires"])';
+    const owner = { name: 'stock', url: 'http://s/graphql', sdl: `${link}\ntype Query { level(storeId: ID!, sku: ID!): Level }\ntype Level @key(fields: "storeId item { sku }") { storeId: ID! item: Item! quantity: Int! }\ntype Item { sku: ID! }` };
+    const requires = {
+      name: 'forecast',
+      url: 'http://f/graphql',
+      sdl: `${link}\ntype Level @key(fields: "storeId item { sku }") { storeId: ID! item: Item! quantity: Int! @external daysLeft: Int @requires(fields: "quantity") }\ntype Item { sku: ID! }`,
+    };
+    expect(composeSupergraph([owner, requires]).ok).toBe(true);
+    expect(nonNullExtensionWarnings([owner, requires], 'forecast')).toEqual([]);
+    const nonNull = { ...requires, sdl: requires.sdl.replace('daysLeft: Int', 'daysLeft: Int!') };
+    expect(nonNullExtensionWarnings([owner, nonNull], 'forecast')).toEqual([expect.stringMatching(/^forecast adds Level\.daysLeft as non-null to an entity stock owns/)]);
+  });
+
+  it('warns nobody for fields served with resolvable: false only (reached only on objects the subgraph returns itself)', () => {
+    const own = sg('audit', 'type Query { audits: [Audit!]! }\ntype Audit { product: Product! }\ntype Product @key(fields: "id", resolvable: false) { id: ID! lastAuditedAt: String! }');
+    expect(nonNullExtensionWarnings([catalog, own], 'audit')).toEqual([]);
+  });
+
+  it('with no subgraph looking the entity up, warns each side that serves non-null fields on it', () => {
+    const a = sg('a', 'type Query { things: [Thing!]! }\ntype Thing @key(fields: "id") { id: ID! label: String! }');
+    const b = sg('b', 'type Thing @key(fields: "id") { id: ID! score: Int! note: String }');
+    expect(graphExtensionWarnings([b, a])).toEqual([
+      expect.stringMatching(/^a adds Thing\.label as non-null to an entity b owns/),
+      expect.stringMatching(/^b adds Thing\.score as non-null to an entity a owns/),
+    ]);
+  });
+
+  it('the checked-in subgraphs compose without a warning (what `npm run compose` prints)', () => {
+    expect(checkedInSubgraphs().map((s) => s.name)).toEqual(expect.arrayContaining(['customers', 'orders']));
+    expect(checkedInWarnings()).toEqual([]);
   });
 });
