@@ -1,7 +1,7 @@
 // The mesh's pure parts: lineage both ways, service levels and since when, valid share, rates
 // from log ends, and the dead-letter window.
 import type { DataProductsRecord } from '../../platform/registry';
-import type { DeadLetterEntry } from '../runtime/deadLetters';
+import type { DeadLetter, DeadLetterEntry } from '../runtime/deadLetters';
 import { createDeadLetterWindow, HOUR_MS } from './deadLetterWindow';
 import { buildProductCatalog, isCoordinate } from './productCatalog';
 import { createGrowthSeries } from './rates';
@@ -129,10 +129,67 @@ it('the dead-letter window counts by reason over the hour and the day, each sour
     lastHour: 2,
     lastDay: 3,
     sourcesLastHour: 1,
+    refusedLastHour: 0,
     byReason: [
       { reason: 'contract: event.payload.tier: expected one of A, B', lastHour: 2, lastDay: 2 },
       { reason: 'fold: no such order', lastHour: 0, lastDay: 1 },
     ],
   });
   expect(w.counts(['other.dlq'], now).lastDay).toBe(0);
+});
+
+describe('events refused at the edge (gateway dead letters, source offset -1)', () => {
+  const now = Date.now();
+  /** A gateway dead letter at `offset` of partition `partition` of client-events.dlq; its source never reached the topic. */
+  const refused = (partition: number, offset: number, at = now - 1000): DeadLetterEntry => ({
+    kind: 'deadLetter',
+    position: { topic: 'client-events.dlq', partition, offset },
+    source: { topic: 'client-events', partition, offset: -1 },
+    sourceKey: Buffer.from('device:phone-1'),
+    value: null,
+    reason: 'contract: [web 2.3.1] query: expected a string of 1 to 200 characters, found 0 characters',
+    view: 'gateway.events',
+    deadLetteredAt: new Date(at).toISOString(),
+  });
+
+  it('counts each refused event once, by its own position in the dead-letter topic, also when read again', () => {
+    const w = createDeadLetterWindow();
+    // Five refused events of one device: one partition, offset -1 each.
+    for (let offset = 10; offset < 15; offset++) w.add('client-events.dlq', refused(1, offset));
+    // Another partition, and one from two hours ago.
+    w.add('client-events.dlq', refused(2, 10));
+    w.add('client-events.dlq', refused(2, 11, now - 2 * HOUR_MS));
+    // The reader rejoined and read them again.
+    for (let offset = 10; offset < 15; offset++) w.add('client-events.dlq', refused(1, offset));
+    const c = w.counts(['client-events.dlq'], now);
+    expect(c).toMatchObject({ lastHour: 6, lastDay: 7, sourcesLastHour: 0, refusedLastHour: 6 });
+    expect(c.byReason).toEqual([{ reason: 'contract: [web 2.3.1] query: expected a string of 1 to 200 characters', lastHour: 6, lastDay: 7 }]);
+  });
+
+  it('keeps records dead-lettered by views apart from refused ones, and malformed dead letters apart by partition', () => {
+    const w = createDeadLetterWindow();
+    w.add('client-events.dlq', refused(0, 0));
+    w.add('client-events.dlq', refused(0, 1));
+    w.add('client-events.dlq', refused(1, 0));
+    // A record that reached the topic and that two views dead-lettered: one invalid event.
+    const onTopic = (dlqOffset: number, view: string): DeadLetterEntry => ({ ...(refused(0, dlqOffset) as DeadLetter), source: { topic: 'client-events', partition: 0, offset: 7 }, view });
+    w.add('client-events.dlq', onTopic(2, 'customers.activity'));
+    w.add('client-events.dlq', onTopic(3, 'customers.other'));
+    // Two malformed dead letters at the same offset of two partitions: two records.
+    const malformed = (partition: number): DeadLetterEntry => ({ kind: 'malformed', position: { topic: 'client-events.dlq', partition, offset: 5 }, problem: 'no source', value: null, deadLetteredAt: new Date(now).toISOString() });
+    w.add('client-events.dlq', malformed(0));
+    w.add('client-events.dlq', malformed(1));
+    expect(w.counts(['client-events.dlq'], now)).toMatchObject({ lastHour: 7, lastDay: 7, sourcesLastHour: 3, refusedLastHour: 3 });
+  });
+
+  it('validShare counts events refused at the edge as invalid events offered to the topic', () => {
+    // 8 events reached the topic, 1 of them dead-lettered by a view; 3 refused at the edge: 7 valid of 11.
+    expect(validShare(8, 1, 3)).toBeCloseTo(7 / 11);
+    // Only refused events: none valid.
+    expect(validShare(0, 0, 4)).toBe(0);
+    // 6 valid on the topic, 2 refused: 6 of 8 (the topic's records alone would say 1).
+    expect(validShare(6, 0, 2)).toBe(0.75);
+    expect(validShare(6, 0, 0)).toBe(1);
+    expect(validShare(0, 0, 0)).toBeNull();
+  });
 });

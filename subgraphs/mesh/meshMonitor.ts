@@ -109,7 +109,7 @@ export async function startMeshMonitor(opts: MeshMonitorOptions): Promise<MeshMo
   });
   const shareGauge = new Gauge({
     name: 'streamgraph_data_product_valid_share',
-    help: 'Share of the data product events over the last hour that were valid (not dead-lettered); absent when none arrived',
+    help: 'Share of the data product events over the last hour that were valid (not dead-lettered, nor refused at the gateway); absent when none arrived',
     labelNames: ['product'],
     registers: [opts.registry],
   });
@@ -209,7 +209,8 @@ export async function startMeshMonitor(opts: MeshMonitorOptions): Promise<MeshMo
       const rates = productTopics.map((t) => seriesOf(t).ratePerSecond(now));
       const eventsLastHour = productTopics.reduce((a, t) => a + seriesOf(t).growthSince(now, HOUR_MS), 0);
       const dead = window.counts(productDlqs, now);
-      const share = validShare(eventsLastHour, dead.sourcesLastHour);
+      // Events refused at the edge never reached the topics: invalid events offered, on top of them.
+      const share = validShare(eventsLastHour, dead.sourcesLastHour, dead.refusedLastHour);
       const lastAppliedEventAt = latest(partitions.map((x) => x.lastEventAt));
       const levels = evaluateLevels(p.serviceLevels, { partitions, unmeasuredViews: unmeasured, lastAppliedEventAt, validShare: share }, now).map((e) => ({
         ...e,

@@ -61,14 +61,18 @@ export function evaluateLevels(levels: AnnouncedDataProduct['serviceLevels'], in
 }
 
 /**
- * The share of events that were valid: dead letters (distinct source records) against the
- * events written in the same window; null when none were written. A dead letter counted in
- * the window but written before it is still counted against at least itself.
+ * The share of events offered to the product's topics over the window that were valid:
+ * valid / (valid + invalid). `eventsInWindow` records reached the topics, `invalidOnTopic` of
+ * them (distinct source records) were dead-lettered by views; `refusedAtEdge` events were
+ * refused by the gateway before the topic (its dead letters) and count as invalid events
+ * offered. Null when none were offered. A dead letter counted in the window but written before
+ * it is still counted against at least itself.
  */
-export function validShare(eventsInWindow: number, deadLettersInWindow: number): number | null {
-  const total = Math.max(eventsInWindow, deadLettersInWindow);
-  if (total <= 0) return null;
-  return Math.max(0, 1 - deadLettersInWindow / total);
+export function validShare(eventsInWindow: number, invalidOnTopic: number, refusedAtEdge = 0): number | null {
+  const onTopic = Math.max(eventsInWindow, invalidOnTopic);
+  const offered = onTopic + refusedAtEdge;
+  if (offered <= 0) return null;
+  return Math.max(0, (onTopic - invalidOnTopic) / offered);
 }
 
 /** Remembers when each product's level entered its current state. */
