@@ -1,10 +1,16 @@
 // The catalog of data products through the gateway, against the real broker and Redis: every
 // built-in topic and view with its owner, contract and lineage; fieldLineage for every field a
-// view backs; a poison event raising dead letters and lowering the valid share; a stopped
-// projection breaching its lag level and recovering after a restart; who may look.
+// view backs; events flowing (events per second, the newest applied event) and a poison event
+// raising dead letters and lowering the valid share; a stopped projection breaching its lag level
+// (lag age, the stopped consumer group's lag) and recovering after a restart; who may look,
+// with the analyst token `npm run token` prints. Events refused at the gateway's edge are
+// test/dataProductsRefused.test.ts.
 //
 // The three domain subgraphs run for real (the catalog with its database and Debezium
 // connector) and announce their products when they start.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { startGateway, type GatewayHandle } from '../gateway/server';
 import { signDevToken } from '../gateway/token';
@@ -38,13 +44,25 @@ let producer: EventProducer;
 const opts = () => ({ namespace, identitySecret: TEST_IDENTITY_SECRET, port: 0 });
 
 type Result = { data?: any; errors?: Array<{ message: string; extensions?: { code?: string } }> };
-async function call(query: string, variables: Record<string, unknown> = {}, role: Role | null = 'analyst'): Promise<Result> {
+/** `role`: a token of that role, or a token as it is (`{ bearer }`), or none. */
+async function call(query: string, variables: Record<string, unknown> = {}, role: Role | { bearer: string } | null = 'analyst'): Promise<Result> {
+  const bearer = role === null ? null : typeof role === 'string' ? token(role) : role.bearer;
   const res = await fetch(gateway.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(role ? { authorization: `Bearer ${token(role)}` } : {}) },
+    headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
   return (await res.json()) as Result;
+}
+
+/** `npm run token -- <args>` with this gateway's secret (JWT settings of the shell left out): the token it prints. */
+async function cliToken(args: string[]): Promise<string> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('JWT_') && k !== 'JWKS_FILE'));
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/token.ts', ...args], {
+    cwd: path.resolve(__dirname, '..'),
+    env: { ...env, NODE_ENV: 'development', JWT_SECRET },
+  });
+  return stdout.trim();
 }
 async function mustCall(query: string, variables: Record<string, unknown> = {}, role: Role | null = 'analyst') {
   const r = await call(query, variables, role);
@@ -157,6 +175,25 @@ it('counts a poison event as a dead letter by reason and lowers the valid share'
   const poison = { ...createEvent(CUSTOMERS_TOPIC, 'CustomerRegistered', { customerId: 'poison-1', name: 'P', email: 'p@example.com', tier: 'STANDARD' }) };
   (poison.payload as Record<string, unknown>).tier = 'PLATINUM-NOT-A-TIER';
   await producer.publishMany(topic, [poison as typeof valid[number]]);
+  // Events flowing: a rate above zero (over the last 30 s of log ends), and the views' newest
+  // applied event is at least the newest valid one just sent (occurredAt), and not in the future.
+  const flowing = await waitFor(
+    async () => {
+      const p = await product('customers');
+      const applied = p.live.lastAppliedEventAt === null ? NaN : Date.parse(p.live.lastAppliedEventAt);
+      return p.live.eventsPerSecond > 0 && applied >= Date.parse(valid[2].occurredAt) ? p : null;
+    },
+    { what: 'a rate above zero and the valid events applied', timeoutMs: 30_000 },
+  );
+  expect(typeof flowing.live.eventsPerSecond).toBe('number');
+  expect(Date.parse(flowing.live.lastAppliedEventAt)).toBeLessThanOrEqual(Date.now());
+  expect(Date.now() - Date.parse(flowing.live.lastAppliedEventAt)).toBeLessThan(60_000);
+  // Every partition of the views is measured, with a lag (a number) and a lag age only while behind.
+  expect(flowing.live.partitions.length).toBeGreaterThan(0);
+  for (const part of flowing.live.partitions) {
+    expect(Number.isInteger(part.lag) && part.lag >= 0).toBe(true);
+    expect(part.lag > 0 ? typeof part.lagAgeSeconds === 'number' && part.lagAgeSeconds >= 0 : part.lagAgeSeconds === null).toBe(true);
+  }
   const after = await waitFor(
     async () => {
       const p = await product('customers');
@@ -170,9 +207,14 @@ it('counts a poison event as a dead letter by reason and lowers the valid share'
   expect(after.live.validShare).toBeLessThanOrEqual(0.75);
   expect(level(after, 'MIN_VALID_SHARE').state).toBe('BREACHED');
   // The consumer groups reading the topic come from Kafka's admin API (read every few seconds).
-  await waitFor(async () => (await product('customers')).live.consumerGroups.some((g: any) => g.groupId === `${namespace}customers.customers.profiles` && g.topics.includes('customers')), {
-    what: "the customers views' consumer group among those reading the topic",
-  });
+  const profilesGroup = await waitFor(
+    async () =>
+      (await product('customers')).live.consumerGroups.find((g: any) => g.groupId === `${namespace}customers.customers.profiles` && g.topics.includes('customers') && g.state === 'Stable'),
+    { what: "the customers views' consumer group among those reading the topic" },
+  );
+  // With its members (the running subgraph) and its lag, a number of records.
+  expect(profilesGroup.members).toBeGreaterThanOrEqual(1);
+  expect(Number.isInteger(profilesGroup.lag) && profilesGroup.lag >= 0).toBe(true);
   // And /metrics on the mesh says the same.
   const metrics = await (await fetch(mesh.url.replace('/graphql', '/metrics'))).text();
   expect(metrics).toMatch(/streamgraph_data_product_service_level\{product="customers",level="MIN_VALID_SHARE",state="BREACHED"[^}]*\} 1/);
@@ -182,13 +224,23 @@ it('counts a poison event as a dead letter by reason and lowers the valid share'
 it('breaches the lag level while a projection is stopped and recovers after its restart', async () => {
   const { records } = declarationOf('customers').dataProducts![0].serviceLevels.maxLag;
   await waitFor(async () => level(await product('customers'), 'MAX_LAG').state === 'MET', { what: 'the lag level to be met first' });
-  await customers.close();
   // One customer's updates: they all land on one partition, whose lag is what the level bounds.
+  // Registered while the views run, so the group has committed an offset on that partition
+  // (a stopped view commits what it applied) and its lag counts the updates.
   const events = [
     createEvent(CUSTOMERS_TOPIC, 'CustomerRegistered', { customerId: 'lagging-1', name: 'Lag', email: 'lag@example.com', tier: 'PLUS' }),
     ...Array.from({ length: records + 50 }, (_, i) => createEvent(CUSTOMERS_TOPIC, 'CustomerUpdated', { customerId: 'lagging-1', name: `Lag ${i}` })),
   ];
-  for (let i = 0; i < events.length; i += 500) await producer.publishMany(`${namespace}${CUSTOMERS_TOPIC.name}`, events.slice(i, i + 500));
+  await producer.publishMany(`${namespace}${CUSTOMERS_TOPIC.name}`, events.slice(0, 1));
+  await waitFor(
+    async () =>
+      (await product('customers')).live.partitions.some(
+        (x: any) => x.view === 'customers.profiles' && x.lag === 0 && x.lastEventAt !== null && Date.parse(x.lastEventAt) >= Date.parse(events[0].occurredAt),
+      ),
+    { what: 'the registration applied' },
+  );
+  await customers.close();
+  for (let i = 1; i < events.length; i += 500) await producer.publishMany(`${namespace}${CUSTOMERS_TOPIC.name}`, events.slice(i, i + 500));
   const breached = await waitFor(
     async () => {
       const p = await product('customers');
@@ -198,6 +250,26 @@ it('breaches the lag level while a projection is stopped and recovers after its 
   );
   expect(Math.max(...breached.live.partitions.map((x: any) => x.lag))).toBeGreaterThan(0);
   expect(Date.parse(level(breached, 'MAX_LAG').since)).toBeLessThanOrEqual(Date.now());
+  // The lagging partition says for how long it has been behind, a number that grows while it
+  // stays behind; the stopped views' consumer group is still listed (no members), with the lag
+  // of its committed offsets (consumer groups are read every 5 s).
+  const behind = (p: any) => p.live.partitions.filter((x: any) => x.view === 'customers.profiles' && x.lag > 0);
+  expect(behind(breached).length).toBeGreaterThan(0);
+  for (const part of behind(breached)) expect(typeof part.lagAgeSeconds).toBe('number');
+  const firstAge = Math.max(...behind(breached).map((x: any) => x.lagAgeSeconds));
+  const stillBehind = await waitFor(
+    async () => {
+      const p = await product('customers');
+      const group = p.live.consumerGroups.find((g: any) => g.groupId === `${namespace}customers.customers.profiles`);
+      return behind(p).length > 0 && Math.max(...behind(p).map((x: any) => x.lagAgeSeconds)) > firstAge && group?.members === 0 && group.lag >= records + 50 ? { p, group } : null;
+    },
+    { what: 'the lag age to grow and the stopped group to show its lag', timeoutMs: 30_000 },
+  );
+  expect(stillBehind.group.state).toBe('Empty');
+  // The group's lag is the view's: the updates it has not applied, all on the customer's partition.
+  expect(behind(stillBehind.p)).toHaveLength(1);
+  expect(stillBehind.group.lag).toBe(records + 50);
+  expect(behind(stillBehind.p)[0].lag).toBe(records + 50);
   customers = await startCustomersSubgraph(opts());
   const recovered = await waitFor(
     async () => {
@@ -207,6 +279,15 @@ it('breaches the lag level while a projection is stopped and recovers after its 
     { what: 'the lag level to be met again after the restart', timeoutMs: 60_000 },
   );
   expect(Date.parse(level(recovered, 'MAX_LAG').since)).toBeGreaterThan(Date.parse(level(breached, 'MAX_LAG').since));
+  // Caught up: no lag age on any partition of the view, and the newest applied event is the last one sent.
+  await waitFor(
+    async () => {
+      const p = await product('customers');
+      const parts = p.live.partitions.filter((x: any) => x.view === 'customers.profiles');
+      return parts.length > 0 && parts.every((x: any) => x.lag === 0 && x.lagAgeSeconds === null) && Date.parse(p.live.lastAppliedEventAt) >= Date.parse(events[events.length - 1].occurredAt);
+    },
+    { what: 'the view caught up, without lag age, its newest event applied', timeoutMs: 60_000 },
+  );
 });
 
 it("puts a subgraph's products back when Redis lost them (at its next heartbeat)", async () => {
@@ -215,8 +296,14 @@ it("puts a subgraph's products back when Redis lost them (at its next heartbeat)
   await waitFor(async () => (await product('orders')) !== null, { what: 'the orders product back in the catalog' });
 });
 
-it('lets admins and analysts look, and refuses customers, other roles and anonymous callers with FORBIDDEN', async () => {
+it('lets admins and analysts look (also with the analyst token npm run token prints), and refuses customers, other roles and anonymous callers with FORBIDDEN', async () => {
   for (const role of ['admin', 'analyst'] as const) expect((await call('{ dataProducts { name } }', {}, role)).data?.dataProducts).toHaveLength(3);
+  // What an analyst is handed: the token `npm run token -- --sub <id> --role analyst` prints. A
+  // customer's from the same command is refused.
+  const analystToken = await cliToken(['--sub', 'analyst-cli', '--role', 'analyst']);
+  expect((await call('{ dataProducts { name } }', {}, { bearer: analystToken })).data?.dataProducts).toHaveLength(3);
+  const customerToken = await cliToken(['--sub', 'customer-cli', '--role', 'customer']);
+  expect((await call('{ dataProducts { name } }', {}, { bearer: customerToken })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   for (const role of ['customer', 'shopper', 'store', null] as const) {
     for (const q of ['{ dataProducts { name } }', '{ dataProduct(name: "customers") { name } }', '{ fieldLineage(coordinate: "Customer.name") { coordinate } }']) {
       const r = await call(q, {}, role);
