@@ -163,6 +163,7 @@ export async function executeOn(s: LoadedSupergraph, requestContext: GatewayGrap
   const executed = await executePlan(plan.node, { variables, send, matches: s.info.matches });
   const shaped = shapeResponse({
     schema: s.info.executionSchema,
+    introspectionSchema: s.info.introspectionSchema,
     document: { kind: Kind.DOCUMENT, definitions: requestContext.document.definitions },
     operationName: requestContext.operationName,
     // graphql-js coerces these itself; coerced values coerced again could differ (enums, custom scalars).

@@ -5,6 +5,8 @@ import { buildSchema, parse } from 'graphql';
 import { executePlan, type SubgraphAnswer, type SubgraphRequest } from './executePlan';
 import type { PlanNode } from './hivePlanner';
 import { shapeResponse } from './shapeResponse';
+import { interfacesAsObjects, interfacesWithoutObjects } from './supergraphInfo';
+import { schemaFromConsumerSdl } from '../../platform/schemaChecks';
 
 const schema = buildSchema(/* GraphQL */ `
   type Query { post: Post account: Account }
@@ -101,5 +103,67 @@ describe('shapeResponse: a null a subgraph answered', () => {
     });
     expect(res.data).toEqual({ post: { id: 'p1', summary: null } });
     expect(res.errors).toEqual([{ message: 'stats are down', path: ['post'], extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'stats' } }]);
+  });
+});
+
+// Audit suite non-resolvable-interface-object: a value of an interface no object type implements
+// (an @interfaceObject's) is answered as the interface itself; introspection still says interface.
+describe('shapeResponse: a value of an interface no object type implements', () => {
+  const apiSdl = /* GraphQL */ `
+    type Query { asset: Asset! entities: [Entity!]! post: Post }
+    interface Entity { id: ID! }
+    interface Asset implements Entity { id: ID! tag: String }
+    type Post implements Entity { id: ID! title: String }
+  `;
+  const unimplemented = interfacesWithoutObjects(schemaFromConsumerSdl(apiSdl));
+  const executionSchema = schemaFromConsumerSdl(interfacesAsObjects(apiSdl, unimplemented));
+  const introspectionSchema = schemaFromConsumerSdl(apiSdl);
+  const shape = (query: string, data: Record<string, unknown>) =>
+    shapeResponse({ schema: executionSchema, introspectionSchema, document: parse(query), data, fetchErrors: [] });
+
+  it('finds only the interfaces without an object type', () => {
+    expect([...unimplemented]).toEqual(['Asset']);
+    expect(interfacesWithoutObjects(schema).size).toBe(0);
+  });
+
+  it('completes it against the interface’s fields without a __typename, fragments on it and on its interfaces applying, others not', () => {
+    expect(shape('{ asset { __typename id tag ... on Asset { t: tag } ... on Entity { i: id } ... on Post { title } } }', { asset: { id: 'a1', tag: 'x', t: 'x', i: 'a1' } })).toEqual({
+      data: { asset: { __typename: 'Asset', id: 'a1', tag: 'x', t: 'x', i: 'a1' } },
+    });
+  });
+
+  it('resolves a __typename naming it where an abstract type with objects is expected, beside those objects', () => {
+    const res = shape('{ entities { __typename id ... on Asset { tag } ... on Post { title } } }', {
+      entities: [
+        { __typename: 'Asset', id: 'a1', tag: 'x' },
+        { __typename: 'Post', id: 'p1', title: 'Hello' },
+      ],
+    });
+    expect(res).toEqual({ data: { entities: [{ __typename: 'Asset', id: 'a1', tag: 'x' }, { __typename: 'Post', id: 'p1', title: 'Hello' }] } });
+  });
+
+  it('still reports a field no fetch provided inside it, and propagates the null', () => {
+    const res = shape('{ asset { id tag } }', { asset: { tag: 'x' } });
+    expect(res.data).toBeNull();
+    expect(res.errors).toEqual([expect.objectContaining({ path: ['asset', 'id'], extensions: { code: 'UNRESOLVED_FIELD' } })]);
+  });
+
+  it('answers introspection from the API schema, in the operation’s field order, root fragments included', () => {
+    const query = /* GraphQL */ `
+      query Q($name: String!) {
+        a: __type(name: "Asset") { kind possibleTypes { name } }
+        asset { id }
+        ...Root
+        e: __type(name: $name) { possibleTypes { name } }
+      }
+      fragment Root on Query { __schema { types { name kind } } }
+    `;
+    const res = shapeResponse({ schema: executionSchema, introspectionSchema, document: parse(query), operationName: 'Q', variables: { name: 'Entity' }, data: { asset: { id: 'a1' } }, fetchErrors: [] });
+    expect(res.errors).toBeUndefined();
+    expect(Object.keys(res.data!)).toEqual(['a', 'asset', '__schema', 'e']);
+    expect(res.data!.a).toEqual({ kind: 'INTERFACE', possibleTypes: [] });
+    expect(res.data!.asset).toEqual({ id: 'a1' });
+    expect((res.data!.__schema as { types: { name: string; kind: string }[] }).types).toContainEqual({ name: 'Asset', kind: 'INTERFACE' });
+    expect(res.data!.e).toEqual({ possibleTypes: [{ name: 'Post' }] });
   });
 });

@@ -8,7 +8,8 @@
 // fails with GATEWAY_QUERY_PLANNER=apollo; each test says what Apollo answered, and checks both
 // the answer and what the subgraphs were sent. Two neighbouring cases (a chain of keys, an
 // @interfaceObject entered from a non-resolvable key) pass on both planners and guard the same
-// ground.
+// ground, and so do the first and third cases of non-resolvable-interface-object (a value of an
+// interface no object type implements), which @apollo/gateway answered and the gateway did not.
 import { closeAll, federation, startFederation, startFixtureSubgraph, type Federation, type FixtureSubgraph } from './fixtures';
 
 type Ref = Record<string, any>;
@@ -332,12 +333,16 @@ describe('an entity whose only key the next subgraph resolves is composite, besi
   });
 });
 
-// Audit suite non-resolvable-interface-object, its second case. Asset is an entity interface of the
-// library subgraph that no object type implements; the tagging subgraph adds `tag` to it as an
-// @interfaceObject whose key is resolvable: false, so nothing can enter tagging from the library's
-// `featured` asset. @apollo/query-planner made an empty plan and @apollo/gateway answered
-// { featured: null } without any error, having asked no subgraph; the gateway refuses the
-// operation and says which field it cannot reach.
+// Audit suite non-resolvable-interface-object, its first three cases. Asset is an entity interface
+// of the library subgraph that no object type implements; the tagging subgraph adds `tag` to it as
+// an @interfaceObject whose key is resolvable: false, so nothing can enter tagging from the
+// library's `featured` asset. Second case: @apollo/query-planner made an empty plan and
+// @apollo/gateway answered { featured: null } without any error, having asked no subgraph; the
+// gateway refuses the operation and says which field it cannot reach. First and third: tagging's
+// own root field `tagged` answers an Asset, whose fields it has; @apollo/gateway answers them, and
+// the gateway answered `tagged: null` with "Abstract type Asset must resolve to an Object type at
+// runtime" until such a value was answered as the interface itself (supergraphInfo.ts,
+// interfacesAsObjects).
 describe('a field reachable only through a non-resolvable @interfaceObject', () => {
   let library: FixtureSubgraph;
   let tagging: FixtureSubgraph;
@@ -375,5 +380,30 @@ describe('a field reachable only through a non-resolvable @interfaceObject', () 
     expect(res.data ?? null).toBeNull();
     expect(library.calls).toEqual([]);
     expect(tagging.calls).toEqual([]);
+  });
+
+  it('answers the interface object’s own root field with the fields it has, in one fetch', async () => {
+    // @apollo/gateway: the same.
+    library.resetCalls();
+    tagging.resetCalls();
+    const res = await fed.query(`{ tagged { id tag } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({ tagged: { id: 'a1', tag: 'classic' } });
+    expect(library.calls).toEqual([]);
+    expect(tagging.calls).toHaveLength(1);
+  });
+
+  it('answers the interface object’s own root field with its key alone', async () => {
+    // @apollo/gateway: the same.
+    const res = await fed.query(`{ tagged { id } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({ tagged: { id: 'a1' } });
+  });
+
+  it('applies fragments on the interface to it, and introspection still calls it an interface without possible types', async () => {
+    // @apollo/gateway: the same.
+    const res = await fed.query(`{ tagged { ... on Asset { tag } } __type(name: "Asset") { kind possibleTypes { name } } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({ tagged: { tag: 'classic' }, __type: { kind: 'INTERFACE', possibleTypes: [] } });
   });
 });
