@@ -5,7 +5,10 @@
 // gateway's request through the orders subgraph, the produce to Kafka, the orders and customers
 // projections that apply the event, the change notice and the subscription event that reaches a
 // subscribed client; a later change of the order reaches an `orderUpdated` subscriber in its own
-// trace the same way. The client's traceparent is honoured; a malformed one is ignored.
+// trace the same way. The order's confirmation, which the catalog's reservation relays and the
+// orders' confirmation relay write in the placement's trace, reaches an `orderUpdated` subscriber
+// in the placeOrder's trace (a catalog process exporting its spans, in the last test). The
+// client's traceparent is honoured; a malformed one is ignored.
 import { randomBytes } from 'node:crypto';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -41,6 +44,8 @@ let zipkin: ZipkinHandle;
 let namespace: string;
 let gateway: GatewayProcess;
 let catalog: SubgraphHandle;
+/** The orders and customers subgraphs' environment: namespace, identity secret, tracing to Zipkin. */
+let subgraphEnv: Record<string, string>;
 const processes: SubgraphProcess[] = [];
 const clients: Client[] = [];
 
@@ -56,11 +61,12 @@ async function gw(query: string, variables: Record<string, unknown>, bearer?: st
   return { status: res.status, traceId: res.headers.get('x-trace-id'), ...((await res.json()) as { data?: any; errors?: any[] }) };
 }
 
-function follow(bearer: string, query: string, variables: Record<string, unknown>) {
+/** `operationName`: sent with the subscription, which names the gateway's delivery spans after it. */
+function follow(bearer: string, query: string, variables: Record<string, unknown>, operationName?: string) {
   const client = createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, lazy: true, retryAttempts: 0, connectionParams: { authorization: `Bearer ${bearer}` } });
   clients.push(client);
   const received: any[] = [];
-  client.subscribe({ query, variables }, { next: (v) => void received.push(v), error: () => undefined, complete: () => undefined });
+  client.subscribe({ query, variables, operationName }, { next: (v) => void received.push(v), error: () => undefined, complete: () => undefined });
   return received;
 }
 
@@ -101,9 +107,11 @@ beforeAll(async () => {
     // The SDK's batch delay (default 5 s): the test reads the spans back soon after.
     OTEL_BSP_SCHEDULE_DELAY: '100',
   };
-  const env = { STREAMGRAPH_NAMESPACE: namespace, GATEWAY_IDENTITY_SECRET: TEST_IDENTITY_SECRET, ...tracing };
-  processes.push(...(await Promise.all([startSubgraphProcess('orders', env), startSubgraphProcess('customers', env)])));
-  // The catalog only sets up the world here: in this (untraced) test process.
+  subgraphEnv = { STREAMGRAPH_NAMESPACE: namespace, GATEWAY_IDENTITY_SECRET: TEST_IDENTITY_SECRET, ...tracing };
+  processes.push(...(await Promise.all([startSubgraphProcess('orders', subgraphEnv), startSubgraphProcess('customers', subgraphEnv)])));
+  // The catalog sets up the world here, in this (untraced) test process, so the reservations it
+  // decides (and the confirmations they become) are in no trace; the last test replaces it with
+  // a traced catalog process to follow a placement through the reservation to its confirmation.
   catalog = await startCatalogSubgraph({ namespace, identitySecret: TEST_IDENTITY_SECRET, port: 0 });
   gateway = await startGatewayProcess({ namespace, env: tracing });
   await waitFor(async () => (await gw(`mutation { upsertStore(input: { id: "${STORE}", name: "Traced corner" }) { id } }`, {}, admin)).data?.upsertStore, {
@@ -225,3 +233,70 @@ it('ignores a malformed traceparent: the request is answered as usual, in a new 
     expect(bad).not.toContain(r.traceId);
   }
 });
+
+it('brings the order\'s confirmation, decided by the catalog from the placement, to an orderUpdated subscriber in the placeOrder\'s trace', async () => {
+  const customerToken = await waitFor(async () => {
+    const r = await gw(`mutation { registerCustomer(input: { name: "Connie", email: "connie@example.com" }) { id } }`, {});
+    return r.data?.registerCustomer ? token(r.data.registerCustomer.id, 'customer') : null;
+  }, { what: 'the customer to be registered' });
+  // orderUpdated needs the order's id, so it can only be subscribed after placeOrder returned; its
+  // first message is the order's current state, read from the view, in no trace. What reaches it
+  // in the placement's trace is the placement's next change: the catalog's reservation relays
+  // continue the placement's trace (relay reservationRouter, the inventory's apply, relay
+  // reservationOutcomes) and the orders' confirmation relay writes CONFIRMED in it. The catalog
+  // is stopped while the order is placed and subscribed to, so the first state is surely PLACED
+  // (running, it often decides before the subscription starts, and the client's first state is
+  // then CONFIRMED, outside the trace); then a catalog exporting its spans starts and decides.
+  await catalog.close();
+  const clientSpan = newSpanId();
+  const { traceId, placed } = await waitFor(async () => {
+    const id = newTraceId();
+    const r = await gw(PLACE, { store: STORE, product: PRODUCT, quantity: 3 }, customerToken, { traceparent: `00-${id}-${clientSpan}-01` });
+    if (!r.data?.placeOrder) throw new Error(JSON.stringify(r.errors));
+    return { traceId: id, placed: r };
+  }, { what: 'the order to be placed' });
+  expect(placed.traceId).toBe(traceId);
+  const orderId = placed.data!.placeOrder.id as string;
+  const updates = follow(customerToken, `subscription Followed($id: ID!) { orderUpdated(id: $id) { status version } }`, { id: orderId }, 'Followed');
+  await waitFor(() => updates.length >= 1, { what: 'the current state' });
+  expect(updates[0]).toEqual({ data: { orderUpdated: { status: 'PLACED', version: 1 } } });
+
+  processes.push(await startSubgraphProcess('catalog', subgraphEnv));
+  await waitFor(() => updates.some((u) => u.data?.orderUpdated?.status === 'CONFIRMED'), { what: 'the confirmation to reach the subscriber', timeoutMs: 90_000 });
+  expect(updates.map((u) => u.data?.orderUpdated?.status)).toEqual(['PLACED', 'CONFIRMED']);
+
+  const under = (spans: ZipkinSpan[], ancestor: ZipkinSpan | undefined, test: (s: ZipkinSpan) => boolean) => spans.find((s) => test(s) && descends(spans, s, ancestor));
+  const named = (spans: ZipkinSpan[]) => {
+    const request = spans.find((s) => service(s) === 'gateway' && s.kind === 'SERVER');
+    const fetch = under(spans, request, (s) => service(s) === 'gateway' && s.name.startsWith('subgraph orders'));
+    const served = under(spans, fetch, (s) => service(s) === 'orders' && s.kind === 'SERVER');
+    const command = under(spans, served, (s) => service(s) === 'orders' && s.name.startsWith('mutation.placeorder'));
+    const produce = under(spans, command, (s) => service(s) === 'orders' && s.kind === 'PRODUCER');
+    const ordersApply = spans.find((s) => s.parentId === produce?.id && service(s) === 'orders' && s.name.startsWith(`apply ${namespace}orders.orders`));
+    const customersApply = spans.find((s) => s.parentId === produce?.id && service(s) === 'customers' && s.name.startsWith(`apply ${namespace}customers.orders360`));
+    // The router relays the placement's record (and later the confirmation's too, which it routes nowhere: a second span deeper in the trace).
+    const router = spans.find((s) => s.parentId === produce?.id && service(s) === 'catalog' && s.name === 'relay reservationrouter');
+    const inventoryApply = under(spans, router, (s) => service(s) === 'catalog' && s.name.startsWith(`apply ${namespace}catalog.inventory`));
+    const outcomes = under(spans, router, (s) => service(s) === 'catalog' && s.name === 'relay reservationoutcomes');
+    const confirmations = under(spans, outcomes, (s) => service(s) === 'orders' && s.name === 'relay reservationconfirmations');
+    const confirmedApply = under(spans, confirmations, (s) => service(s) === 'orders' && s.name.startsWith(`apply ${namespace}orders.orders`));
+    const notice = spans.find((s) => s.parentId === confirmedApply?.id && service(s) === 'orders' && s.name.startsWith(`notice ${namespace}orders.orders`));
+    const subgraphEvent = spans.find((s) => s.parentId === notice?.id && service(s) === 'orders' && s.name.startsWith('subscription event'));
+    const delivery = spans.find((s) => s.parentId === subgraphEvent?.id && service(s) === 'gateway' && s.name.startsWith('subscription event'));
+    return { request, fetch, served, command, produce, ordersApply, customersApply, router, inventoryApply, outcomes, confirmations, confirmedApply, notice, subgraphEvent, delivery };
+  };
+  // Four processes export their spans in their own batches: wait until every one of them is there.
+  const spans = await traceOf(traceId, 'the placement, its confirmation and the orderUpdated delivery in Zipkin', (s) => Object.values(named(s)).every((x) => x !== undefined));
+  const { request, produce, delivery } = named(spans);
+  const chain = describe_(spans);
+  // gateway -> orders subgraph -> produce -> orders and customers projections' apply ...
+  expect({ chain, parent: request?.parentId, name: request?.tags?.['graphql.operation.name'] }).toEqual({ chain, parent: clientSpan, name: 'Place' });
+  expect(produce?.tags?.['messaging.destination.name']).toBe(`${namespace}orders`);
+  // ... -> the catalog's reservation -> the confirmation -> the delivery that reached the orderUpdated client.
+  expect({ chain, operation: delivery?.tags?.['graphql.operation.name'], clients: delivery?.tags?.['streamgraph.subscription.clients'], superseded: delivery?.tags?.['streamgraph.subscription.superseded'] }).toEqual({
+    chain,
+    operation: 'Followed',
+    clients: '1',
+    superseded: 'false',
+  });
+}, 240_000);
