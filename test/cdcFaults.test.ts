@@ -1,7 +1,8 @@
 // Change data capture under faults, each against a private part so other test files are not
-// disturbed: a Kafka Connect worker killed with SIGKILL mid-stream of updates (0 lost, the view
-// equals the table, re-sent changes counted and not applied twice), and the catalog's PostgreSQL
-// restarted mid-stream (the connector resumes, nothing lost).
+// disturbed: a Kafka Connect worker killed with SIGKILL mid-stream of updates, with updates
+// committed while it is down (0 lost, the view equals the table, re-sent changes counted and not
+// applied twice), and the catalog's PostgreSQL restarted mid-stream while updates retry (the
+// connector resumes, nothing lost).
 import fs from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -20,6 +21,9 @@ const PRODUCTS = 20;
 const UPDATES = 600;
 const logger = createLogger('cdc-faults-test', 'error');
 
+/** Updates that failed and were tried again (the database was going down or starting). */
+let retriedWrites = 0;
+
 /** Inserts the products, then `UPDATES` updates (each a new price), `onUpdate` after each; returns how many updates each product got. */
 async function stream(db: Pool, table: string, onUpdate: (i: number) => Promise<void>): Promise<Map<string, number>> {
   await db.query(
@@ -29,7 +33,13 @@ async function stream(db: Pool, table: string, onUpdate: (i: number) => Promise<
   for (let i = 1; i <= UPDATES; i++) {
     const id = `p-${(i % PRODUCTS) + 1}`;
     // A write that fails while the database restarts is retried: every update commits once.
-    await waitFor(() => db.query(`UPDATE ${table} SET price_cents = $1, updated_at = now() WHERE id = $2`, [i, id]).then(() => true), {
+    await waitFor(() => db.query(`UPDATE ${table} SET price_cents = $1, updated_at = now() WHERE id = $2`, [i, id]).then(
+        () => true,
+        (e: Error) => {
+          retriedWrites++;
+          throw e;
+        },
+      ), {
       timeoutMs: 60_000,
       intervalMs: 100,
       what: `update ${i}`,
@@ -83,12 +93,19 @@ describe('a Kafka Connect worker killed with SIGKILL mid-stream', () => {
     db = new Pool({ connectionString: catalogSourceFromEnv().databaseUrl, max: 2 });
     const table = productsTable(namespace);
 
+    // Killed a third of the way in; a hundred more updates commit while no worker runs; then it
+    // starts again with the same group and REST port (the connector's config and offsets are in
+    // the group's topics) while the stream goes on.
+    const killedAt = UPDATES / 3;
+    let restarted: Promise<ConnectWorkerHandle> | undefined;
+    let writtenWhileDown = 0;
     const updates = await stream(db, table, async (i) => {
-      if (i !== UPDATES / 3) return;
-      await worker!.kill();
-      // The same group and REST port: the connector's config and offsets are in the group's topics.
-      worker = await startConnectWorker({ ...workerOpts, port: worker!.port });
+      if (i === killedAt) await worker!.kill();
+      else if (i > killedAt && !restarted) writtenWhileDown++;
+      if (i === killedAt + 100) restarted = startConnectWorker({ ...workerOpts, port: worker!.port });
     });
+    worker = await restarted!;
+    expect(writtenWhileDown).toBe(100);
     await expectViewEqualsTable(catalog, db, table, updates);
     // Debezium re-sends what it had not flushed (offset.flush.interval.ms=1000) when it crashed.
     expect(resent(catalog)).toBeGreaterThan(0);
@@ -120,9 +137,15 @@ describe('the catalog database restarted mid-stream', () => {
     db.on('error', () => undefined); // idle connections end with the restart
     const table = productsTable(namespace);
 
+    // Restarted without waiting: the updates go on against a database that is going down and
+    // coming back, each retried until it commits once (stream's retry).
+    let restarted: Promise<void> | undefined;
     const updates = await stream(db, table, async (i) => {
-      if (i === UPDATES / 3) await pg!.restart();
+      if (i === UPDATES / 3) restarted = pg!.restart();
     });
+    await restarted;
+    // Some updates met the database down and committed on a later try.
+    expect(retriedWrites).toBeGreaterThan(0);
     await expectViewEqualsTable(catalog, db, table, updates);
   });
 });
