@@ -149,8 +149,10 @@ async function status(): Promise<boolean> {
   }
   const redisPid = detachedRedisPid();
   line('redis', `${redisUp ? 'reachable' : 'not reachable'} at ${redactUrl(redisEnv.url)}${redisPid ? ` (pid ${redisPid})` : ''}`);
-  const ok = kafkaUp && redisUp && (await statusPostgres()) && (await statusConnect());
-  return ok;
+  // Every component is reported, whatever the others' state: one down must not hide the rest.
+  const postgresUp = await statusPostgres();
+  const connectUp = await statusConnect();
+  return kafkaUp && redisUp && postgresUp && connectUp;
 }
 
 async function statusPostgres(): Promise<boolean> {
