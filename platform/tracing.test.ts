@@ -65,7 +65,7 @@ describe('off', () => {
     expect(sampledContextOf(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`)).toBeUndefined();
     const fetch = async (_url: string, init?: { headers?: Record<string, string> }) => ({ status: 200, headers: init?.headers });
     expect(await traceFetches('f', {}, fetch)('http://orders', { headers: { a: '1' } })).toEqual({ status: 200, headers: { a: '1' } });
-    expect(await traceEvent(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, 'e', () => ({ data: 1 }))).toEqual({ data: 1 });
+    expect(await traceEvent(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, 'e', (): { data: number; extensions?: Record<string, unknown> } => ({ data: 1 }))).toEqual({ data: 1 });
   });
 });
 
@@ -146,7 +146,7 @@ describe('on', () => {
     expect(event.parentSpanId).toBe(PARENT);
     expect(result).toEqual({ data: { ok: true }, extensions: { other: 1, traceparent: traceparentOf(event) } });
     // Without a sampled context: as it was.
-    expect(await traceEvent(undefined, 'e', () => ({ data: 2 }))).toEqual({ data: 2 });
+    expect(await traceEvent(undefined, 'e', (): { data: number; extensions?: Record<string, unknown> } => ({ data: 2 }))).toEqual({ data: 2 });
   });
 
   it('runs a relay batch in the traces of its records: the last is the parent, the others links; none traced starts no trace', () => {
