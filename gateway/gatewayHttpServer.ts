@@ -10,7 +10,7 @@ import { CONSISTENCY_HEADER, decodeConsistencyToken } from '../platform/consiste
 import { createGraphQLHttpServer, GRAPHQL_PATH, graphqlRefusal, type GraphQLHttpServer } from '../platform/graphqlHttpServer';
 import { signIdentity } from '../platform/identity';
 import type { Logger } from '../platform/logger';
-import { runInRequestSpan, traceHttpRequest, tracingEnabled } from '../platform/tracing';
+import { requestTraceContext, runInRequestSpan, traceHttpRequest, tracingEnabled } from '../platform/tracing';
 import { AuthError, type Authenticator } from './auth';
 import { serveCatalog } from './catalogPage';
 import { serveDemo } from './demoPage';
@@ -32,6 +32,13 @@ export interface GatewayHttpServerOptions {
   readonly logger: Logger;
   /** POST /events, when the gateway takes client events. */
   readonly events?: Pick<EventIngest, 'serve'>;
+  /**
+   * Tracing on: run each request with its span as the active context (a context manager's
+   * AsyncLocalStorage), for code that reads it: @apollo/gateway's own spans
+   * (GATEWAY_QUERY_PLANNER=apollo). Otherwise the span is only carried in the request's
+   * GatewayContext (`trace`), and nothing is made active. @default false
+   */
+  readonly activeRequestSpan?: boolean;
 }
 
 export function createGatewayHttpServer(opts: GatewayHttpServerOptions): GraphQLHttpServer {
@@ -74,9 +81,11 @@ export function createGatewayHttpServer(opts: GatewayHttpServerOptions): GraphQL
         }
       }
       let context: GatewayContext | undefined;
+      // The request's span (tracing on) goes with its context, explicitly; made active only for @apollo/gateway.
+      const trace = opts.activeRequestSpan ? undefined : requestTraceContext(req);
       return {
-        context: () => (context ??= createGatewayContext(requestId, verified.identity, signIdentity(verified.identity, opts.identitySecret), token)),
-        run: runInRequestSpan(req),
+        context: () => (context ??= createGatewayContext(requestId, verified.identity, signIdentity(verified.identity, opts.identitySecret), token, trace)),
+        run: opts.activeRequestSpan ? runInRequestSpan(req) : undefined,
         // Named only when the operation resolved in a valid document; refused requests are `invalid`.
         operationLabel: () => context?.metricLabels.operation ?? 'invalid',
       };

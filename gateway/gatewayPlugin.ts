@@ -53,7 +53,7 @@ export function createGatewayPlugin(opts: GatewayPluginOptions): ApolloServerPlu
           opts.documents.admit(document);
           contextValue.metricLabels.operation = opts.operationLabels.labelOf(operationName);
           // The request's span (tracing on) says what ran: type and name, never variables.
-          nameOperationSpan(operation.operation, operationName, contextValue.metricLabels.operation);
+          nameOperationSpan(contextValue.trace, operation.operation, operationName, contextValue.metricLabels.operation);
           opts.onServed?.(queryHash, operationName, source);
         },
         async willSendResponse({ response, contextValue }) {

@@ -17,7 +17,10 @@ async function main() {
   const workers = envWholeNumber(process.env, 'GATEWAY_WORKERS', 1, 1);
   if (workers > 1 && cluster.isPrimary) return runGatewayPrimary(workers, logger);
   // OTEL_TRACES_EXPORTER and friends; off (nothing loaded) unless set. Each worker traces itself.
-  const tracing = startTracing('gateway');
+  // No context manager: the gateway passes each span's parent explicitly (GatewayContext.trace),
+  // so no AsyncLocalStorage ever runs and its promises pay no hooks. Only @apollo/gateway's own
+  // spans (GATEWAY_QUERY_PLANNER=apollo) need the active context.
+  const tracing = startTracing('gateway', process.env, undefined, { contextManager: config.queryPlanner === 'apollo' });
   const redis = await connectRedis(logger);
   let handle: GatewayHandle | undefined;
   let stopping = false;

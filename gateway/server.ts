@@ -179,6 +179,8 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayHandle
     metricsText: config.metricsSource?.(metrics.registry),
     requests: metrics.requests,
     logger,
+    // @apollo/gateway's spans nest under the active context; the gateway's own executor is handed its parents.
+    activeRequestSpan: config.queryPlanner === 'apollo',
   });
   // Before Apollo Server starts: the first supergraph it loads gets a subscription planner too.
   const subscriptions = startSubscriptions({

@@ -97,12 +97,22 @@ export const tracingEnabled = (): boolean => enabled;
 
 const OFF: TracingHandle = { enabled: false, shutdown: async () => undefined };
 
+export interface StartTracingOptions {
+  /**
+   * Install the SDK's context manager (AsyncLocalStorage), which makes `context.active()`
+   * follow `await` on its own. @default true. false: none is installed, the active context is
+   * always the root, and code must pass its parents explicitly (the gateway does: once an
+   * AsyncLocalStorage has run, every promise of the process pays for its hooks).
+   */
+  readonly contextManager?: boolean;
+}
+
 /**
  * Starts tracing for this process as `defaultServiceName` when the environment asks for it
  * (see tracingSettingsFromEnv); otherwise does nothing, not even load the SDK. `exporter`
  * replaces the configured one (tests use an in-memory exporter).
  */
-export function startTracing(defaultServiceName: string, env: NodeJS.ProcessEnv = process.env, exporter?: SpanExporter): TracingHandle {
+export function startTracing(defaultServiceName: string, env: NodeJS.ProcessEnv = process.env, exporter?: SpanExporter, options: StartTracingOptions = {}): TracingHandle {
   const settings = tracingSettingsFromEnv(defaultServiceName, env);
   if (!settings.exporter && !exporter) return OFF;
   if (tracerProvider) throw new Error('tracing is already started in this process');
@@ -128,8 +138,9 @@ export function startTracing(defaultServiceName: string, env: NodeJS.ProcessEnv 
     // synchronous, so that what a test did is there to read at once.
     spanProcessors: [exporter ? new base.SimpleSpanProcessor(spanExporter) : new base.BatchSpanProcessor(spanExporter)],
   });
-  // W3C trace context only: no baggage, no vendor formats.
-  provider.register({ propagator: new W3CTraceContextPropagator() });
+  // W3C trace context only: no baggage, no vendor formats. contextManager null: none at all
+  // (NodeTracerProvider.register installs an AsyncLocalStorage one only when it is undefined).
+  provider.register({ propagator: new W3CTraceContextPropagator(), contextManager: options.contextManager === false ? null : undefined });
   tracerProvider = provider;
   enabled = true;
   return {
@@ -219,6 +230,15 @@ export function startSpan(name: string, attributes: Attributes, options: SpanOpt
 export function inSpan<T>(span: Span | undefined, fn: () => T): T {
   if (!span) return fn();
   return context.with(trace.setSpan(context.active(), span), fn);
+}
+
+/**
+ * The context that makes `span` the parent of what is started in it, to pass explicitly
+ * (`SpanOptions.parent`, `traceFetches`' third argument, a GatewayContext's `trace`); without a
+ * span, the root context: no parent.
+ */
+export function contextOfSpan(span: Span | undefined): Context {
+  return span ? trace.setSpan(ROOT_CONTEXT, span) : ROOT_CONTEXT;
 }
 
 /** Ends a span, as failed when `error` is given. */
@@ -355,7 +375,21 @@ export function traceHttpRequest(req: IncomingMessage, res: ServerResponse, path
   return span;
 }
 
-/** How to run a request's work inside its span (for GraphQLCall.run); undefined when the request has none. */
+/**
+ * The context of an HTTP request's span, to carry explicitly with the request's work (the
+ * gateway's GatewayContext `trace`): the root context when the request has no span, undefined
+ * with tracing off.
+ */
+export function requestTraceContext(req: IncomingMessage): Context | undefined {
+  if (!enabled) return undefined;
+  return contextOfSpan(requestSpans.get(req));
+}
+
+/**
+ * How to run a request's work inside its span as the active context (for GraphQLCall.run);
+ * undefined when the request has none. Only for code that reads the active context (with a
+ * context manager): @apollo/gateway's own spans.
+ */
 export function runInRequestSpan(req: IncomingMessage): (<T>(execute: () => Promise<T>) => Promise<T>) | undefined {
   const span = enabled ? requestSpans.get(req) : undefined;
   if (!span) return undefined;
@@ -363,13 +397,15 @@ export function runInRequestSpan(req: IncomingMessage): (<T>(execute: () => Prom
 }
 
 /**
- * Names the active request span after its GraphQL operation once it is known: the operation
- * type, and the name as bounded by the caller (a metric label: low cardinality, so span names
- * stay groupable). Never the variables or the document.
+ * Names the request span `requestContext` holds (undefined: the active span) after its GraphQL
+ * operation once it is known: the operation type, and the name as bounded by the caller (a
+ * metric label: low cardinality, so span names stay groupable). Never the variables or the
+ * document.
  */
-export function nameOperationSpan(type: string, name: string | null | undefined, label?: string): void {
-  const span = activeRecordingSpan();
-  if (!span) return;
+export function nameOperationSpan(requestContext: Context | undefined, type: string, name: string | null | undefined, label?: string): void {
+  if (!enabled) return;
+  const span = requestContext ? trace.getSpan(requestContext) : trace.getActiveSpan();
+  if (!span?.isRecording()) return;
   const shown = label ?? name;
   span.updateName(shown ? `${type} ${shown}` : type);
   span.setAttribute('graphql.operation.type', type);
@@ -378,16 +414,18 @@ export function nameOperationSpan(type: string, name: string | null | undefined,
 
 /**
  * Wraps a fetch-like function so each call is a client span whose context goes out in the
- * request's W3C headers. Off: every call goes straight through.
+ * request's W3C headers. The call's parent is its third argument (the caller's trace context,
+ * passed explicitly), else the active context. Off: every call goes straight through.
  */
-export function traceFetches<F extends (url: string, init?: { headers?: Record<string, string> }) => Promise<{ status: number }>>(
+export function traceFetches<I extends { headers?: Record<string, string> }, R extends { status: number }>(
   name: string,
   attributes: Attributes,
-  fetch: F,
-): F {
-  return ((url: string, init?: { headers?: Record<string, string> }) => {
+  fetch: (url: string, init?: I) => Promise<R>,
+): (url: string, init?: I, parent?: Context) => Promise<R> {
+  return (url, init, parent) => {
     if (!enabled) return fetch(url, init);
-    const active = trace.getActiveSpan();
+    const ctx = parent ?? context.active();
+    const active = trace.getSpan(ctx);
     // Not sampled (most calls at a low ratio): no span of its own, but the subgraph is told, so
     // that it does not start a trace of its own for the call.
     if (!active?.isRecording()) {
@@ -396,18 +434,16 @@ export function traceFetches<F extends (url: string, init?: { headers?: Record<s
       if (active && init?.headers) init.headers[TRACEPARENT] = traceparentOf(active)!;
       return fetch(url, init);
     }
-    return withSpan(
-      name,
-      attributes,
-      async (span) => {
-        const res = await fetch(url, { ...init, headers: injectHeaders({ ...init?.headers }) });
-        span?.setAttribute('http.response.status_code', res.status);
-        if (res.status >= 400) span?.setStatus({ code: SpanStatusCode.ERROR });
-        return res;
-      },
-      { kind: SpanKind.CLIENT },
-    );
-  }) as F;
+    // The client span is the fetch's parent only through its headers: nothing runs in it, so
+    // it is never made active.
+    const span = tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes }, ctx);
+    return settle(span, async () => {
+      const res = await fetch(url, { ...init, headers: injectHeaders({ ...init?.headers }, trace.setSpan(ctx, span)) } as I);
+      span.setAttribute('http.response.status_code', res.status);
+      if (res.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
+      return res;
+    });
+  };
 }
 
 // ---- GraphQL servers (the subgraphs) ----
@@ -452,7 +488,8 @@ export function tracingPlugins<C extends BaseContext>(): ApolloServerPlugin<C>[]
       async requestDidStart() {
         return {
           async didResolveOperation({ operation, operationName }) {
-            if (operation) nameOperationSpan(operation.operation, operationName);
+            // A subgraph runs its requests in their span (withRequestSpan): the active one.
+            if (operation) nameOperationSpan(undefined, operation.operation, operationName);
           },
         };
       },

@@ -1,6 +1,7 @@
 // What one gateway request carries through planning and subgraph fetches.
 import type { Identity } from '../../platform/identity';
 import type { WrittenAt } from '../../platform/consistency';
+import type { Context } from '../../platform/tracing';
 
 export interface GatewayContext {
   readonly requestId: string;
@@ -19,6 +20,14 @@ export interface GatewayContext {
    * of the context, so only what nested objects hold reaches the code that made it.
    */
   readonly metricLabels: { operation?: string };
+  /**
+   * Tracing on: the trace context this work belongs to, carried explicitly because the gateway
+   * runs without a context manager (no AsyncLocalStorage, docs/tracing.md): the /graphql
+   * request's span, or the subscription event's (the root context: none). The gateway's plan
+   * span, its operation's name and its subgraph fetches take their parent from here. Absent
+   * (tracing off, GATEWAY_QUERY_PLANNER=apollo's requests): the active context.
+   */
+  readonly trace?: Context;
 }
 
 /** A fresh context: nothing written or read yet. */
@@ -27,6 +36,7 @@ export function createGatewayContext(
   identity: Identity,
   identityHeader: string,
   consistencyToken: string | null = null,
+  trace?: Context,
 ): GatewayContext {
-  return { requestId, identity, identityHeader, consistencyToken, written: [], freshness: {}, metricLabels: {} };
+  return { requestId, identity, identityHeader, consistencyToken, written: [], freshness: {}, metricLabels: {}, ...(trace ? { trace } : {}) };
 }

@@ -79,7 +79,7 @@ class UnavailableError extends Error {}
 export class SubgraphDataSource implements SubgraphSource {
   private readonly name: string;
   private readonly metrics: SubgraphFetchMetrics;
-  private readonly call: (url: string, init?: { headers?: Record<string, string>; body?: string }) => Promise<Answer>;
+  private readonly call: (url: string, init?: { headers?: Record<string, string>; body?: string }, parent?: GatewayContext['trace']) => Promise<Answer>;
   private readonly url: string;
   private readonly routed: boolean;
 
@@ -130,7 +130,8 @@ export class SubgraphDataSource implements SubgraphSource {
         throw e;
       }
     };
-    // Each call a client span (tracing on), its W3C context in the request's headers.
+    // Each call a client span (tracing on), its W3C context in the request's headers; its parent
+    // is the caller's `trace` (the gateway has no active context to take it from).
     this.call = traceFetches(`subgraph ${opts.name}`, { 'streamgraph.subgraph': opts.name }, call);
   }
 
@@ -150,7 +151,7 @@ export class SubgraphDataSource implements SubgraphSource {
     const body = JSON.stringify({ query: req.query, variables: req.variables, ...(req.operationName ? { operationName: req.operationName } : {}) });
     let response: SubgraphResponse;
     try {
-      const res = await this.call(this.url, { headers, body });
+      const res = await this.call(this.url, { headers, body }, context?.trace);
       if (!res.ok) {
         // The body is the subgraph's (or a proxy's) and may be large; drop it unread.
         this.metrics.errors.inc({ subgraph: this.name });

@@ -8,7 +8,7 @@ import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface, G
 import { QueryPlanner, type QueryPlan } from './hivePlanner';
 import { getVariableValues, GraphQLError, Kind, print, type DocumentNode, type GraphQLFormattedError, type OperationDefinitionNode, type SelectionNode } from 'graphql';
 import type { Logger } from '../../platform/logger';
-import { withSpan } from '../../platform/tracing';
+import { withSpan, type Context } from '../../platform/tracing';
 import type { GatewayContext } from '../execution/context';
 import type { SubgraphSource } from '../execution/subgraphDataSource';
 import { createBoundedCache, type BoundedCache } from '../boundedCache';
@@ -22,7 +22,8 @@ export interface LoadedSupergraph {
   readonly id: number;
   readonly info: SupergraphInfo;
   readonly services: ReadonlyMap<string, SubgraphSource>;
-  plan(queryText: string, operationName: string | null | undefined): QueryPlan;
+  /** `parent`: the request's trace context (GatewayContext `trace`), the parent of a `gateway.plan` span; default the active context. */
+  plan(queryText: string, operationName: string | null | undefined, parent?: Context): QueryPlan;
 }
 
 /** Where the supergraph comes from: given once, or a manager that calls `update` with each new one. */
@@ -81,13 +82,16 @@ export function createPlannedGateway(opts: PlannedGatewayOptions): PlannedGatewa
       id,
       info,
       services,
-      plan(queryText, operationName) {
+      plan(queryText, operationName, parent) {
         const key = `${id}\n${operationName ?? ''}\n${queryText}`;
         const hit = plans.get(key);
         if (hit) return hit;
         // Planning is a span of its own (tracing on), under the request's; a cached plan is not planned again.
-        const plan = withSpan('gateway.plan', { 'graphql.operation.name': (operationName ?? '').slice(0, 100) }, () =>
-          nameFetches(planner.plan(queryText, operationName ?? null, noLabels, 0), operationName),
+        const plan = withSpan(
+          'gateway.plan',
+          { 'graphql.operation.name': (operationName ?? '').slice(0, 100) },
+          () => nameFetches(planner.plan(queryText, operationName ?? null, noLabels, 0), operationName),
+          { parent },
         );
         plans.set(key, plan);
         return plan;
@@ -150,7 +154,7 @@ export async function executeOn(s: LoadedSupergraph, requestContext: GatewayGrap
   let plan: QueryPlan;
   try {
     const text = withoutIntrospection(requestContext.source, requestContext.document);
-    plan = text === null ? { kind: 'QueryPlan' } : s.plan(text, requestContext.operationName);
+    plan = text === null ? { kind: 'QueryPlan' } : s.plan(text, requestContext.operationName, (requestContext.context as GatewayContext | undefined)?.trace);
   } catch (e) {
     return { errors: [new GraphQLError(`the operation could not be planned: ${(e as Error).message}`, { extensions: { code: 'QUERY_PLANNING_FAILED' } })] };
   }

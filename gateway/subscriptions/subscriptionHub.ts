@@ -8,7 +8,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { signIdentity, type Identity } from '../../platform/identity';
 import type { Logger } from '../../platform/logger';
-import { endSpan, inSpan, linksTo, sampledContextOf, startSpan, TRACEPARENT, type Span } from '../../platform/tracing';
+import { contextOfSpan, endSpan, linksTo, sampledContextOf, startSpan, tracingEnabled, TRACEPARENT, type Span } from '../../platform/tracing';
 import { createGatewayContext, type GatewayContext } from '../execution/context';
 import type { ServiceMap, SubscriptionPlan } from './subscriptionPlanner';
 import type { UpstreamResult } from './upstreamConnection';
@@ -156,7 +156,8 @@ export function createSubscriptionHub(opts: SubscriptionHubOptions): Subscriptio
           this.pending.clear();
           // An event the subgraph sent with its trace context is one span for all its clients.
           const spans = batch.map(([, e]) => this.eventSpan(e));
-          const shaped = await Promise.all(batch.map(([key, e], i) => inSpan(spans[i], () => this.resolve(key, e.result))));
+          // The event's span is handed down to the fetches of its resolution in their context (no active context in the gateway).
+          const shaped = await Promise.all(batch.map(([key, e], i) => this.resolve(key, e.result, spans[i])));
           batch.forEach(([key, e], i) => {
             const payload = shaped[i];
             // Superseded while it resolved: the newer state that goes out instead carries its trace.
@@ -217,13 +218,15 @@ export function createSubscriptionHub(opts: SubscriptionHubOptions): Subscriptio
     }
 
     /** The event with every subgraph's fields, as JSON; null when a newer state superseded it. */
-    private async resolve(key: string, event: UpstreamResult): Promise<string | null> {
+    private async resolve(key: string, event: UpstreamResult, span: Span | undefined): Promise<string | null> {
       const { plan, variables, operationName } = this.request;
       const started = Date.now();
+      // Tracing on: the event's span, or the root context for an untraced event (no parent, whatever else is active).
+      const trace = tracingEnabled() ? contextOfSpan(span) : undefined;
       for (let attempt = 0; ; attempt++) {
         // Even with nothing to fetch, shaping (aliases, abstract types, nullability) is the
         // executor's, so each payload is exactly what the same query would return.
-        const result = await plan.executeEvent(opts.serviceMapFor(plan), event, { operationName, variables }, this.context());
+        const result = await plan.executeEvent(opts.serviceMapFor(plan), event, { operationName, variables }, this.context(trace));
         const unavailable = result.errors?.some((e) => e.extensions?.code === 'SUBGRAPH_UNAVAILABLE') ?? false;
         if (!unavailable || Date.now() - started >= retryMs || this.ended) return stringifyResult(result);
         // A subgraph is restarting: hold this state back rather than send clients an error.
@@ -233,12 +236,12 @@ export function createSubscriptionHub(opts: SubscriptionHubOptions): Subscriptio
       }
     }
 
-    private context(): GatewayContext {
+    private context(trace: GatewayContext['trace']): GatewayContext {
       const now = Date.now();
       // Signed identities live five minutes; re-sign well before, not per event.
       if (!this.signed || now - this.signed.at > 60_000)
         this.signed = { header: signIdentity(this.request.identity, opts.identitySecret), at: now };
-      return createGatewayContext(this.requestId, this.request.identity, this.signed.header);
+      return createGatewayContext(this.requestId, this.request.identity, this.signed.header, null, trace);
     }
   }
 
