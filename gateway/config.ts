@@ -6,7 +6,7 @@ import { operationWindowFromEnv } from '../platform/operationLog';
 import { debugErrorsFromEnv, identitySecretFromEnv, namespaceFromEnv } from '../platform/settings';
 import { kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { authConfigFromEnv } from './authConfigFromEnv';
-import { DEFAULT_EVENT_INGEST } from './events/eventIngest';
+import { DEFAULT_EVENT_INGEST, MAX_PENDING_EVENTS } from './events/eventIngest';
 import { limitsFromEnv } from './limitsFromEnv';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from './subscriptions/subscriptionLimits';
 import type { GatewayConfig } from './server';
@@ -51,12 +51,22 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Omit
       kafka: kafkaConfigFromEnv(env),
       settings: {
         namespace: namespaceFromEnv(env),
-        maxBatch: int('EVENTS_MAX_BATCH', DEFAULT_EVENT_INGEST.maxBatch, 1),
+        maxBatch: eventsMaxBatch(int('EVENTS_MAX_BATCH', DEFAULT_EVENT_INGEST.maxBatch, 1)),
         ratePerMinute: int('EVENTS_RATE_PER_MINUTE', DEFAULT_EVENT_INGEST.ratePerMinute, 1),
         addressRatePerMinute: int('EVENTS_ADDRESS_RATE_PER_MINUTE', DEFAULT_EVENT_INGEST.addressRatePerMinute, 1),
       },
     },
   };
+}
+
+/**
+ * A batch larger than what may wait for Kafka at once could never be taken: it would be answered
+ * 503 "retry shortly" forever, so such a setting is refused at start.
+ */
+function eventsMaxBatch(n: number): number {
+  if (n > MAX_PENDING_EVENTS)
+    throw new ConfigError(`EVENTS_MAX_BATCH=${n} is more than the ${MAX_PENDING_EVENTS} client events the gateway lets wait for Kafka at once; no such batch could ever be taken`);
+  return n;
 }
 
 /** GATEWAY_SAFELIST_FILE: a JSON array of sha256 hashes (hex) of the allowed operation texts. */
