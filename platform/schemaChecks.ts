@@ -201,7 +201,7 @@ function entityDefinitions(subgraphs: readonly NamedSdl[]): Map<string, Map<stri
 }
 
 /** The top-level field names of a field set (`"id"`, `"storeId productId"`, `"product { id }"`). */
-function topLevelFields(fieldSet: string): string[] {
+export function topLevelFields(fieldSet: string): string[] {
   const doc = safeParse(`{ ${fieldSet} }`);
   const op = doc?.definitions[0];
   if (op?.kind !== Kind.OPERATION_DEFINITION) return fieldSet.split(/\s+/).filter(Boolean);

@@ -226,12 +226,6 @@ export function startSpan(name: string, attributes: Attributes, options: SpanOpt
   return tracer().startSpan(name, { kind: options.kind, attributes, links: options.links }, options.parent ?? context.active());
 }
 
-/** Runs `fn` with `span` active (as is without one). */
-export function inSpan<T>(span: Span | undefined, fn: () => T): T {
-  if (!span) return fn();
-  return context.with(trace.setSpan(context.active(), span), fn);
-}
-
 /**
  * The context that makes `span` the parent of what is started in it, to pass explicitly
  * (`SpanOptions.parent`, `traceFetches`' third argument, a GatewayContext's `trace`); without a
@@ -278,13 +272,6 @@ function failed(span: Span, error: unknown): void {
   const err = error instanceof Error ? error : new Error(String(error));
   span.addEvent('exception', { 'exception.type': err.name, 'exception.message': err.message.slice(0, 500) });
   span.setStatus({ code: SpanStatusCode.ERROR, message: err.message.slice(0, 200) });
-}
-
-/** The active span, if it records (sampled). */
-export function activeRecordingSpan(): Span | undefined {
-  if (!enabled) return undefined;
-  const span = trace.getActiveSpan();
-  return span?.isRecording() ? span : undefined;
 }
 
 // ---- W3C trace context in carriers: HTTP headers, Kafka record headers, a string ----

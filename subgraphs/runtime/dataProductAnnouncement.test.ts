@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, Kind } from 'graphql';
+import { topLevelFields } from '../../platform/schemaChecks';
 import { subgraphDeclarations } from '../../scripts/declarations';
 import { dataProductAnnouncement } from './dataProductAnnouncement';
 import { declareSubgraph, defineDataProducts } from './declaration';
@@ -83,7 +84,7 @@ describe('the built-in data products', () => {
       const keyFields = new Set(
         (def.directives ?? [])
           .filter((dir) => dir.name.value === 'key')
-          .flatMap((dir) => dir.arguments?.filter((a) => a.name.value === 'fields' && a.value.kind === Kind.STRING).flatMap((a) => (a.value as { value: string }).value.split(/[\s{}]+/).filter(Boolean)) ?? []),
+          .flatMap((dir) => dir.arguments?.filter((a) => a.name.value === 'fields' && a.value.kind === Kind.STRING).flatMap((a) => topLevelFields((a.value as { value: string }).value)) ?? []),
       );
       for (const f of def.fields ?? []) if (!servedWithoutView(def.name.value, f.name.value, keyFields) && !declared.has(`${def.name.value}.${f.name.value}`)) undeclared.push(`${def.name.value}.${f.name.value}`);
     }
