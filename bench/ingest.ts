@@ -9,6 +9,7 @@
 //   3. the lag of `customers.activity` (the Customer 360 view) when the load stops, and how
 //      long it takes to reach zero.
 // Writes bench/results/ingest.json. BENCH_PROFILE_DIR=<dir> writes the gateway's CPU profile.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,12 +44,15 @@ const children: ChildHandle[] = [];
 /** Pre-built request bodies (NDJSON of BATCH events of one device), so generating load costs little. */
 function buildRequests(count: number): Array<{ body: string; authorization?: string }> {
   const tokens = Array.from({ length: CUSTOMERS }, (_, i) => `Bearer ${signDevToken({ sub: `bench-customer-${i}`, roles: ['customer'], secret: JWT_SECRET, expiresInSec: 3600 })}`);
+  // Device ids as the apps make them (a random UUID behind the app's prefix), so a signed-in
+  // device is claimed as in production (EVENTS_DEVICE_CLAIMS=uuid claims nothing else).
+  const deviceIds = Array.from({ length: DEVICES }, () => `bench-${randomUUID()}`);
   const out: Array<{ body: string; authorization?: string }> = [];
   for (let r = 0; r < count; r++) {
     const device = r % DEVICES;
     // Half the devices belong to signed-in customers; the rest browse anonymously.
     const authorization = device % 2 === 0 ? tokens[(device / 2) % CUSTOMERS] : undefined;
-    const base = { deviceId: `bench-device-${device}`, clientTimestamp: new Date().toISOString(), app: device % 3 === 0 ? 'ios' : 'web', appVersion: '5.1.0' };
+    const base = { deviceId: deviceIds[device], clientTimestamp: new Date().toISOString(), app: device % 3 === 0 ? 'ios' : 'web', appVersion: '5.1.0' };
     const events: unknown[] = [];
     for (let i = 0; i < BATCH; i++) {
       const product = `prod-${(r * 7 + i * 13) % 500}`;

@@ -6,6 +6,7 @@ import { operationWindowFromEnv } from '../platform/operationLog';
 import { debugErrorsFromEnv, identitySecretFromEnv, namespaceFromEnv } from '../platform/settings';
 import { kafkaConfigFromEnv } from '../platform/kafkaConfig';
 import { authConfigFromEnv } from './authConfigFromEnv';
+import { DEVICE_CLAIM_RULES, type DeviceClaimRule } from './events/claimableDevice';
 import { DEFAULT_EVENT_INGEST, MAX_PENDING_EVENTS } from './events/eventIngest';
 import { limitsFromEnv } from './limitsFromEnv';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from './subscriptions/subscriptionLimits';
@@ -54,6 +55,7 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Omit
         maxBatch: eventsMaxBatch(int('EVENTS_MAX_BATCH', DEFAULT_EVENT_INGEST.maxBatch, 1)),
         ratePerMinute: int('EVENTS_RATE_PER_MINUTE', DEFAULT_EVENT_INGEST.ratePerMinute, 1),
         addressRatePerMinute: int('EVENTS_ADDRESS_RATE_PER_MINUTE', DEFAULT_EVENT_INGEST.addressRatePerMinute, 1),
+        deviceClaims: deviceClaimsFromEnv(env),
       },
     },
   };
@@ -67,6 +69,14 @@ function eventsMaxBatch(n: number): number {
   if (n > MAX_PENDING_EVENTS)
     throw new ConfigError(`EVENTS_MAX_BATCH=${n} is more than the ${MAX_PENDING_EVENTS} client events the gateway lets wait for Kafka at once; no such batch could ever be taken`);
   return n;
+}
+
+/** EVENTS_DEVICE_CLAIMS: `uuid` (the default) or `any`; anything else is refused at start. */
+function deviceClaimsFromEnv(env: NodeJS.ProcessEnv): DeviceClaimRule {
+  const raw = env.EVENTS_DEVICE_CLAIMS?.trim().toLowerCase() || DEFAULT_EVENT_INGEST.deviceClaims;
+  const rule = DEVICE_CLAIM_RULES.find((r) => r === raw);
+  if (!rule) throw new ConfigError(`EVENTS_DEVICE_CLAIMS="${raw}" is neither ${DEVICE_CLAIM_RULES.join(' nor ')}`);
+  return rule;
 }
 
 /** GATEWAY_SAFELIST_FILE: a JSON array of sha256 hashes (hex) of the allowed operation texts. */

@@ -6,6 +6,7 @@
 // the bound on events waiting for Kafka (503 EVENTS_BUSY, against a broker address that accepts
 // connections and never answers); and a browsing session, anonymous then signed in, read back as
 // `me { recentlyViewed { name } lastSeenAt }`.
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import Redis from 'ioredis';
@@ -129,7 +130,7 @@ beforeAll(async () => {
   gateway = await startGateway(
     testGatewayConfig(
       { namespace, redis, jwtSecret: JWT_SECRET, label: 'client-events-test' },
-      { events: { kafka: kafkaConfigFromEnv(), settings: { namespace, maxBatch: 50, ratePerMinute: RATE, addressRatePerMinute: 100_000 } } },
+      { events: { kafka: kafkaConfigFromEnv(), settings: { namespace, maxBatch: 50, ratePerMinute: RATE, addressRatePerMinute: 100_000, deviceClaims: 'uuid' } } },
     ),
   );
   eventsUrl = gateway.url.replace(/\/graphql$/, '/events');
@@ -356,7 +357,7 @@ it('answers 503 EVENTS_BUSY, charging nothing, while MAX_PENDING_EVENTS events w
               requestTimeout: 300_000,
               retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 500 },
             },
-            settings: { namespace: busyNamespace, maxBatch: perBatch, ratePerMinute: 1_000_000, addressRatePerMinute: 1_000_000 },
+            settings: { namespace: busyNamespace, maxBatch: perBatch, ratePerMinute: 1_000_000, addressRatePerMinute: 1_000_000, deviceClaims: 'uuid' },
           },
         },
       ),
@@ -405,7 +406,8 @@ it('shows a browsing session in me { recentlyViewed { name } lastSeenAt }, anony
     const r = await gql(`mutation($id: ID!, $n: String!) { upsertProduct(input: { id: $id, name: $n, category: "food", priceCents: 250 }) { id } }`, { id, n: name }, adminToken);
     expect(r.errors).toBeUndefined();
   }
-  const device = `browser-${Date.now()}`;
+  // A device id as the apps make it: a random UUID behind the app's prefix (only such an id can be claimed).
+  const device = `web-${randomUUID()}`;
   // Browsing before signing in: only the device is known.
   const anon = await post(ndjson([
     { type: 'app_open', deviceId: device, ...app },
@@ -435,4 +437,34 @@ it('shows a browsing session in me { recentlyViewed { name } lastSeenAt }, anony
     cartItems: [{ product: { name: 'Green tea' }, quantity: 1 }],
   });
   expect(Date.parse(me.data.me.lastSeenAt)).toBeGreaterThan(Date.now() - 60_000);
+});
+
+it("does not join a guessable device id's anonymous activity to the customer who signs in on it, and counts the withheld claim", async () => {
+  await gql(`mutation { upsertProduct(input: { id: "p-kiwi", name: "Kiwi", category: "food", priceCents: 90 }) { id } }`, {}, adminToken);
+  const metricsUrl = gateway.url.replace(/\/graphql$/, '/metrics');
+  const withheld = async () => Number(/^streamgraph_gateway_device_claims_withheld_total (\d+)/m.exec(await (await fetch(metricsUrl)).text())?.[1] ?? NaN);
+  const withheldBefore = await withheld();
+  // A serial-number-like id someone else used anonymously: a view of a product the claimant must not see.
+  const guessable = `device-${Date.now()}`;
+  expect((await post(ndjson([{ type: 'product_view', deviceId: guessable, ...app, productId: 'p-secret' }]))).body).toEqual({ accepted: 1, rejected: [] });
+  const mallory = await register('Mallory');
+  const bearer = token(mallory, 'customer');
+  const before = await recordsOn(topic());
+  expect((await post(ndjson([{ type: 'product_view', deviceId: guessable, ...app, productId: 'p-kiwi' }]), bearer)).body).toEqual({ accepted: 1, rejected: [] });
+  // Only the event itself was written: no DeviceSignedIn for the guessable id.
+  expect((await recordsOn(topic())) - before).toBe(1);
+  expect(await withheld()).toBe(withheldBefore + 1);
+  // The same customer on an id carrying a random UUID claims it: the event and its DeviceSignedIn.
+  const own = `ios:${randomUUID()}`;
+  const beforeOwn = await recordsOn(topic());
+  expect((await post(ndjson([{ type: 'app_open', deviceId: own, ...app }]), bearer)).body).toEqual({ accepted: 1, rejected: [] });
+  expect((await recordsOn(topic())) - beforeOwn).toBe(2);
+  expect(await withheld()).toBe(withheldBefore + 1);
+
+  const me = await waitFor(async () => {
+    const q = await gql(`{ me { recentlyViewed { id } sessionsLast7Days } }`, {}, bearer);
+    return q.data?.me?.recentlyViewed?.length >= 1 && q.data.me.sessionsLast7Days >= 1 ? q : null;
+  }, { what: "Mallory's own view and app_open folded" });
+  expect(me.errors).toBeUndefined();
+  expect(me.data.me.recentlyViewed).toEqual([{ id: 'p-kiwi' }]);
 });

@@ -57,7 +57,7 @@ beforeAll(async () => {
   gateway = await startGateway(
     testGatewayConfig(
       { namespace, redis, jwtSecret: JWT_SECRET, label: 'client-events-demo' },
-      { events: { kafka: kafkaConfigFromEnv(), settings: { namespace, maxBatch: 50, ratePerMinute: 600, addressRatePerMinute: 10_000 } } },
+      { events: { kafka: kafkaConfigFromEnv(), settings: { namespace, maxBatch: 50, ratePerMinute: 600, addressRatePerMinute: 10_000, deviceClaims: 'uuid' } } },
     ),
   );
   await waitFor(() => {

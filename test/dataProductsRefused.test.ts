@@ -86,7 +86,7 @@ beforeAll(async () => {
   gateway = await startGateway(
     testGatewayConfig(
       { namespace, redis, jwtSecret: JWT_SECRET, label: 'data-products-refused-test' },
-      { events: { kafka: kafkaConfigFromEnv(), settings: { namespace, maxBatch: 50, ratePerMinute: 1000, addressRatePerMinute: 100_000 } } },
+      { events: { kafka: kafkaConfigFromEnv(), settings: { namespace, maxBatch: 50, ratePerMinute: 1000, addressRatePerMinute: 100_000, deviceClaims: 'uuid' } } },
     ),
   );
   eventsUrl = gateway.url.replace(/\/graphql$/, '/events');

@@ -27,6 +27,7 @@ import { AuthError, type Authenticator } from '../auth';
 import { parseBatchBody, type BatchItem } from './batchBody';
 import { checkClientEvent, type EventCaller } from './edgeContract';
 import { edgeDeadLetter, type EdgeRefusal } from './edgeDeadLetters';
+import { isClaimableDevice, type DeviceClaimRule } from './claimableDevice';
 import { createEventRateLimiter, type RateLimitCharge } from './eventRateLimiter';
 import { createIngestProducer } from './ingestProducer';
 import { createSeenDevices } from './seenDevices';
@@ -41,6 +42,8 @@ export interface EventIngestSettings {
   readonly ratePerMinute: number;
   /** Events per minute from one client address, whoever sends them. @default 60000 */
   readonly addressRatePerMinute: number;
+  /** Which device ids a signed-in customer's events may claim (EVENTS_DEVICE_CLAIMS). @default 'uuid' */
+  readonly deviceClaims: DeviceClaimRule;
   /** The namespace the topic lives in (STREAMGRAPH_NAMESPACE). */
   readonly namespace: string;
 }
@@ -49,6 +52,7 @@ export const DEFAULT_EVENT_INGEST: Omit<EventIngestSettings, 'namespace'> = Obje
   maxBatch: 500,
   ratePerMinute: 1200,
   addressRatePerMinute: 60_000,
+  deviceClaims: 'uuid',
 });
 
 export interface EventIngestOptions {
@@ -79,6 +83,14 @@ export interface IngestAnswer {
  * and with the body bound what a slow broker can make the gateway hold (about 10 MB).
  */
 export const MAX_PENDING_EVENTS = 20_000;
+
+/**
+ * How long a batch waits for the rate limits' answer. Past it the batch is answered 503
+ * RATE_LIMIT_UNAVAILABLE at once instead of waiting out ioredis's reconnect attempts (about 10 s
+ * with its defaults) while holding its share of MAX_PENDING_EVENTS. A charge Redis applies after
+ * the deadline counts a batch that was refused; its window expires within two minutes.
+ */
+export const RATE_LIMIT_DEADLINE_MS = 2_000;
 
 /** The header naming each record's event type (the runtime producer's EVENT_TYPE_HEADER): views pass over types they ignore unparsed. */
 const EVENT_TYPE_HEADER = 'event-type';
@@ -121,6 +133,11 @@ export function createEventIngest(opts: EventIngestOptions): EventIngest {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers,
   });
+  const withheldClaims = new Counter({
+    name: 'streamgraph_gateway_device_claims_withheld_total',
+    help: 'Devices a signed-in customer sent events on that were not claimed because the id carries no random UUID (EVENTS_DEVICE_CLAIMS=uuid), counted once per batch and device.',
+    registers,
+  });
   let pending = 0;
   new Gauge({
     name: 'streamgraph_gateway_events_pending',
@@ -161,10 +178,18 @@ export function createEventIngest(opts: EventIngestOptions): EventIngest {
 
   /** A batch within every bound so far: the rate limits, then the contract, then Kafka. */
   const admitted = async (req: http.IncomingMessage, res: http.ServerResponse, caller: EventCaller, items: readonly BatchItem[]): Promise<number> => {
-    const decision = await limiter.charge(chargesOf(items, caller, req.socket.remoteAddress ?? 'unknown', settings)).catch((e: unknown) => {
-      logger.warn({ err: e }, 'events rate limit unavailable');
-      return null;
-    });
+    let deadline: NodeJS.Timeout | undefined;
+    const decision = await Promise.race([
+      limiter.charge(chargesOf(items, caller, req.socket.remoteAddress ?? 'unknown', settings)),
+      new Promise<never>((_, reject) => {
+        deadline = setTimeout(() => reject(new Error(`no answer from Redis within ${RATE_LIMIT_DEADLINE_MS} ms`)), RATE_LIMIT_DEADLINE_MS);
+      }),
+    ])
+      .catch((e: unknown) => {
+        logger.warn({ err: e }, 'events rate limit unavailable');
+        return null;
+      })
+      .finally(() => clearTimeout(deadline));
     if (decision === null) return refusal(res, 503, 'RATE_LIMIT_UNAVAILABLE', 'the rate limits cannot be checked now; retry shortly', { 'retry-after': '1' });
     if (!decision.admitted)
       return refusal(res, 429, 'RATE_LIMITED', `over the limit of ${decision.limit} events per minute per ${decision.kind}; retry in ${decision.retryAfterSeconds} s`, {
@@ -197,8 +222,11 @@ export function createEventIngest(opts: EventIngestOptions): EventIngest {
       deadLetters.push(edgeDeadLetter(topic, refused, now, requestId, index));
     });
     // A customer seen on a device for the first time (in this process): that device's earlier
-    // anonymous activity joins the customer (docs/client-events.md, "Signing in").
-    const signedIn = caller.customerId === null ? [] : [...devices].filter((d) => !seen.has(caller.customerId!, d));
+    // anonymous activity joins the customer (docs/client-events.md, "Signing in"), if its id is
+    // one nobody could have guessed (claimableDevice.ts).
+    const claimable = [...devices].filter((d) => isClaimableDevice(d, settings.deviceClaims));
+    if (claimable.length < devices.size) withheldClaims.inc(devices.size - claimable.length);
+    const signedIn = caller.customerId === null ? [] : claimable.filter((d) => !seen.has(caller.customerId!, d));
     for (const deviceId of signedIn)
       accepted.push(eventRecord(createEvent(CLIENT_EVENTS_TOPIC, 'DeviceSignedIn', { actor: deviceActor(deviceId), deviceId, customerId: caller.customerId! }, { occurredAt: receivedAt })));
     try {
