@@ -328,7 +328,8 @@ function applyOrder(order) {
   );
   $('track-items').replaceChildren(
     ...order.items.map((item) =>
-      el('li', { 'data-product-id': item.product.id }, el('span', { class: 'name' }, item.product.name ?? item.product.id), ` × ${item.quantity} `, el('span', { class: 'muted' }, money(item.unitPriceCents)), ' ',
+      // product is null (with an error) while the catalog cannot answer: the line still shows.
+      el('li', { 'data-product-id': item.product?.id ?? '' }, el('span', { class: 'name' }, item.product?.name ?? item.product?.id ?? 'product unavailable'), ` × ${item.quantity} `, el('span', { class: 'muted' }, money(item.unitPriceCents)), ' ',
         el('span', { class: `reservation ${reservationClass(item)}` }, reservationText(item))),
     ),
   );

@@ -13,6 +13,30 @@ describe('unavailableErrors', () => {
     expect(errors.every((e) => e.extensions?.serviceName === 'ratings' && e.extensions?.code === 'SUBGRAPH_UNAVAILABLE')).toBe(true);
   });
 
+  it('gives each entity of a batched fetch (several aliased _entities lists) its errors under its alias', () => {
+    const errors = unavailableErrors(
+      {
+        query:
+          'query($r0:[_Any!]!,$r1:[_Any!]!){s:_entities(representations:$r0){...on Store{name}} p:_entities(representations:$r1){...on Product{name priceCents}}}',
+        variables: { r0: [{}], r1: [{}, {}] },
+      },
+      'down',
+      ext,
+    );
+    expect(errors.map((e) => e.path)).toEqual([['s', 0, 'name'], ['p', 0, 'name'], ['p', 0, 'priceCents'], ['p', 1, 'name'], ['p', 1, 'priceCents']]);
+  });
+
+  it('keeps the cap across the lists of a batched fetch, folding what is past it into one error per list', () => {
+    const errors = unavailableErrors(
+      { query: 'query($a:[_Any!]!,$b:[_Any!]!){a:_entities(representations:$a){...on P{x}} b:_entities(representations:$b){...on Q{y}}}', variables: { a: Array(MAX_ENTITY_ERRORS - 10).fill({}), b: Array(30).fill({}) } },
+      'down',
+      ext,
+    );
+    expect(errors.filter((e) => e.path)).toHaveLength(MAX_ENTITY_ERRORS);
+    expect(errors.filter((e) => e.path?.[0] === 'b')).toHaveLength(10);
+    expect(errors.filter((e) => !e.path).map((e) => e.message)).toEqual(['down (and 20 more entities)']);
+  });
+
   it('folds entities past the cap into one error without a path, which belongs to all of them', () => {
     const errors = unavailableErrors({ variables: { representations: Array.from({ length: MAX_ENTITY_ERRORS + 50 }, () => ({})) } }, 'down', ext);
     expect(errors).toHaveLength(MAX_ENTITY_ERRORS + 1);
