@@ -10,6 +10,7 @@ import type { Logger } from '../../platform/logger';
 import { readDataProducts, readSchemaRecords, type AnnouncedDataProduct } from '../../platform/registry';
 import { dlqTopicName } from '../../schema/events';
 import { measureViewLag, type ViewLag } from '../runtime/viewLag';
+import { groupLag, type LogRange } from './groupLag';
 import { createDeadLetterReader, type DeadLetterReader } from './deadLetterReader';
 import { createDeadLetterWindow, HOUR_MS, DAY_MS } from './deadLetterWindow';
 import { buildProductCatalog, type ProductCatalog } from './productCatalog';
@@ -122,7 +123,7 @@ export async function startMeshMonitor(opts: MeshMonitorOptions): Promise<MeshMo
   };
 
   /** `known`: the announced views' groups, looked at first when there are more groups than MAX_GROUPS. */
-  async function consumerGroups(topics: readonly string[], logEnds: ReadonlyMap<string, ReadonlyMap<number, number>>, known: ReadonlySet<string>, now: number) {
+  async function consumerGroups(topics: readonly string[], logRanges: ReadonlyMap<string, ReadonlyMap<number, LogRange>>, known: ReadonlySet<string>, now: number) {
     const key = [...topics].sort().join('\n');
     if (now - groupCache.at < GROUP_REFRESH_MS && groupCache.topics === key) return groupCache.groups;
     const out = new Map<string, ConsumerGroupFigure>();
@@ -138,12 +139,7 @@ export async function startMeshMonitor(opts: MeshMonitorOptions): Promise<MeshMo
         const offsets = await admin.fetchOffsets({ groupId, topics: [...topics] });
         const read = offsets.filter((t) => t.partitions.some((p) => Number(p.offset) >= 0));
         if (read.length === 0) return;
-        let lag = 0;
-        for (const t of read)
-          for (const p of t.partitions) {
-            const end = logEnds.get(t.topic)?.get(p.partition);
-            if (Number(p.offset) >= 0 && end !== undefined) lag += Math.max(0, end - Number(p.offset));
-          }
+        const lag = groupLag(read, logRanges);
         const d = described.get(groupId);
         out.set(groupId, { groupId, state: d?.state ?? 'Unknown', members: d?.members.length ?? 0, topics: read.map((t) => t.topic), lag });
       }),
@@ -161,14 +157,14 @@ export async function startMeshMonitor(opts: MeshMonitorOptions): Promise<MeshMo
     await reader.follow(dlqs);
 
     // Log ends of the products' topics and their dead-letter topics, once each.
-    const logEnds = new Map<string, Map<number, number>>();
+    const logRanges = new Map<string, Map<number, LogRange>>();
     const totals = new Map<string, number>();
     await Promise.all(
       [...topics.map((t) => `${ns}${t}`), ...dlqs]
         .filter((t) => existing.has(t))
         .map(async (t) => {
           const offsets = await admin.fetchTopicOffsets(t);
-          logEnds.set(t, new Map(offsets.map((o) => [o.partition, Number(o.high)])));
+          logRanges.set(t, new Map(offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }])));
           totals.set(t, offsets.reduce((a, o) => a + Number(o.high) - Number(o.low), 0));
           if (!t.endsWith('.dlq')) seriesOf(t).add(offsets.reduce((a, o) => a + Number(o.high), 0), now);
         }),
@@ -176,7 +172,7 @@ export async function startMeshMonitor(opts: MeshMonitorOptions): Promise<MeshMo
     const viewTargets = catalog.products.flatMap((p) => p.views.map((v) => ({ view: `${ns}${v.name}`, topic: `${ns}${v.topic}`, groupId: `${ns}${v.groupId}` })));
     const unique = [...new Map(viewTargets.map((v) => [v.view, v])).values()];
     const lags = new Map<string, ViewLag>((await measureViewLag({ admin, redis: opts.redis, views: unique })).map((l) => [l.view, l]));
-    const groups = await consumerGroups([...logEnds.keys()].filter((t) => !t.endsWith('.dlq')), logEnds, new Set(unique.map((v) => v.groupId)), now);
+    const groups = await consumerGroups([...logRanges.keys()].filter((t) => !t.endsWith('.dlq')), logRanges, new Set(unique.map((v) => v.groupId)), now);
 
     const seenBehind = new Set<string>();
     const figures = new Map<string, ProductFigures>();
@@ -237,7 +233,7 @@ export async function startMeshMonitor(opts: MeshMonitorOptions): Promise<MeshMo
       });
     }
     for (const key of [...behindSince.keys()]) if (!seenBehind.has(key)) behindSince.delete(key);
-    for (const t of [...series.keys()]) if (!logEnds.has(t)) series.delete(t);
+    for (const t of [...series.keys()]) if (!logRanges.has(t)) series.delete(t);
     tracker.retain(new Set(catalog.products.map((p) => p.name)));
     updateMetrics(figures);
     return { catalog, figures, measuredAt: now };
