@@ -60,6 +60,9 @@ beforeAll(async () => {
   namespace = await createNamespace('events-redis-outage');
   admin = createKafka(kafkaConfigFromEnv()).admin();
   await admin.connect();
+  // Topics just created: the admin's metadata may not name their leaders yet ("not the leader").
+  for (const t of [`${namespace}${CLIENT_EVENTS_TOPIC.name}`, dlqTopicName(`${namespace}${CLIENT_EVENTS_TOPIC.name}`)])
+    await waitFor(() => admin.fetchTopicOffsets(t).then(() => true), { what: `the offsets of ${t}`, timeoutMs: 30_000 });
   const target = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   proxy = await redisProxy({ host: target.hostname, port: Number(target.port || 6379) });
   // ioredis's defaults, as the gateway's client has them (an offline queue, retries on reconnect).

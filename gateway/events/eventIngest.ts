@@ -138,6 +138,7 @@ export function createEventIngest(opts: EventIngestOptions): EventIngest {
     help: 'Devices a signed-in customer sent events on that were not claimed because the id carries no random UUID (EVENTS_DEVICE_CLAIMS=uuid), counted once per batch and device.',
     registers,
   });
+  const limitOutage = { loggedAt: 0, refused: 0 };
   let pending = 0;
   new Gauge({
     name: 'streamgraph_gateway_events_pending',
@@ -186,7 +187,14 @@ export function createEventIngest(opts: EventIngestOptions): EventIngest {
       }),
     ])
       .catch((e: unknown) => {
-        logger.warn({ err: e }, 'events rate limit unavailable');
+        // One line per 10 s of an outage, with how many batches it refused: not one per request.
+        limitOutage.refused++;
+        const now = Date.now();
+        if (now - limitOutage.loggedAt >= 10_000) {
+          logger.warn({ err: e, refusedBatches: limitOutage.refused }, 'events rate limit unavailable');
+          limitOutage.loggedAt = now;
+          limitOutage.refused = 0;
+        }
         return null;
       })
       .finally(() => clearTimeout(deadline));
