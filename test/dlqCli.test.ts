@@ -158,9 +158,13 @@ it('inspects each dead letter: source position, original key and bytes, reason; 
   expect(stdout).toContain(`from    ${topic}[${first.source.partition}]@${first.source.offset}  key "${first.sourceKey}"  view ${first.view}`);
   expect(stdout).toContain(`reason  ${first.reason}`);
   expect(stdout).toContain(`value   ${first.value!.length} bytes: ${snippet(first.value)}`);
-  expect(stdout).toMatch(/value {3}9 bytes: \{not json/);
+  for (const d of letters.slice(0, 4)) expect(stdout).toContain(`value   ${d.value!.length} bytes: ${snippet(d.value)}`);
   expect(stdout).toContain(`${dlq}: showing 4 of 6 dead letters`);
   expect(stdout).toContain('more: npm run dlq -- inspect orders --limit 4 --from-offset 4');
+  // The poison's bytes are shown as they are, on whichever page the two views' dead letters put
+  // them (the views dead-letter concurrently, so their order on the topic varies).
+  const poisonPage = letters.findIndex((d) => d.value?.equals(poison)) < 4 ? stdout : (await cli('inspect', 'orders', '--from-offset', '4')).stdout;
+  expect(poisonPage).toMatch(/value {3}9 bytes: \{not json/);
   const rest = await inspectDeadLetters({ kafka: env.kafka, admin, topic: dlq, fromOffset: 4 });
   expect(rest.entries.map((e) => e.position.offset)).toEqual([4, 5]);
 });
