@@ -37,6 +37,17 @@ describe('unavailableErrors', () => {
     expect(errors.filter((e) => !e.path).map((e) => e.message)).toEqual(['down (and 20 more entities)']);
   });
 
+  it('folds a later list whole when the first list alone overran the cap', () => {
+    const wide = Array.from({ length: MAX_ENTITY_ERRORS + 5 }, (_, i) => `f${i}`).join(' ');
+    const errors = unavailableErrors(
+      { query: `query($a:[_Any!]!,$b:[_Any!]!){a:_entities(representations:$a){...on P{${wide}}} b:_entities(representations:$b){...on Q{y}}}`, variables: { a: [{}], b: [{}, {}, {}] } },
+      'down',
+      ext,
+    );
+    expect(errors.filter((e) => e.path?.[0] === 'a')).toHaveLength(MAX_ENTITY_ERRORS + 5);
+    expect(errors.filter((e) => !e.path).map((e) => e.message)).toEqual(['down (and 3 more entities)']);
+  });
+
   it('folds entities past the cap into one error without a path, which belongs to all of them', () => {
     const errors = unavailableErrors({ variables: { representations: Array.from({ length: MAX_ENTITY_ERRORS + 50 }, () => ({})) } }, 'down', ext);
     expect(errors).toHaveLength(MAX_ENTITY_ERRORS + 1);

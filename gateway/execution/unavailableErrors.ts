@@ -22,8 +22,8 @@ export function unavailableErrors(fetch: UnavailableFetch, message: string, exte
     let budget = MAX_ENTITY_ERRORS;
     for (const list of lists) {
       const perEntity = Math.max(list.fields.length, 1);
-      // At least one entity of the first list gets its errors, whatever the cap.
-      const shown = Math.min(list.count, errors.length === 0 ? Math.max(1, Math.floor(budget / perEntity)) : Math.floor(budget / perEntity));
+      // At least one entity of the first list gets its errors, whatever the cap (which that one may overrun).
+      const shown = Math.min(list.count, Math.max(list === lists[0] ? 1 : 0, Math.floor(Math.max(budget, 0) / perEntity)));
       for (let i = 0; i < shown; i++)
         if (list.fields.length === 0) errors.push({ message, path: [list.name, i], extensions });
         else for (const f of list.fields) errors.push({ message, path: [list.name, i, f], extensions });
